@@ -1,0 +1,14 @@
+/** Someone a notification is for. Only `id` is required; channels read the fields they need. */
+export interface Recipient {
+  id: string;
+  email?: string;
+  /** E.164, e.g. `+14155550123`. */
+  phone?: string;
+  name?: string;
+  /** BCP 47, e.g. `en-GB`; passed to content builders. */
+  locale?: string;
+  /** Push tokens given inline; tokens registered through `herald.devices` are merged in. */
+  pushTokens?: string[];
+  /** Anything else the host wants its content builders to see. */
+  data?: Record<string, unknown>;
+}
