@@ -62,7 +62,7 @@ export class ValidationError extends HeraldError {
     this.issues = issues;
   }
 
-  static is(error: unknown): error is ValidationError {
+  static override is(error: unknown): error is ValidationError {
     return HeraldError.is(error) && error.code === 'VALIDATION';
   }
 }
