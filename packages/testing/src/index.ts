@@ -1,1 +1,2 @@
+export * from './channel-contract';
 export * from './store-contract';

@@ -1,0 +1,151 @@
+// The Channel contract suite: every channel adapter, ours or a plugin author's, runs it against a real peer.
+
+import {
+  type Channel,
+  type ChannelContentMap,
+  type ChannelKind,
+  DeliveryError,
+  type Recipient,
+  type SendRequest,
+  type SendResult,
+} from '@herald/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+export interface ChannelContractFixture<K extends ChannelKind> {
+  channel: Channel<K>;
+  /** Content the peer accepts. */
+  content: ChannelContentMap[K];
+  /** A recipient the peer delivers to. */
+  recipient: Recipient;
+  /** A recipient with no address for this channel: the channel must answer `skipped`. */
+  recipientWithoutAddress?: Recipient;
+  teardown?: () => Promise<void>;
+}
+
+const deliveryCodes = [
+  'RATE_LIMITED',
+  'UNAVAILABLE',
+  'TIMEOUT',
+  'INVALID_RECIPIENT',
+  'INVALID_CONTENT',
+  'UNAUTHORIZED',
+  'CONFIGURATION',
+];
+
+let sequence = 0;
+
+function request<K extends ChannelKind>(
+  fixture: ChannelContractFixture<K>,
+  overrides: Partial<SendRequest<ChannelContentMap[K]>> = {},
+): SendRequest<ChannelContentMap[K]> {
+  sequence += 1;
+  return {
+    deliveryId: `contract-delivery-${sequence}`,
+    notificationId: `contract-notification-${sequence}`,
+    type: 'contract.test',
+    recipient: fixture.recipient,
+    content: fixture.content,
+    attempt: 1,
+    signal: new AbortController().signal,
+    ...overrides,
+  };
+}
+
+function expectValidResult(result: SendResult): void {
+  expect(['sent', 'queued', 'skipped']).toContain(result.status);
+  if (result.status === 'skipped') expect(typeof result.reason).toBe('string');
+  if (result.status !== 'skipped' && result.providerMessageId !== undefined) {
+    expect(typeof result.providerMessageId).toBe('string');
+  }
+}
+
+/**
+ * Checks that a channel keeps the Channel spec v1: its identity, result shapes, error taxonomy,
+ * abort handling, batch ordering and a repeatable `close`.
+ */
+export function describeChannelContract<K extends ChannelKind>(
+  name: string,
+  setup: () => ChannelContractFixture<K> | Promise<ChannelContractFixture<K>>,
+): void {
+  describe(`Channel contract: ${name}`, () => {
+    let fixture: ChannelContractFixture<K>;
+
+    beforeAll(async () => {
+      fixture = await setup();
+    });
+
+    afterAll(async () => {
+      await fixture?.channel.close?.();
+      await fixture?.teardown?.();
+    });
+
+    it('declares specification v1, a kind and an id', () => {
+      expect(fixture.channel.specificationVersion).toBe('v1');
+      expect(typeof fixture.channel.kind).toBe('string');
+      expect(fixture.channel.kind.length).toBeGreaterThan(0);
+      expect(typeof fixture.channel.id).toBe('string');
+      expect(fixture.channel.id.length).toBeGreaterThan(0);
+    });
+
+    it('declares sane capabilities', () => {
+      const capabilities = fixture.channel.capabilities ?? {};
+      for (const key of ['maxBatchSize', 'ratePerSecond'] as const) {
+        const value = capabilities[key];
+        if (value !== undefined) expect(value).toBeGreaterThan(0);
+      }
+      if (fixture.channel.sendBatch) expect(capabilities.maxBatchSize ?? 1).toBeGreaterThanOrEqual(1);
+    });
+
+    it('sends valid content to a reachable recipient', async () => {
+      const result = await fixture.channel.send(request(fixture));
+      expectValidResult(result);
+      expect(result.status).not.toBe('skipped');
+    });
+
+    it('sends again for a later attempt of the same delivery', async () => {
+      const first = request(fixture);
+      await fixture.channel.send(first);
+      const retry = await fixture.channel.send({ ...first, attempt: 2, signal: new AbortController().signal });
+      expectValidResult(retry);
+    });
+
+    it('answers skipped, with a reason, for a recipient without an address', async (context) => {
+      if (!fixture.recipientWithoutAddress) {
+        context.skip('this channel has no notion of a missing address');
+        return;
+      }
+      const result = await fixture.channel.send(request(fixture, { recipient: fixture.recipientWithoutAddress }));
+      expect(result.status).toBe('skipped');
+      if (result.status === 'skipped') expect(result.reason.length).toBeGreaterThan(0);
+    });
+
+    it('rejects with a DeliveryError when the signal is already aborted', async () => {
+      const controller = new AbortController();
+      controller.abort(new Error('contract: aborted'));
+      const error = await fixture.channel.send(request(fixture, { signal: controller.signal })).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(DeliveryError.is(error)).toBe(true);
+      if (DeliveryError.is(error)) {
+        expect(deliveryCodes).toContain(error.code);
+        expect(typeof error.retryable).toBe('boolean');
+      }
+    });
+
+    it('returns batch results in request order, one per request', async (context) => {
+      const { sendBatch } = fixture.channel;
+      if (!sendBatch) {
+        context.skip('this channel has no sendBatch');
+        return;
+      }
+      const requests = [request(fixture), request(fixture), request(fixture)];
+      const results = await sendBatch.call(fixture.channel, requests);
+      expect(results).toHaveLength(requests.length);
+      for (const result of results) {
+        if (result instanceof Error) expect(DeliveryError.is(result)).toBe(true);
+        else expectValidResult(result);
+      }
+    });
+  });
+}
