@@ -1,5 +1,6 @@
 // The Channel spec, v1: what a plugin author implements. Any change here is potentially breaking.
 
+import type { Herald } from './herald-types';
 import type { InboxItem } from './store';
 import type { Recipient } from './recipient';
 
@@ -66,6 +67,11 @@ export interface Channel<K extends ChannelKind = ChannelKind> {
   send(request: SendRequest<ChannelContentMap[K]>): Promise<SendResult>;
   /** Optional batch form; results come back in request order. */
   sendBatch?(requests: SendRequest<ChannelContentMap[K]>[]): Promise<(SendResult | Error)[]>;
+  /**
+   * Called once by `createHerald` with the instance the channel was registered with, for channels that
+   * also listen to Herald (the WebSocket gateway relays read state to open sockets). May return a detach function.
+   */
+  attach?(herald: Herald): void | (() => void);
   close?(): Promise<void>;
 }
 

@@ -75,8 +75,10 @@ export interface DeliveryRecord {
   channelId?: string;
   attempts: number;
   providerMessageId?: string;
-  /** Why it was skipped (preference, no address) or why it failed. */
+  /** Why it was skipped (preference, no address). */
   reason?: string;
+  /** What the channel said about how it delivered (e.g. a WhatsApp template sent instead of text). */
+  detail?: string;
   error?: DeliveryFailure;
   /** The inbox item, for inApp deliveries. */
   inboxItemId?: string;
@@ -87,7 +89,7 @@ export interface DeliveryRecord {
 }
 
 export type DeliveryPatch = Partial<
-  Pick<DeliveryRecord, 'status' | 'channelId' | 'attempts' | 'providerMessageId' | 'reason' | 'error'>
+  Pick<DeliveryRecord, 'status' | 'channelId' | 'attempts' | 'providerMessageId' | 'reason' | 'detail' | 'error'>
 >;
 
 export interface DeliveryQuery {

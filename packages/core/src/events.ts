@@ -1,0 +1,38 @@
+// Typed events: every step of a notification's life is observable.
+
+import type { DeliveryError } from './errors';
+import type { Device, DeliveryRecord, InboxItem, UnreadCount } from './store';
+
+export type ExclusionReason = 'actor' | 'duplicate-recipient';
+
+export interface HeraldEvents {
+  /** Persisted, deliveries handed to the runner. */
+  'notification.created': {
+    notificationId: string;
+    type: string;
+    recipientIds: string[];
+    /** Recipients named in `to` who were left out, and why. */
+    excluded: { recipientId: string; reason: ExclusionReason }[];
+    deliveryCount: number;
+    scheduledFor?: number;
+  };
+  /** A notify call with an idempotency key that was already used: nothing was sent. */
+  'notification.deduplicated': { notificationId: string; type: string; idempotencyKey: string };
+  /** Stored inbox items (one per recipient), as they became visible. */
+  'inbox.created': { items: InboxItem[] };
+  'delivery.sent': { delivery: DeliveryRecord };
+  'delivery.queued': { delivery: DeliveryRecord };
+  'delivery.failed': { delivery: DeliveryRecord; error: DeliveryError };
+  'delivery.retrying': { delivery: DeliveryRecord; error: DeliveryError; attempt: number; retryInMs: number };
+  'delivery.skipped': { delivery: DeliveryRecord; reason: string };
+  'delivery.cancelled': { delivery: DeliveryRecord };
+  /** A provider receipt (webhook) moved a delivery forward. */
+  'delivery.updated': { delivery: DeliveryRecord };
+  'inbox.read': { userId: string; ids: string[]; all: boolean; unread: UnreadCount };
+  'inbox.unread': { userId: string; ids: string[]; unread: UnreadCount };
+  'inbox.delivered': { userId: string; ids: string[] };
+  'device.registered': { device: Device };
+  'device.removed': { device: Device; reason: 'invalid-token' | 'unregistered' };
+}
+
+export type HeraldEventName = keyof HeraldEvents;

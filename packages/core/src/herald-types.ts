@@ -1,0 +1,184 @@
+// The public shape of a Herald instance and the settings that build one.
+
+import type { AnyChannel, ChannelKind } from './channel';
+import type { Clock } from './clock';
+import type { HeraldEvents } from './events';
+import type { Logger } from './logger';
+import type { AnyNotificationDefinition, PayloadInput } from './notification';
+import type { Recipient } from './recipient';
+import type { RetryPolicySettings } from './retry-policy';
+import type { Runner } from './runner';
+import type {
+  Device,
+  DevicePlatform,
+  DeliveryPage,
+  DeliveryQuery,
+  DeliveryRecord,
+  InboxItem,
+  InboxPage,
+  InboxQuery,
+  Preferences,
+  Store,
+  UnreadCount,
+} from './store';
+
+/** Looks up recipients by id (from the host's user table); ids it does not return become `{ id }`. */
+export type ResolveRecipients = (ids: string[]) => Promise<Iterable<Recipient>> | Iterable<Recipient>;
+
+export interface HeraldSettings {
+  store: Store;
+  /** Channels to deliver through. Several of one kind are tried in order, as fallbacks. */
+  channels?: AnyChannel[];
+  /** The notification catalog; needed by workers in other processes. `notify` adds what it sees. */
+  notifications?: AnyNotificationDefinition[];
+  resolveRecipients?: ResolveRecipients;
+  /** Where deliveries run; the in-process runner by default. */
+  runner?: Runner;
+  retry?: RetryPolicySettings;
+  /** Most deliveries in flight at once for the default runner (default 64). */
+  concurrency?: number;
+  /** How long an idempotency key is remembered (default 24 hours). */
+  idempotencyTtlMs?: number;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export type RecipientInput = string | Recipient;
+
+export interface NotifyOptions<D extends AnyNotificationDefinition> {
+  to: RecipientInput | readonly RecipientInput[];
+  payload: PayloadInput<D>;
+  /** Who caused it; never notified of their own action unless `notifyActor` is true. */
+  actor?: RecipientInput;
+  notifyActor?: boolean;
+  /** A second notify with the same key sends nothing and returns the first notification's id. */
+  idempotencyKey?: string;
+  /** Only these channel kinds (of those the definition has). */
+  channels?: readonly ChannelKind[];
+  /** Deliver after this delay. */
+  delayMs?: number;
+  /** Deliver at this time. */
+  at?: Date | number;
+}
+
+export interface DeliveryFailureReport {
+  deliveryId: string;
+  recipientId: string;
+  kind: ChannelKind;
+  code: string;
+  message: string;
+}
+
+export interface DeliverySkipReport {
+  deliveryId: string;
+  recipientId: string;
+  kind: ChannelKind;
+  reason: string;
+}
+
+/** The final counts of one notification's deliveries. */
+export interface DeliveryReport {
+  notificationId: string;
+  total: number;
+  sent: number;
+  queued: number;
+  skipped: number;
+  failed: number;
+  cancelled: number;
+  failures: DeliveryFailureReport[];
+  skips: DeliverySkipReport[];
+}
+
+export interface NotifyResult {
+  /** The notification id (the first one's, when deduplicated). */
+  id: string;
+  /** True when the idempotency key had been used: nothing was sent by this call. */
+  deduplicated: boolean;
+  /** Ids of the recipients it went to (after dropping the actor and duplicates). */
+  recipients: string[];
+  /** Recipients named in `to` but left out, and why. */
+  excluded: { recipientId: string; reason: 'actor' | 'duplicate-recipient' }[];
+  /** How many deliveries were created (recipients × channel kinds). */
+  deliveryCount: number;
+  /** When delivery is due, for scheduled notifications (epoch ms). */
+  scheduledFor?: number;
+  /** Resolves when every delivery reached a final state (never rejects). */
+  readonly settled: Promise<DeliveryReport>;
+}
+
+export interface CancelResult {
+  notificationId?: string;
+  /** Deliveries withdrawn before they went out. */
+  cancelled: number;
+}
+
+export interface InboxApi {
+  list(userId: string, query?: InboxQuery): Promise<InboxPage>;
+  get(userId: string, ids: string[]): Promise<InboxItem[]>;
+  unreadCount(userId: string): Promise<UnreadCount>;
+  /** Returns the ids that changed; ids of other users change nothing. */
+  markRead(userId: string, ids: string[]): Promise<string[]>;
+  markUnread(userId: string, ids: string[]): Promise<string[]>;
+  /** Returns how many changed. */
+  markAllRead(userId: string, options?: { type?: string }): Promise<number>;
+  markDelivered(userId: string, ids: string[]): Promise<string[]>;
+  /** Items not yet acknowledged by a client, oldest first. */
+  undelivered(userId: string, options?: { limit?: number }): Promise<InboxItem[]>;
+  /** Items after a position, oldest first (realtime replay). */
+  after(userId: string, position: number, options?: { limit?: number }): Promise<InboxItem[]>;
+  /** Deletes read items read before the date; returns how many. */
+  prune(options: { readBefore: Date }): Promise<number>;
+}
+
+export interface DevicesApi {
+  register(userId: string, device: { token: string; platform: DevicePlatform }): Promise<Device>;
+  list(userId: string): Promise<Device[]>;
+  /** Returns whether a device was removed. */
+  remove(token: string): Promise<boolean>;
+}
+
+export interface PreferencesUpdate {
+  channels?: Partial<Record<ChannelKind, boolean>>;
+  types?: Record<string, Partial<Record<ChannelKind, boolean>>>;
+}
+
+export interface PreferencesApi {
+  get(userId: string): Promise<Preferences>;
+  /** Merges the update into the stored preferences; returns the result. */
+  set(userId: string, update: PreferencesUpdate): Promise<Preferences>;
+}
+
+export interface DeliveriesApi {
+  get(deliveryId: string): Promise<DeliveryRecord | undefined>;
+  list(query: DeliveryQuery): Promise<DeliveryPage>;
+  /** The current counts of a notification's deliveries, read from the store. */
+  report(notificationId: string): Promise<DeliveryReport>;
+  /**
+   * Applies a provider receipt (a webhook status). Moves a record forward only
+   * (`sent → delivered → read`; `failed` from any non-final state); replays change nothing.
+   */
+  applyReceipt(receipt: {
+    providerMessageId?: string;
+    deliveryId?: string;
+    status: 'sent' | 'delivered' | 'read' | 'failed';
+    error?: { code: string; message: string; providerCode?: string | number };
+  }): Promise<DeliveryRecord | undefined>;
+}
+
+type Listener<T> = (event: T) => void;
+
+export interface Herald {
+  notify<D extends AnyNotificationDefinition>(definition: D, options: NotifyOptions<D>): Promise<NotifyResult>;
+  /** Cancels a scheduled notification, by the idempotency key it was sent with, if it has not gone out. */
+  cancel(idempotencyKey: string): Promise<CancelResult>;
+  readonly inbox: InboxApi;
+  readonly devices: DevicesApi;
+  readonly preferences: PreferencesApi;
+  readonly deliveries: DeliveriesApi;
+  readonly store: Store;
+  on<E extends keyof HeraldEvents>(event: E, listener: Listener<HeraldEvents[E]>): Herald;
+  off<E extends keyof HeraldEvents>(event: E, listener: Listener<HeraldEvents[E]>): Herald;
+  once<E extends keyof HeraldEvents>(event: E, listener: Listener<HeraldEvents[E]>): Herald;
+  /** Waits for in-flight deliveries, then closes runner and channels; later calls to notify reject. */
+  close(): Promise<void>;
+}
