@@ -51,7 +51,11 @@ export interface SendRequest<Content = unknown> {
 }
 
 export type SendResult =
-  | { status: 'sent'; providerMessageId?: string; detail?: string }
+  /**
+   * Delivered to the provider. `invalidTokens` names push tokens that turned out dead while others worked:
+   * Herald removes those devices, as it does for an `INVALID_RECIPIENT` error that names a token.
+   */
+  | { status: 'sent'; providerMessageId?: string; detail?: string; invalidTokens?: string[] }
   /** Accepted for later, e.g. the user is offline and will get it on reconnect. */
   | { status: 'queued'; providerMessageId?: string; detail?: string }
   /** Nothing to do for this recipient, e.g. no address for this channel. */
