@@ -1,0 +1,156 @@
+// The default runner: deliveries run in this process with a concurrency bound; retries and scheduled sends
+// wait on the clock. Honest about what it is: work still waiting when the process dies is lost.
+
+import { type Clock, systemClock, type TimerHandle } from './clock';
+import { HeraldError } from './errors';
+import type { Logger } from './logger';
+import { silentLogger } from './logger';
+import type { DeliveryExecutor, DeliveryTask, EnqueueOptions, Runner, RunnerHooks } from './runner';
+
+export interface InProcessRunnerSettings {
+  /** Most batches (single deliveries, for channels without `sendBatch`) in flight at once (default 64). */
+  concurrency?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export function createInProcessRunner(settings: InProcessRunnerSettings = {}): Runner {
+  const concurrency = Math.max(1, Math.floor(settings.concurrency ?? 64));
+  const clock = settings.clock ?? systemClock;
+  const logger = settings.logger ?? silentLogger;
+  let executor: DeliveryExecutor | undefined;
+  let hooks: RunnerHooks | undefined;
+  const queue: DeliveryTask[][] = [];
+  let queueHead = 0;
+  let active = 0;
+  let closed = false;
+  const waiting = new Map<TimerHandle, DeliveryTask[]>();
+  let drained: (() => void) | undefined;
+
+  function chunk(tasks: DeliveryTask[]): DeliveryTask[][] {
+    const byKind = new Map<DeliveryTask['kind'], DeliveryTask[]>();
+    for (const task of tasks) {
+      const group = byKind.get(task.kind);
+      if (group) group.push(task);
+      else byKind.set(task.kind, [task]);
+    }
+    const units: DeliveryTask[][] = [];
+    for (const [kind, group] of byKind) {
+      const size = Math.max(1, executor?.batchSize(kind) ?? 1);
+      if (size === 1) for (const task of group) units.push([task]);
+      else for (let start = 0; start < group.length; start += size) units.push(group.slice(start, start + size));
+    }
+    return units;
+  }
+
+  function push(tasks: DeliveryTask[]): void {
+    for (const unit of chunk(tasks)) queue.push(unit);
+    pump();
+  }
+
+  function later(tasks: DeliveryTask[], delayMs: number): void {
+    const handle = clock.setTimeout(() => {
+      waiting.delete(handle);
+      if (!closed) push(tasks);
+    }, delayMs);
+    waiting.set(handle, tasks);
+  }
+
+  function pump(): void {
+    while (active < concurrency && queueHead < queue.length) {
+      const unit = queue[queueHead] as DeliveryTask[];
+      queue[queueHead] = [];
+      queueHead += 1;
+      active += 1;
+      void run(unit);
+    }
+    if (queueHead > 1024 && queueHead * 2 > queue.length) {
+      queue.splice(0, queueHead);
+      queueHead = 0;
+    }
+    if (active === 0 && queueHead >= queue.length) drained?.();
+  }
+
+  async function run(unit: DeliveryTask[]): Promise<void> {
+    try {
+      if (unit.length === 0 || !executor || !hooks) return;
+      const outcomes = await executor.execute(unit);
+      unit.forEach((task, index) => {
+        const outcome = outcomes[index];
+        if (!outcome) return;
+        if (outcome.final) hooks?.onSettled(task, outcome);
+        else if (closed) {
+          logger.warn('herald: retry dropped because the runner is closing', { deliveryId: task.deliveryId });
+          hooks?.onSettled(task, { final: true, status: 'cancelled', error: { code: 'SHUTDOWN', message: 'Runner closed before the retry' } });
+        } else later([{ ...task, attempt: task.attempt + 1 }], outcome.retryInMs);
+      });
+    } catch (error) {
+      // The executor never throws by contract; if it does, the tasks are not lost silently.
+      logger.error('herald: delivery executor threw', { error });
+    } finally {
+      active -= 1;
+      pump();
+    }
+  }
+
+  return {
+    id: 'in-process',
+    start(givenExecutor, givenHooks) {
+      executor = givenExecutor;
+      hooks = givenHooks;
+    },
+    async enqueue(tasks: DeliveryTask[], options: EnqueueOptions = {}) {
+      if (closed) throw new HeraldError('CLOSED', 'The in-process runner is closed: it accepts no new deliveries.');
+      if (!executor) throw new HeraldError('NOT_STARTED', 'The runner was not started: pass it to createHerald first.');
+      if (tasks.length === 0) return;
+      const delayMs = options.runAt === undefined ? 0 : options.runAt - clock.now();
+      if (delayMs > 0) later(tasks, delayMs);
+      else push(tasks);
+    },
+    async cancel(deliveryIds: string[]) {
+      const wanted = new Set(deliveryIds);
+      const cancelled: string[] = [];
+      const keep = (task: DeliveryTask): boolean => {
+        if (!wanted.has(task.deliveryId)) return true;
+        cancelled.push(task.deliveryId);
+        return false;
+      };
+      for (const [handle, tasks] of waiting) {
+        const remaining = tasks.filter(keep);
+        if (remaining.length === 0) {
+          clock.clearTimeout(handle);
+          waiting.delete(handle);
+        } else waiting.set(handle, remaining);
+      }
+      for (let index = queueHead; index < queue.length; index++) {
+        queue[index] = (queue[index] as DeliveryTask[]).filter(keep);
+      }
+      return cancelled;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const [handle, tasks] of waiting) {
+        clock.clearTimeout(handle);
+        for (const task of tasks) {
+          hooks?.onSettled(task, {
+            final: true,
+            status: 'cancelled',
+            error: { code: 'SHUTDOWN', message: 'Herald closed before this delivery was due' },
+          });
+        }
+        if (tasks.length > 0) {
+          logger.warn('herald: scheduled deliveries dropped at close (use a durable runner to keep them)', {
+            count: tasks.length,
+          });
+        }
+      }
+      waiting.clear();
+      if (active > 0 || queueHead < queue.length) {
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+        });
+      }
+    },
+  };
+}
