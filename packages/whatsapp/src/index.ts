@@ -1,1 +1,3 @@
-export {};
+export * from './whatsapp-channel';
+export * from './whatsapp-content';
+export { describeGraphError, type GraphError, graphErrorCode } from './whatsapp-error';
