@@ -1,1 +1,14 @@
-export {};
+export {
+  createFcmChannel,
+  FCM_MAX_MESSAGES_PER_CALL,
+  type FcmChannelSettings,
+  type FcmDeliveryError,
+} from './fcm-channel';
+export { abbreviateToken, toFcmDeliveryError } from './fcm-error';
+export {
+  buildPushMessage,
+  FCM_MAX_PAYLOAD_BYTES,
+  type PushContent,
+  type PushDataValue,
+  type PushMessageTemplate,
+} from './push-content';
