@@ -1,1 +1,4 @@
-export {};
+export { type InboxErrorBody, type InboxErrorCode, type InboxErrorIssue, isUnmatchedRoute } from './http-error';
+export * from './inbox-api-types';
+export * from './inbox-handler';
+export * from './node-handler';

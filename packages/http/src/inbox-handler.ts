@@ -1,0 +1,266 @@
+// The inbox REST API as a fetch-standard handler: `(Request) => Promise<Response>`, so it mounts in
+// anything that speaks fetch (Bun, Deno, Hono, Next.js route handlers) and in node:http / Express
+// through `toNodeHandler`. Every read and write goes through the Herald APIs, so Herald's events
+// (which the WebSocket gateway relays to open tabs) fire exactly as they do for calls in code.
+
+import {
+  describeError,
+  type Herald,
+  HeraldError,
+  type InboxQuery,
+  type Logger,
+  type PreferencesUpdate,
+  silentLogger,
+  ValidationError,
+} from '@herald/core';
+import { emptyResponse, errorResponse, HttpError, jsonResponse, unmatchedRouteResponse } from './http-error';
+import type { InboxListResponse, InboxMarkResponse, InboxReadAllResponse } from './inbox-api-types';
+import {
+  deviceBodySchema,
+  listQuerySchema,
+  parseOrThrow,
+  preferencesBodySchema,
+  queryObject,
+  readAllBodySchema,
+} from './inbox-schemas';
+import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './request-body';
+
+export interface AuthenticatedUser {
+  userId: string;
+}
+
+/** Returns the signed-in user for a request, or null when there is none (the API answers 401). */
+export type AuthenticateRequest = (
+  request: Request,
+) => Promise<AuthenticatedUser | null | undefined> | AuthenticatedUser | null | undefined;
+
+export interface InboxHandlerSettings {
+  /** The Herald instance (only its `inbox`, `devices` and `preferences` APIs are used). */
+  herald: Pick<Herald, 'inbox' | 'devices' | 'preferences'>;
+  authenticate: AuthenticateRequest;
+  /** Path prefix the routes live under, e.g. `/api/inbox` (default: none). */
+  basePath?: string;
+  /** Largest JSON body accepted, in bytes (default 64 KiB); larger ones get 413. */
+  maxBodyBytes?: number;
+  /** Receives unexpected errors (answered as 500 INTERNAL); silent by default. */
+  logger?: Logger;
+}
+
+export type InboxHandler = (request: Request) => Promise<Response>;
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+interface RouteContext {
+  request: Request;
+  url: URL;
+  userId: string;
+  params: Record<string, string>;
+}
+
+interface Route {
+  /** Literal segments, or `:name` for a parameter. */
+  segments: string[];
+  methods: Partial<Record<Method, (context: RouteContext) => Promise<Response>>>;
+}
+
+interface RouteMatch {
+  route: Route;
+  params: Record<string, string>;
+}
+
+function normaliseBasePath(basePath: string | undefined): string {
+  if (basePath === undefined) return '';
+  const trimmed = basePath.replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+}
+
+function matchRoute(routes: readonly Route[], path: string): RouteMatch | undefined {
+  // One trailing slash is tolerated; empty segments (`//`) match nothing.
+  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  if (!trimmed.startsWith('/')) return undefined;
+  const rawSegments = trimmed.slice(1).split('/');
+  for (const route of routes) {
+    if (route.segments.length !== rawSegments.length) continue;
+    const params: Record<string, string> = {};
+    let matched = true;
+    for (let index = 0; index < route.segments.length && matched; index++) {
+      const pattern = route.segments[index] as string;
+      const raw = rawSegments[index] as string;
+      if (pattern.startsWith(':')) {
+        let value: string;
+        try {
+          value = decodeURIComponent(raw);
+        } catch {
+          value = '';
+        }
+        if (value === '') matched = false;
+        else params[pattern.slice(1)] = value;
+      } else if (pattern !== raw) {
+        matched = false;
+      }
+    }
+    if (matched) return { route, params };
+  }
+  return undefined;
+}
+
+function allowHeader(route: Route): string {
+  return [...Object.keys(route.methods), 'OPTIONS'].join(', ');
+}
+
+/** Builds the inbox REST API for a Herald instance. */
+export function createInboxHandler(settings: InboxHandlerSettings): InboxHandler {
+  const { herald, authenticate } = settings;
+  const basePath = normaliseBasePath(settings.basePath);
+  const maxBodyBytes = settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const logger = settings.logger ?? silentLogger;
+
+  const notFound = (what: string): HttpError => new HttpError(404, 'NOT_FOUND', `No such ${what}`);
+
+  async function markOne(context: RouteContext, read: boolean): Promise<Response> {
+    const id = context.params.id as string;
+    // Another user's id answers exactly like an id that never existed: the API never confirms existence.
+    const owned = await herald.inbox.get(context.userId, [id]);
+    if (owned.length === 0) throw notFound('notification');
+    const changed = read
+      ? await herald.inbox.markRead(context.userId, [id])
+      : await herald.inbox.markUnread(context.userId, [id]);
+    const unread = await herald.inbox.unreadCount(context.userId);
+    const body: InboxMarkResponse = { id, changed: changed.length > 0, unread };
+    return jsonResponse(200, body);
+  }
+
+  const routes: Route[] = [
+    {
+      segments: ['notifications'],
+      methods: {
+        GET: async ({ url, userId }) => {
+          const raw = queryObject(url.searchParams, ['status', 'type', 'limit', 'cursor']);
+          const parsed = parseOrThrow(listQuerySchema, raw, 'query');
+          const query: InboxQuery = {};
+          if (parsed.status !== undefined) query.status = parsed.status;
+          if (parsed.type !== undefined) query.type = parsed.type;
+          if (parsed.limit !== undefined) query.limit = parsed.limit;
+          if (parsed.cursor !== undefined) query.cursor = parsed.cursor;
+          const page = await herald.inbox.list(userId, query);
+          const body: InboxListResponse = {
+            items: page.items,
+            ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }),
+          };
+          return jsonResponse(200, body);
+        },
+      },
+    },
+    {
+      segments: ['notifications', 'unread-count'],
+      methods: { GET: async ({ userId }) => jsonResponse(200, await herald.inbox.unreadCount(userId)) },
+    },
+    {
+      segments: ['notifications', 'read-all'],
+      methods: {
+        POST: async ({ request, userId }) => {
+          const raw = await readJsonBody(request, { maxBytes: maxBodyBytes, required: false });
+          const parsed = raw === undefined ? {} : parseOrThrow(readAllBodySchema, raw, 'body');
+          const changed = await herald.inbox.markAllRead(
+            userId,
+            parsed.type === undefined ? {} : { type: parsed.type },
+          );
+          const unread = await herald.inbox.unreadCount(userId);
+          const body: InboxReadAllResponse = { changed, unread };
+          return jsonResponse(200, body);
+        },
+      },
+    },
+    { segments: ['notifications', ':id', 'read'], methods: { POST: (context) => markOne(context, true) } },
+    { segments: ['notifications', ':id', 'unread'], methods: { POST: (context) => markOne(context, false) } },
+    {
+      segments: ['devices'],
+      methods: {
+        POST: async ({ request, userId }) => {
+          const raw = await readJsonBody(request, { maxBytes: maxBodyBytes, required: true });
+          const parsed = parseOrThrow(deviceBodySchema, raw, 'body');
+          const device = await herald.devices.register(userId, { token: parsed.token, platform: parsed.platform });
+          return jsonResponse(201, device);
+        },
+      },
+    },
+    {
+      segments: ['devices', ':token'],
+      methods: {
+        DELETE: async ({ userId, params }) => {
+          const token = params.token as string;
+          // Only the owner may remove a device; anyone else learns nothing about the token.
+          const devices = await herald.devices.list(userId);
+          if (!devices.some((device) => device.token === token)) throw notFound('device');
+          await herald.devices.remove(token);
+          return emptyResponse(204);
+        },
+      },
+    },
+    {
+      segments: ['preferences'],
+      methods: {
+        GET: async ({ userId }) => jsonResponse(200, await herald.preferences.get(userId)),
+        PUT: async ({ request, userId }) => {
+          const raw = await readJsonBody(request, { maxBytes: maxBodyBytes, required: true });
+          const parsed = parseOrThrow(preferencesBodySchema, raw, 'body');
+          const update: PreferencesUpdate = {};
+          if (parsed.channels !== undefined) update.channels = parsed.channels;
+          if (parsed.types !== undefined) update.types = parsed.types;
+          return jsonResponse(200, await herald.preferences.set(userId, update));
+        },
+      },
+    },
+  ];
+
+  async function resolveUser(request: Request): Promise<string> {
+    const user = await authenticate(request);
+    if (user === null || user === undefined) {
+      throw new HttpError(401, 'UNAUTHENTICATED', 'Sign in to use the inbox');
+    }
+    if (typeof user.userId !== 'string' || user.userId === '') {
+      // A host bug, not the caller's: refuse rather than act for a blank user.
+      throw new Error('authenticate() returned a user without a non-empty string userId');
+    }
+    return user.userId;
+  }
+
+  return async function handleInboxRequest(request: Request): Promise<Response> {
+    let url: URL | undefined;
+    try {
+      url = new URL(request.url);
+      const pathname = url.pathname;
+      if (pathname !== basePath && !pathname.startsWith(`${basePath}/`)) return unmatchedRouteResponse();
+      const match = matchRoute(routes, pathname.slice(basePath.length) || '/');
+      if (match === undefined) return unmatchedRouteResponse();
+
+      const allow = allowHeader(match.route);
+      if (request.method === 'OPTIONS') return emptyResponse(204, { allow });
+      const run = match.route.methods[request.method as Method];
+      if (run === undefined) {
+        throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allow}`, {
+          headers: { allow },
+        });
+      }
+
+      const userId = await resolveUser(request);
+      return await run({ request, url, userId, params: match.params });
+    } catch (error) {
+      if (error instanceof HttpError) return errorResponse(error);
+      if (ValidationError.is(error)) {
+        // Herald refused the input (e.g. a cursor it did not issue): the caller's mistake, with its paths.
+        return errorResponse(new HttpError(400, 'VALIDATION', error.message, { issues: error.issues }));
+      }
+      const context = { method: request.method, path: url?.pathname ?? request.url, error: describeError(error) };
+      if (HeraldError.is(error) && error.code === 'STORE') {
+        logger.error('Inbox API: store unavailable', context);
+        return errorResponse(
+          new HttpError(503, 'UNAVAILABLE', 'The inbox is unavailable right now; try again shortly'),
+        );
+      }
+      logger.error('Inbox API: unexpected error', context);
+      return errorResponse(new HttpError(500, 'INTERNAL', 'Internal error'));
+    }
+  };
+}
