@@ -213,6 +213,18 @@ describe.each([
     expect(peer.requests).toHaveLength(0);
   });
 
+  it('fails TIMEOUT when the signal aborts while FCM is answering', async () => {
+    const controller = new AbortController();
+    peer.handler = () => {
+      controller.abort(new Error('attempt timed out'));
+      return undefined;
+    };
+    const error = await rejection(fcm.send(pushRequest(['token-slow'], {}, controller.signal)));
+    expect(error).toMatchObject({ code: 'TIMEOUT', retryable: true });
+    expect(error.message).toContain('attempt timed out');
+    expect(peer.requests).toHaveLength(1);
+  });
+
   it('sends a batch and returns one result per request, in order', async () => {
     peer.deadTokens.add('batch-dead');
     const requests = [
