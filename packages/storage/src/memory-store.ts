@@ -1,1 +1,728 @@
-export {};
+// MemoryStore: the embedded Store (spec v1). State lives in this process only and is lost on restart,
+// which suits tests, development and single-process apps. Every method does its work synchronously
+// before it resolves, so each call is atomic with respect to every other call: counters can never drift.
+
+import {
+  type Clock,
+  type DeliveryPage,
+  type DeliveryPatch,
+  type DeliveryQuery,
+  type DeliveryRecord,
+  type DeliveryStatus,
+  type Device,
+  type IdempotencyClaim,
+  type InboxItem,
+  type InboxPage,
+  type InboxQuery,
+  type InboxStatusFilter,
+  type NewInboxItem,
+  type NotificationRecord,
+  type Preferences,
+  type Store,
+  type UnreadCount,
+  ValidationError,
+  type ValidationIssue,
+} from '@herald/core';
+
+export interface MemoryStoreSettings {
+  /** Time source for idempotency expiry and delivery `updatedAt` stamps. Defaults to `Date.now`. */
+  clock?: Pick<Clock, 'now'> | undefined;
+}
+
+const DEFAULT_PAGE_LIMIT = 20;
+const MAX_PAGE_LIMIT = 100;
+const INBOX_CURSOR_PREFIX = 'i';
+const DELIVERY_CURSOR_PREFIX = 'd';
+const INBOX_STATUSES: readonly InboxStatusFilter[] = ['read', 'unread', 'undelivered'];
+const DELIVERY_STATUSES: readonly DeliveryStatus[] = [
+  'pending',
+  'sent',
+  'delivered',
+  'read',
+  'queued',
+  'skipped',
+  'failed',
+  'cancelled',
+];
+const PATCHABLE_FIELDS = ['status', 'channelId', 'attempts', 'providerMessageId', 'reason', 'detail', 'error'] as const;
+
+/** One user's inbox with the indexes that keep listing and counting cheap. */
+interface UserInbox {
+  /** Every item, ascending by position (positions only grow, so inserts append). */
+  items: InboxItem[];
+  /** The same items split by type, each ascending by position: type-filtered pages cost O(limit). */
+  itemsByType: Map<string, InboxItem[]>;
+  byId: Map<string, InboxItem>;
+  /** Unread items; its size is the unread total. */
+  unread: Set<InboxItem>;
+  /** Unread items per type; sets are dropped when they empty, so `byType` never shows zeros. */
+  unreadByType: Map<string, Set<InboxItem>>;
+  lastPosition: number;
+}
+
+interface DeliveryEntry {
+  /** Store-wide creation order: the key delivery cursors point at. */
+  sequence: number;
+  record: DeliveryRecord;
+}
+
+interface IdempotencyEntry {
+  notificationId: string;
+  expiresAt: number;
+}
+
+interface PageSlice<T> {
+  picked: T[];
+  hasMore: boolean;
+}
+
+/**
+ * The in-memory Store. Costs: insert O(1) per item; unfiltered or type-filtered `listInbox` and
+ * `listInboxAfter` O(log n + limit); status-filtered pages scan until they fill; `unreadCount` O(types);
+ * `markAllRead` O(unread); `pruneInbox` O(read items + size of the inboxes it touches).
+ */
+export class MemoryStore implements Store {
+  readonly specificationVersion = 'v1' as const;
+
+  readonly #clock: Pick<Clock, 'now'>;
+  readonly #inboxes = new Map<string, UserInbox>();
+  /** Every read item across users, so pruning never walks unread items. */
+  readonly #readItems = new Set<InboxItem>();
+  readonly #notifications = new Map<string, NotificationRecord>();
+  readonly #deliveries = new Map<string, DeliveryEntry>();
+  readonly #deliveryLog: DeliveryEntry[] = [];
+  readonly #deliveriesByNotification = new Map<string, DeliveryEntry[]>();
+  readonly #deliveriesByRecipient = new Map<string, DeliveryEntry[]>();
+  readonly #deliveriesByProviderMessageId = new Map<string, DeliveryEntry>();
+  #deliverySequence = 0;
+  /** Insertion order is close to expiry order, which lets claims sweep expired keys from the front. */
+  readonly #idempotency = new Map<string, IdempotencyEntry>();
+  readonly #devicesByToken = new Map<string, Device>();
+  readonly #devicesByUser = new Map<string, Map<string, Device>>();
+  readonly #preferences = new Map<string, Preferences>();
+
+  constructor(settings: MemoryStoreSettings = {}) {
+    this.#clock = settings.clock ?? { now: () => Date.now() };
+  }
+
+  // Inbox.
+
+  async insertInboxItems(items: NewInboxItem[]): Promise<InboxItem[]> {
+    if (!Array.isArray(items)) throw invalid('items', 'Expected an array of inbox items');
+    const issues: ValidationIssue[] = [];
+    for (let index = 0; index < items.length; index++) checkNewItem(items[index], `items.${index}`, issues);
+    if (issues.length > 0) throw new ValidationError(issues, { prefix: 'Invalid inbox items' });
+
+    const stored: InboxItem[] = new Array(items.length);
+    for (let index = 0; index < items.length; index++) {
+      const input = items[index]!;
+      const inbox = this.#inbox(input.userId);
+      // Re-inserting an id the user already has (a retried job) returns the stored item: no second position.
+      const existing = inbox.byId.get(input.id);
+      if (existing) {
+        stored[index] = copyItem(existing);
+        continue;
+      }
+      inbox.lastPosition += 1;
+      const item = toStoredItem(input, inbox.lastPosition);
+      inbox.items.push(item);
+      let ofType = inbox.itemsByType.get(item.type);
+      if (!ofType) {
+        ofType = [];
+        inbox.itemsByType.set(item.type, ofType);
+      }
+      ofType.push(item);
+      inbox.byId.set(item.id, item);
+      addUnread(inbox, item);
+      stored[index] = copyItem(item);
+    }
+    return stored;
+  }
+
+  async getInboxItems(userId: string, ids: string[]): Promise<InboxItem[]> {
+    const inbox = this.#inboxes.get(userId);
+    if (!inbox) return [];
+    const found: InboxItem[] = [];
+    for (const id of ids) {
+      const item = inbox.byId.get(id);
+      if (item) found.push(copyItem(item));
+    }
+    return found;
+  }
+
+  async listInbox(userId: string, query: InboxQuery = {}): Promise<InboxPage> {
+    const limit = pageLimit(query.limit);
+    const before =
+      query.cursor === undefined ? Number.POSITIVE_INFINITY : decodeCursor(INBOX_CURSOR_PREFIX, query.cursor);
+    if (query.status !== undefined && !INBOX_STATUSES.includes(query.status)) {
+      throw invalid('status', `Expected one of ${INBOX_STATUSES.join(', ')}, got ${JSON.stringify(query.status)}`);
+    }
+    if (query.type !== undefined && typeof query.type !== 'string') throw invalid('type', 'Expected a string');
+
+    const inbox = this.#inboxes.get(userId);
+    if (!inbox) return { items: [] };
+    const source = query.type === undefined ? inbox.items : inbox.itemsByType.get(query.type);
+    if (!source) return { items: [] };
+    if (query.status === 'unread') {
+      const unread = query.type === undefined ? inbox.unread.size : (inbox.unreadByType.get(query.type)?.size ?? 0);
+      if (unread === 0) return { items: [] };
+    }
+
+    const { picked, hasMore } = pageBackward(source, itemPosition, before, limit, statusMatcher(query.status));
+    const page: InboxPage = { items: picked.map(copyItem) };
+    const last = picked[picked.length - 1];
+    if (hasMore && last) page.nextCursor = encodeCursor(INBOX_CURSOR_PREFIX, last.position);
+    return page;
+  }
+
+  async listInboxAfter(userId: string, afterPosition: number, limit: number): Promise<InboxItem[]> {
+    if (typeof afterPosition !== 'number' || Number.isNaN(afterPosition)) {
+      throw invalid('afterPosition', `Expected a number, got ${String(afterPosition)}`);
+    }
+    if (!Number.isInteger(limit) || limit < 1)
+      throw invalid('limit', `Expected a positive integer, got ${String(limit)}`);
+    const inbox = this.#inboxes.get(userId);
+    if (!inbox) return [];
+    const start = firstIndexAbove(inbox.items, afterPosition);
+    return inbox.items.slice(start, start + limit).map(copyItem);
+  }
+
+  async lastPosition(userId: string): Promise<number> {
+    return this.#inboxes.get(userId)?.lastPosition ?? 0;
+  }
+
+  async unreadCount(userId: string): Promise<UnreadCount> {
+    const inbox = this.#inboxes.get(userId);
+    const byType: Record<string, number> = {};
+    if (!inbox) return { total: 0, byType };
+    for (const [type, items] of inbox.unreadByType) byType[type] = items.size;
+    return { total: inbox.unread.size, byType };
+  }
+
+  async markRead(userId: string, ids: string[], at: string): Promise<string[]> {
+    checkDate(at, 'at');
+    const inbox = this.#inboxes.get(userId);
+    if (!inbox) return [];
+    const changed: string[] = [];
+    for (const id of ids) {
+      const item = inbox.byId.get(id);
+      if (!item || item.readAt !== undefined) continue;
+      this.#read(inbox, item, at);
+      changed.push(id);
+    }
+    return changed;
+  }
+
+  async markUnread(userId: string, ids: string[]): Promise<string[]> {
+    const inbox = this.#inboxes.get(userId);
+    if (!inbox) return [];
+    const changed: string[] = [];
+    for (const id of ids) {
+      const item = inbox.byId.get(id);
+      if (!item || item.readAt === undefined) continue;
+      delete item.readAt;
+      this.#readItems.delete(item);
+      addUnread(inbox, item);
+      changed.push(id);
+    }
+    return changed;
+  }
+
+  async markAllRead(userId: string, options: { type?: string }, at: string): Promise<number> {
+    checkDate(at, 'at');
+    const inbox = this.#inboxes.get(userId);
+    if (!inbox) return 0;
+    const type = options?.type;
+    const targets = type === undefined ? inbox.unread : inbox.unreadByType.get(type);
+    if (!targets) return 0;
+    // Copy first: reading an item removes it from the set being walked.
+    const items = [...targets];
+    for (const item of items) this.#read(inbox, item, at);
+    return items.length;
+  }
+
+  async markDelivered(userId: string, ids: string[], at: string): Promise<string[]> {
+    checkDate(at, 'at');
+    const inbox = this.#inboxes.get(userId);
+    if (!inbox) return [];
+    const changed: string[] = [];
+    for (const id of ids) {
+      const item = inbox.byId.get(id);
+      if (!item || item.deliveredAt !== undefined) continue;
+      item.deliveredAt = at;
+      changed.push(id);
+    }
+    return changed;
+  }
+
+  async pruneInbox(options: { readBefore: string }): Promise<number> {
+    const cutoff = checkDate(options?.readBefore, 'readBefore');
+    const doomedByUser = new Map<string, Set<InboxItem>>();
+    for (const item of this.#readItems) {
+      if (Date.parse(item.readAt as string) >= cutoff) continue;
+      let doomed = doomedByUser.get(item.userId);
+      if (!doomed) {
+        doomed = new Set();
+        doomedByUser.set(item.userId, doomed);
+      }
+      doomed.add(item);
+    }
+    let removed = 0;
+    for (const [userId, doomed] of doomedByUser) {
+      const inbox = this.#inboxes.get(userId);
+      if (!inbox) continue;
+      const types = new Set<string>();
+      for (const item of doomed) {
+        inbox.byId.delete(item.id);
+        this.#readItems.delete(item);
+        types.add(item.type);
+      }
+      inbox.items = inbox.items.filter((item) => !doomed.has(item));
+      for (const type of types) {
+        const kept = (inbox.itemsByType.get(type) ?? []).filter((item) => !doomed.has(item));
+        if (kept.length === 0) inbox.itemsByType.delete(type);
+        else inbox.itemsByType.set(type, kept);
+      }
+      removed += doomed.size;
+    }
+    return removed;
+  }
+
+  // Notifications and deliveries.
+
+  async saveNotification(record: NotificationRecord): Promise<void> {
+    if (!record || !isNonEmptyString(record.id)) throw invalid('record.id', 'Expected a non-empty string');
+    this.#notifications.set(record.id, structuredClone(record));
+  }
+
+  async getNotification(id: string): Promise<NotificationRecord | undefined> {
+    const record = this.#notifications.get(id);
+    return record === undefined ? undefined : structuredClone(record);
+  }
+
+  async createDeliveries(records: DeliveryRecord[]): Promise<void> {
+    if (!Array.isArray(records)) throw invalid('records', 'Expected an array of delivery records');
+    const issues: ValidationIssue[] = [];
+    const seen = new Set<string>();
+    for (let index = 0; index < records.length; index++) {
+      const record = records[index];
+      const path = `records.${index}`;
+      checkDeliveryRecord(record, path, issues);
+      if (!record || !isNonEmptyString(record.id)) continue;
+      if (seen.has(record.id) || this.#deliveries.has(record.id)) {
+        issues.push({ path: `${path}.id`, message: `Delivery ${JSON.stringify(record.id)} already exists` });
+      }
+      seen.add(record.id);
+    }
+    if (issues.length > 0) throw new ValidationError(issues, { prefix: 'Invalid delivery records' });
+
+    for (const input of records) {
+      this.#deliverySequence += 1;
+      const entry: DeliveryEntry = { sequence: this.#deliverySequence, record: copyDelivery(input) };
+      this.#deliveries.set(input.id, entry);
+      this.#deliveryLog.push(entry);
+      appendTo(this.#deliveriesByNotification, input.notificationId, entry);
+      appendTo(this.#deliveriesByRecipient, input.recipientId, entry);
+      if (input.providerMessageId !== undefined)
+        this.#deliveriesByProviderMessageId.set(input.providerMessageId, entry);
+    }
+  }
+
+  async getDeliveries(ids: string[]): Promise<DeliveryRecord[]> {
+    const found: DeliveryRecord[] = [];
+    for (const id of ids) {
+      const entry = this.#deliveries.get(id);
+      if (entry) found.push(copyDelivery(entry.record));
+    }
+    return found;
+  }
+
+  async updateDelivery(
+    id: string,
+    patch: DeliveryPatch,
+    onlyFrom?: readonly DeliveryStatus[],
+  ): Promise<DeliveryRecord | undefined> {
+    if (patch?.status !== undefined && !DELIVERY_STATUSES.includes(patch.status)) {
+      throw invalid(
+        'patch.status',
+        `Expected one of ${DELIVERY_STATUSES.join(', ')}, got ${JSON.stringify(patch.status)}`,
+      );
+    }
+    const entry = this.#deliveries.get(id);
+    if (!entry) return undefined;
+    const record = entry.record;
+    if (onlyFrom !== undefined && !onlyFrom.includes(record.status)) return undefined;
+
+    const previousProviderMessageId = record.providerMessageId;
+    const target = record as unknown as Record<string, unknown>;
+    for (const field of PATCHABLE_FIELDS) {
+      // A field set to undefined leaves the stored value as it is.
+      const value = patch[field];
+      if (value === undefined) continue;
+      target[field] = field === 'error' ? { ...(value as object) } : value;
+    }
+    record.updatedAt = new Date(this.#clock.now()).toISOString();
+    if (record.providerMessageId !== previousProviderMessageId) {
+      if (
+        previousProviderMessageId !== undefined &&
+        this.#deliveriesByProviderMessageId.get(previousProviderMessageId) === entry
+      ) {
+        this.#deliveriesByProviderMessageId.delete(previousProviderMessageId);
+      }
+      if (record.providerMessageId !== undefined) {
+        this.#deliveriesByProviderMessageId.set(record.providerMessageId, entry);
+      }
+    }
+    return copyDelivery(record);
+  }
+
+  async findDeliveryByProviderMessageId(providerMessageId: string): Promise<DeliveryRecord | undefined> {
+    const entry = this.#deliveriesByProviderMessageId.get(providerMessageId);
+    return entry ? copyDelivery(entry.record) : undefined;
+  }
+
+  /** Newest first (reverse creation order; within one `createDeliveries` call, later records are newer). */
+  async listDeliveries(query: DeliveryQuery): Promise<DeliveryPage> {
+    const limit = pageLimit(query?.limit);
+    const before =
+      query?.cursor === undefined ? Number.POSITIVE_INFINITY : decodeCursor(DELIVERY_CURSOR_PREFIX, query.cursor);
+    if (query.status !== undefined && !DELIVERY_STATUSES.includes(query.status)) {
+      throw invalid('status', `Expected one of ${DELIVERY_STATUSES.join(', ')}, got ${JSON.stringify(query.status)}`);
+    }
+    // Walk the narrowest index available and filter the rest.
+    const source =
+      query.notificationId !== undefined
+        ? this.#deliveriesByNotification.get(query.notificationId)
+        : query.recipientId !== undefined
+          ? this.#deliveriesByRecipient.get(query.recipientId)
+          : this.#deliveryLog;
+    if (!source) return { records: [] };
+    const { notificationId, recipientId, status } = query;
+    const needsFilter = status !== undefined || (notificationId !== undefined && recipientId !== undefined);
+    const matches = needsFilter
+      ? (entry: DeliveryEntry): boolean =>
+          (status === undefined || entry.record.status === status) &&
+          (recipientId === undefined || entry.record.recipientId === recipientId)
+      : undefined;
+    const { picked, hasMore } = pageBackward(source, entrySequence, before, limit, matches);
+    const page: DeliveryPage = { records: picked.map((entry) => copyDelivery(entry.record)) };
+    const last = picked[picked.length - 1];
+    if (hasMore && last) page.nextCursor = encodeCursor(DELIVERY_CURSOR_PREFIX, last.sequence);
+    return page;
+  }
+
+  // Idempotency.
+
+  async claimIdempotencyKey(key: string, notificationId: string, ttlMs: number): Promise<IdempotencyClaim> {
+    if (!isNonEmptyString(key)) throw invalid('key', 'Expected a non-empty string');
+    if (!isNonEmptyString(notificationId)) throw invalid('notificationId', 'Expected a non-empty string');
+    if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
+      throw invalid('ttlMs', `Expected a positive number of milliseconds, got ${String(ttlMs)}`);
+    }
+    const now = this.#clock.now();
+    this.#sweepIdempotency(now);
+    const held = this.#idempotency.get(key);
+    if (held && held.expiresAt > now) return { claimed: false, notificationId: held.notificationId };
+    // Delete before set so the key moves to the back of the expiry queue.
+    this.#idempotency.delete(key);
+    this.#idempotency.set(key, { notificationId, expiresAt: now + ttlMs });
+    return { claimed: true };
+  }
+
+  async getIdempotencyKey(key: string): Promise<string | undefined> {
+    const held = this.#idempotency.get(key);
+    if (!held) return undefined;
+    if (held.expiresAt <= this.#clock.now()) {
+      this.#idempotency.delete(key);
+      return undefined;
+    }
+    return held.notificationId;
+  }
+
+  async releaseIdempotencyKey(key: string, notificationId: string): Promise<void> {
+    // Only the holder may release: a late release must not free a key someone else has claimed since.
+    if (this.#idempotency.get(key)?.notificationId === notificationId) this.#idempotency.delete(key);
+  }
+
+  // Devices.
+
+  async registerDevice(device: Device): Promise<void> {
+    const issues: ValidationIssue[] = [];
+    if (!device || !isNonEmptyString(device.token))
+      issues.push({ path: 'device.token', message: 'Expected a non-empty string' });
+    if (!device || !isNonEmptyString(device.userId))
+      issues.push({ path: 'device.userId', message: 'Expected a non-empty string' });
+    if (issues.length > 0) throw new ValidationError(issues, { prefix: 'Invalid device' });
+    const previous = this.#devicesByToken.get(device.token);
+    if (previous && previous.userId !== device.userId) this.#forgetDevice(previous);
+    const stored = { ...device };
+    this.#devicesByToken.set(stored.token, stored);
+    let owned = this.#devicesByUser.get(stored.userId);
+    if (!owned) {
+      owned = new Map();
+      this.#devicesByUser.set(stored.userId, owned);
+    }
+    owned.set(stored.token, stored);
+  }
+
+  /** Users without devices are absent from the map. */
+  async listDevices(userIds: string[]): Promise<Map<string, Device[]>> {
+    const result = new Map<string, Device[]>();
+    for (const userId of userIds) {
+      const owned = this.#devicesByUser.get(userId);
+      if (owned && owned.size > 0)
+        result.set(
+          userId,
+          [...owned.values()].map((device) => ({ ...device })),
+        );
+    }
+    return result;
+  }
+
+  async removeDevice(token: string): Promise<Device | undefined> {
+    const device = this.#devicesByToken.get(token);
+    if (!device) return undefined;
+    this.#forgetDevice(device);
+    return { ...device };
+  }
+
+  // Preferences.
+
+  async getPreferences(userIds: string[]): Promise<Map<string, Preferences>> {
+    const result = new Map<string, Preferences>();
+    for (const userId of userIds) {
+      const preferences = this.#preferences.get(userId);
+      if (preferences) result.set(userId, structuredClone(preferences));
+    }
+    return result;
+  }
+
+  async setPreferences(userId: string, preferences: Preferences): Promise<void> {
+    if (!isNonEmptyString(userId)) throw invalid('userId', 'Expected a non-empty string');
+    if (!preferences || typeof preferences !== 'object') throw invalid('preferences', 'Expected an object');
+    this.#preferences.set(userId, structuredClone(preferences));
+  }
+
+  // Internals.
+
+  #inbox(userId: string): UserInbox {
+    let inbox = this.#inboxes.get(userId);
+    if (!inbox) {
+      inbox = {
+        items: [],
+        itemsByType: new Map(),
+        byId: new Map(),
+        unread: new Set(),
+        unreadByType: new Map(),
+        lastPosition: 0,
+      };
+      this.#inboxes.set(userId, inbox);
+    }
+    return inbox;
+  }
+
+  #read(inbox: UserInbox, item: InboxItem, at: string): void {
+    item.readAt = at;
+    inbox.unread.delete(item);
+    const ofType = inbox.unreadByType.get(item.type);
+    if (ofType) {
+      ofType.delete(item);
+      if (ofType.size === 0) inbox.unreadByType.delete(item.type);
+    }
+    this.#readItems.add(item);
+  }
+
+  #forgetDevice(device: Device): void {
+    this.#devicesByToken.delete(device.token);
+    const owned = this.#devicesByUser.get(device.userId);
+    if (!owned) return;
+    owned.delete(device.token);
+    if (owned.size === 0) this.#devicesByUser.delete(device.userId);
+  }
+
+  /** Drops expired claims from the front of the queue; amortised O(1) per claim. */
+  #sweepIdempotency(now: number): void {
+    for (const [key, entry] of this.#idempotency) {
+      if (entry.expiresAt > now) return;
+      this.#idempotency.delete(key);
+    }
+  }
+}
+
+/** The factory form, for hosts that prefer `createX(settings)` like the rest of Herald. */
+export function createMemoryStore(settings: MemoryStoreSettings = {}): MemoryStore {
+  return new MemoryStore(settings);
+}
+
+function addUnread(inbox: UserInbox, item: InboxItem): void {
+  inbox.unread.add(item);
+  let ofType = inbox.unreadByType.get(item.type);
+  if (!ofType) {
+    ofType = new Set();
+    inbox.unreadByType.set(item.type, ofType);
+  }
+  ofType.add(item);
+}
+
+function itemPosition(item: InboxItem): number {
+  return item.position;
+}
+
+function entrySequence(entry: DeliveryEntry): number {
+  return entry.sequence;
+}
+
+function statusMatcher(status: InboxStatusFilter | undefined): ((item: InboxItem) => boolean) | undefined {
+  switch (status) {
+    case 'read':
+      return (item) => item.readAt !== undefined;
+    case 'unread':
+      return (item) => item.readAt === undefined;
+    case 'undelivered':
+      return (item) => item.deliveredAt === undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Index of the first element whose key is >= `value` in an ascending array. */
+function lowerBound<T>(source: readonly T[], key: (element: T) => number, value: number): number {
+  let low = 0;
+  let high = source.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (key(source[middle]!) < value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function firstIndexAbove(items: readonly InboxItem[], position: number): number {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (items[middle]!.position <= position) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/**
+ * Walks an ascending array backwards from the first element whose key is below `before`, collecting up to
+ * `limit` matches, then looks for one more match so `hasMore` is exact. Without a filter this is O(log n + limit).
+ */
+function pageBackward<T>(
+  source: readonly T[],
+  key: (element: T) => number,
+  before: number,
+  limit: number,
+  matches: ((element: T) => boolean) | undefined,
+): PageSlice<T> {
+  let index = (before === Number.POSITIVE_INFINITY ? source.length : lowerBound(source, key, before)) - 1;
+  const picked: T[] = [];
+  if (!matches) {
+    while (index >= 0 && picked.length < limit) picked.push(source[index--]!);
+    return { picked, hasMore: index >= 0 };
+  }
+  for (; index >= 0; index--) {
+    const element = source[index]!;
+    if (!matches(element)) continue;
+    if (picked.length === limit) return { picked, hasMore: true };
+    picked.push(element);
+  }
+  return { picked, hasMore: false };
+}
+
+function pageLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE_LIMIT;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
+    throw invalid('limit', `Expected an integer from 1 to ${MAX_PAGE_LIMIT}, got ${String(limit)}`);
+  }
+  return limit;
+}
+
+// Cursors are opaque to callers; the prefix keeps an inbox cursor from being accepted as a delivery cursor.
+function encodeCursor(prefix: string, key: number): string {
+  return `${prefix}${key.toString(36)}`;
+}
+
+function decodeCursor(prefix: string, cursor: string): number {
+  if (typeof cursor === 'string' && cursor.startsWith(prefix) && /^[0-9a-z]{1,11}$/.test(cursor.slice(prefix.length))) {
+    const key = Number.parseInt(cursor.slice(prefix.length), 36);
+    if (Number.isSafeInteger(key) && key >= 1) return key;
+  }
+  throw invalid('cursor', `Malformed cursor ${JSON.stringify(cursor)}: pass the nextCursor of a previous page`);
+}
+
+function invalid(path: string, message: string): ValidationError {
+  return new ValidationError([{ path, message }]);
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+/** Returns the date as epoch ms; throws when it is not a parseable date string. */
+function checkDate(value: unknown, path: string): number {
+  const time = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(time)) throw invalid(path, `Expected an ISO 8601 date string, got ${JSON.stringify(value)}`);
+  return time;
+}
+
+function checkNewItem(item: unknown, path: string, issues: ValidationIssue[]): void {
+  if (!item || typeof item !== 'object') {
+    issues.push({ path, message: 'Expected an inbox item object' });
+    return;
+  }
+  const record = item as Record<string, unknown>;
+  for (const field of ['id', 'userId', 'notificationId', 'type', 'createdAt']) {
+    if (!isNonEmptyString(record[field]))
+      issues.push({ path: `${path}.${field}`, message: 'Expected a non-empty string' });
+  }
+  for (const field of ['title', 'body']) {
+    if (typeof record[field] !== 'string') issues.push({ path: `${path}.${field}`, message: 'Expected a string' });
+  }
+}
+
+function checkDeliveryRecord(record: unknown, path: string, issues: ValidationIssue[]): void {
+  if (!record || typeof record !== 'object') {
+    issues.push({ path, message: 'Expected a delivery record object' });
+    return;
+  }
+  const fields = record as Record<string, unknown>;
+  for (const field of ['id', 'notificationId', 'type', 'recipientId', 'kind', 'createdAt', 'updatedAt']) {
+    if (!isNonEmptyString(fields[field]))
+      issues.push({ path: `${path}.${field}`, message: 'Expected a non-empty string' });
+  }
+  if (!DELIVERY_STATUSES.includes(fields.status as DeliveryStatus)) {
+    issues.push({ path: `${path}.status`, message: `Expected one of ${DELIVERY_STATUSES.join(', ')}` });
+  }
+}
+
+function toStoredItem(input: NewInboxItem, position: number): InboxItem {
+  const item = { ...input, position } as InboxItem;
+  // NewInboxItem has no read or delivered state; drop any a loosely typed caller sent along.
+  if ('readAt' in item) delete item.readAt;
+  if ('deliveredAt' in item) delete item.deliveredAt;
+  if (input.data !== undefined) item.data = structuredClone(input.data);
+  return item;
+}
+
+function copyItem(item: InboxItem): InboxItem {
+  const copy = { ...item };
+  if (item.data !== undefined) copy.data = structuredClone(item.data);
+  return copy;
+}
+
+function copyDelivery(record: DeliveryRecord): DeliveryRecord {
+  const copy = { ...record };
+  if (record.error !== undefined) copy.error = { ...record.error };
+  return copy;
+}
+
+function appendTo<T>(index: Map<string, T[]>, key: string, value: T): void {
+  const list = index.get(key);
+  if (list) list.push(value);
+  else index.set(key, [value]);
+}
