@@ -1,0 +1,448 @@
+import { MemoryStore } from '@herald/storage';
+import { createTestChannel, failPermanently, failTimes, hangUntilAborted, rateLimited, recordNotifications } from '@herald/testing';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { AnyChannel } from './channel';
+import { ConfigurationError, DeliveryError, HeraldError, ValidationError } from './errors';
+import { createHerald } from './herald';
+import { defineNotification } from './notification';
+import { securityAlert, setup, ticketAssigned } from './test-fixtures';
+
+const payload = { ticketId: 't-1', title: 'Printer on fire' };
+
+describe('notify', () => {
+  it('stores an inbox item per recipient, sends each channel, and settles with the counts', async () => {
+    const { herald, email } = setup();
+    const result = await herald.notify(ticketAssigned, {
+      to: [{ id: 'ana', email: 'ana@example.com', name: 'Ana' }, 'ben'],
+      payload,
+    });
+    expect(result.deduplicated).toBe(false);
+    expect(result.recipients).toEqual(['ana', 'ben']);
+    expect(result.deliveryCount).toBe(4);
+    const report = await result.settled;
+    expect(report).toMatchObject({ total: 4, sent: 4, failed: 0, skipped: 0, queued: 0 });
+    expect(email.delivered.map((request) => request.recipient.id).sort()).toEqual(['ana', 'ben']);
+    expect(email.delivered.find((request) => request.recipient.id === 'ana')?.content).toEqual({
+      subject: 'Assigned: Printer on fire',
+      text: 'Hi Ana',
+    });
+    const page = await herald.inbox.list('ana');
+    expect(page.items).toHaveLength(1);
+    expect(page.items[0]).toMatchObject({ title: 'Ticket assigned', body: 'Printer on fire', url: '/tickets/t-1', type: 'ticket.assigned', position: 1 });
+    expect(await herald.inbox.unreadCount('ben')).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+  });
+
+  it('never notifies the actor unless asked', async () => {
+    const { herald } = setup();
+    const recorder = recordNotifications(herald);
+    const first = await herald.notify(ticketAssigned, { to: ['ana', 'ben'], actor: 'ana', payload });
+    expect(first.recipients).toEqual(['ben']);
+    expect(first.excluded).toEqual([{ recipientId: 'ana', reason: 'actor' }]);
+    await first.settled;
+    recorder.assertNotNotified('ana', 'ticket.assigned', { because: 'actor' });
+    recorder.assertNotified('ben', 'ticket.assigned', { kind: 'email' });
+    const second = await herald.notify(ticketAssigned, { to: ['ana'], actor: 'ana', notifyActor: true, payload });
+    expect(second.recipients).toEqual(['ana']);
+  });
+
+  it('resolves ids through resolveRecipients, inline fields winning, and drops duplicate recipients', async () => {
+    const { herald, email } = setup({
+      settings: {
+        resolveRecipients: (ids) => ids.map((id) => ({ id, email: `${id}@example.com`, name: id.toUpperCase() })),
+      },
+    });
+    const result = await herald.notify(ticketAssigned, { to: ['ana', { id: 'ben', name: 'Benjamin' }, 'ana'], payload });
+    expect(result.recipients).toEqual(['ana', 'ben']);
+    expect(result.excluded).toEqual([{ recipientId: 'ana', reason: 'duplicate-recipient' }]);
+    await result.settled;
+    const ana = email.delivered.find((request) => request.recipient.id === 'ana');
+    expect(ana?.recipient).toMatchObject({ email: 'ana@example.com', name: 'ANA' });
+    const ben = email.delivered.find((request) => request.recipient.id === 'ben');
+    expect(ben?.content).toMatchObject({ text: 'Hi Benjamin' });
+  });
+
+  it('limits a call to the channel kinds asked for', async () => {
+    const { herald, email } = setup();
+    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['inApp'] });
+    expect(result.deliveryCount).toBe(1);
+    await result.settled;
+    expect(email.calls).toHaveLength(0);
+  });
+
+  it('groups deliveries into sendBatch calls for channels that batch', async () => {
+    const { herald, email } = setup({ email: { batchSize: 100 } });
+    const to = Array.from({ length: 250 }, (_, index) => `user-${index}`);
+    const report = await (await herald.notify(ticketAssigned, { to, payload })).settled;
+    expect(report.sent).toBe(500);
+    expect(email.batches).toEqual([100, 100, 50]);
+  });
+});
+
+describe('bad input', () => {
+  it('rejects an invalid payload with every issue path, storing and sending nothing', async () => {
+    const { herald, store, email } = setup();
+    const error = await herald
+      .notify(ticketAssigned, { to: 'ana', payload: { ticketId: 42, title: 'x', priority: 1.5 } as never })
+      .catch((thrown: unknown) => thrown);
+    expect(ValidationError.is(error)).toBe(true);
+    const issues = (error as ValidationError).issues.map((issue) => issue.path).sort();
+    expect(issues).toEqual(['payload.priority', 'payload.ticketId', 'payload.title']);
+    expect((error as Error).message).toContain('payload.ticketId');
+    expect((await store.listInbox('ana')).items).toHaveLength(0);
+    expect((await store.listDeliveries({})).records).toHaveLength(0);
+    expect(email.calls).toHaveLength(0);
+  });
+
+  it('rejects an empty or malformed `to` with the paths at fault', async () => {
+    const { herald, store } = setup();
+    await expect(herald.notify(ticketAssigned, { to: [], payload })).rejects.toMatchObject({
+      code: 'VALIDATION',
+      issues: [{ path: 'to', message: 'At least one recipient is required' }],
+    });
+    const malformed = (await herald
+      .notify(ticketAssigned, { to: ['ana', { name: 'no id' } as never, 7 as never, ''], payload })
+      .catch((thrown: unknown) => thrown)) as ValidationError;
+    expect(malformed.issues.map((issue) => issue.path)).toEqual(['to.1.id', 'to.2', 'to.3']);
+    expect((await store.listDeliveries({})).records).toHaveLength(0);
+  });
+
+  it('rejects content for a channel kind that no channel serves, before storing anything', async () => {
+    const store = new MemoryStore();
+    const herald = createHerald({ store, channels: [] });
+    const error = await herald.notify(ticketAssigned, { to: 'ana', payload }).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).toContain('channel kind "email"');
+    expect((error as Error).message).toContain('registered: inApp');
+    expect((await store.listInbox('ana')).items).toHaveLength(0);
+  });
+
+  it('rejects a channels option naming a kind the definition lacks', async () => {
+    const { herald } = setup();
+    await expect(herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['push'] })).rejects.toMatchObject({
+      code: 'VALIDATION',
+      issues: [{ path: 'channels' }],
+    });
+  });
+
+  it('refuses channels of an unsupported specification, listing the supported ones', () => {
+    const channel = { ...createTestChannel('email'), specificationVersion: 'v0' } as unknown as AnyChannel;
+    expect(() => createHerald({ store: new MemoryStore(), channels: [channel] })).toThrow(
+      /specification "v0".*Supported: v1/,
+    );
+  });
+
+  it('treats a plain Error from a channel as a retryable UNAVAILABLE and logs its cause', async () => {
+    const { herald, clock, email, logger } = setup({ email: { script: [{ type: 'throw', message: 'socket hang up' }] } });
+    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });
+    await clock.advance(1_000);
+    const report = await result.settled;
+    expect(report.sent).toBe(1);
+    expect(email.callsFor('ana')).toHaveLength(2);
+    const warning = logger.lines.find((line) => line.message.includes('plain error'));
+    expect(String(warning?.context?.error)).toContain('socket hang up');
+  });
+
+  it('fails only the delivery whose content builder throws; the others go out', async () => {
+    const broken = defineNotification({
+      type: 'broken.email',
+      schema: z.object({ name: z.string() }),
+      channels: {
+        inApp: ({ payload }) => ({ title: 'Hello', body: payload.name }),
+        email: ({ recipient }) => {
+          if (recipient.id === 'ben') throw new Error('template exploded');
+          return { subject: 'Hello', text: 'hi' };
+        },
+      },
+    });
+    const { herald, email } = setup();
+    const report = await (await herald.notify(broken, { to: ['ana', 'ben'], payload: { name: 'x' } })).settled;
+    expect(report).toMatchObject({ sent: 3, failed: 1 });
+    expect(report.failures).toEqual([
+      expect.objectContaining({ recipientId: 'ben', kind: 'email', code: 'INVALID_CONTENT', message: expect.stringContaining('template exploded') }),
+    ]);
+    expect(email.delivered.map((request) => request.recipient.id)).toEqual(['ana']);
+  });
+
+  it('refuses notify after close with a clear error', async () => {
+    const { herald } = setup();
+    await herald.close();
+    const error = await herald.notify(ticketAssigned, { to: 'ana', payload }).catch((thrown: unknown) => thrown);
+    expect(HeraldError.is(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'CLOSED', message: expect.stringContaining('after close()') });
+  });
+});
+
+describe('idempotency', () => {
+  it('sends once for concurrent calls with one key, and both callers learn the same id', async () => {
+    const { herald, email } = setup();
+    const [first, second] = await Promise.all([
+      herald.notify(ticketAssigned, { to: 'ana', payload, idempotencyKey: 'ticket-t-1-assigned' }),
+      herald.notify(ticketAssigned, { to: 'ana', payload, idempotencyKey: 'ticket-t-1-assigned' }),
+    ]);
+    expect(first?.id).toBe(second?.id);
+    expect([first?.deduplicated, second?.deduplicated].sort()).toEqual([false, true]);
+    await first?.settled;
+    await second?.settled;
+    expect(email.calls).toHaveLength(1);
+    expect((await herald.inbox.list('ana')).items).toHaveLength(1);
+  });
+
+  it('frees the key when persisting fails, so a retry can send', async () => {
+    const { herald, store } = setup();
+    const original = store.createDeliveries.bind(store);
+    store.createDeliveries = async () => {
+      throw new Error('disk full');
+    };
+    await expect(herald.notify(ticketAssigned, { to: 'ana', payload, idempotencyKey: 'k' })).rejects.toThrow('disk full');
+    store.createDeliveries = original;
+    const retried = await herald.notify(ticketAssigned, { to: 'ana', payload, idempotencyKey: 'k' });
+    expect(retried.deduplicated).toBe(false);
+  });
+});
+
+describe('retries', () => {
+  it('retries transient failures with full-jitter backoff, without holding up notify', async () => {
+    const { herald, clock, email } = setup({ email: { script: failTimes(2) } });
+    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });
+    let settled = false;
+    void result.settled.then(() => {
+      settled = true;
+    });
+    await clock.flush();
+    expect(email.calls).toHaveLength(1);
+    expect(settled).toBe(false);
+    // random() = 1 gives the ceiling of each window: 1 s, then 2 s.
+    await clock.advance(999);
+    expect(email.calls).toHaveLength(1);
+    await clock.advance(1);
+    expect(email.calls).toHaveLength(2);
+    await clock.advance(2_000);
+    expect((await result.settled).sent).toBe(1);
+    const [record] = (await herald.deliveries.list({ notificationId: result.id })).records;
+    expect(record).toMatchObject({ status: 'sent', attempts: 3, channelId: 'test-email' });
+  });
+
+  it('honours retryAfterMs from the provider', async () => {
+    const { herald, clock, email } = setup({ email: { script: rateLimited(1, 7_000) } });
+    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });
+    await clock.advance(6_999);
+    expect(email.calls).toHaveLength(1);
+    await clock.advance(1);
+    expect((await result.settled).sent).toBe(1);
+  });
+
+  it('never retries a permanent error', async () => {
+    const { herald, clock, email } = setup({ email: { script: failPermanently('INVALID_RECIPIENT') } });
+    const events: string[] = [];
+    herald.on('delivery.failed', ({ error }) => events.push(error.code));
+    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });
+    await clock.runAll();
+    const report = await result.settled;
+    expect(report.failures).toEqual([expect.objectContaining({ code: 'INVALID_RECIPIENT' })]);
+    expect(email.calls).toHaveLength(1);
+    expect(events).toEqual(['INVALID_RECIPIENT']);
+  });
+
+  it('gives up after maxAttempts', async () => {
+    const { herald, clock, email } = setup({ email: { script: () => ({ type: 'fail', code: 'UNAVAILABLE' }) } });
+    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });
+    await clock.runAll();
+    expect((await result.settled).failed).toBe(1);
+    expect(email.calls).toHaveLength(5);
+  });
+
+  it('aborts an attempt that hangs past the timeout, then retries it', async () => {
+    const { herald, clock, email } = setup({ email: { script: hangUntilAborted(1) } });
+    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });
+    await clock.advance(10_000);
+    expect(email.calls[0]?.outcome).toMatchObject({ code: 'TIMEOUT' });
+    await clock.advance(1_000);
+    expect((await result.settled).sent).toBe(1);
+  });
+
+  it('tries channels of one kind in order as fallbacks', async () => {
+    const primary = createTestChannel('email', { id: 'primary', script: failPermanently('UNAUTHORIZED') });
+    const secondary = createTestChannel('email', { id: 'secondary' });
+    const herald = createHerald({ store: new MemoryStore(), channels: [primary, secondary] });
+    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });
+    expect((await result.settled).sent).toBe(1);
+    const [record] = (await herald.deliveries.list({ notificationId: result.id })).records;
+    expect(record?.channelId).toBe('secondary');
+    expect(primary.calls).toHaveLength(1);
+  });
+});
+
+describe('preferences', () => {
+  it('skips opted-out kinds and type × kind pairs, saying why; critical notifications ignore them', async () => {
+    const { herald, email } = setup();
+    await herald.preferences.set('ana', { channels: { email: false } });
+    await herald.preferences.set('ben', { types: { 'ticket.assigned': { inApp: false } } });
+    const report = await (await herald.notify(ticketAssigned, { to: ['ana', 'ben'], payload })).settled;
+    expect(report).toMatchObject({ sent: 2, skipped: 2 });
+    expect(report.skips.map((skip) => [skip.recipientId, skip.kind, skip.reason])).toEqual([
+      ['ana', 'email', 'preference: ana opted out of email'],
+      ['ben', 'inApp', 'preference: ben opted out of inApp for ticket.assigned'],
+    ]);
+    expect((await herald.inbox.list('ben')).items).toHaveLength(0);
+    const critical = await (await herald.notify(securityAlert, { to: 'ana', payload: { message: 'new login' } })).settled;
+    expect(critical.sent).toBe(2);
+    expect(email.delivered.map((request) => request.type)).toEqual(['ticket.assigned', 'security.alert']);
+  });
+
+  it('merges updates and rejects non-boolean flags with their paths', async () => {
+    const { herald } = setup();
+    await herald.preferences.set('ana', { channels: { email: false } });
+    const merged = await herald.preferences.set('ana', { types: { digest: { email: true } } });
+    expect(merged).toEqual({ channels: { email: false }, types: { digest: { email: true } } });
+    await expect(herald.preferences.set('ana', { channels: { email: 'no' as never } })).rejects.toMatchObject({
+      issues: [{ path: 'channels.email' }],
+    });
+    expect(await herald.preferences.get('ana')).toEqual(merged);
+  });
+});
+
+describe('devices', () => {
+  const pushed = defineNotification({
+    type: 'chat.message',
+    schema: z.object({ text: z.string() }),
+    channels: { push: ({ payload }) => ({ title: 'Message', body: payload.text }) },
+  });
+
+  it('merges registered tokens into the recipient and removes a token the channel names as dead', async () => {
+    const push = createTestChannel('push', {
+      script: (request) =>
+        request.recipient.pushTokens?.includes('dead')
+          ? { type: 'send', invalidTokens: ['dead'] }
+          : { type: 'fail', code: 'INVALID_RECIPIENT', token: 'gone' },
+    });
+    const herald = createHerald({ store: new MemoryStore(), channels: [push] });
+    await herald.devices.register('ana', { token: 'live', platform: 'ios' });
+    await herald.devices.register('ana', { token: 'dead', platform: 'android' });
+    await herald.devices.register('ben', { token: 'gone', platform: 'web' });
+    const removed: string[] = [];
+    herald.on('device.removed', ({ device }) => removed.push(device.token));
+    const report = await (await herald.notify(pushed, { to: [{ id: 'ana', pushTokens: ['inline'] }, 'ben'], payload: { text: 'hi' } })).settled;
+    expect(push.calls.find((call) => call.request.recipient.id === 'ana')?.request.recipient.pushTokens?.sort()).toEqual([
+      'dead',
+      'inline',
+      'live',
+    ]);
+    expect(report).toMatchObject({ sent: 1, failed: 1 });
+    expect(removed.sort()).toEqual(['dead', 'gone']);
+    expect((await herald.devices.list('ana')).map((device) => device.token)).toEqual(['live']);
+    expect(await herald.devices.list('ben')).toEqual([]);
+  });
+});
+
+describe('inbox', () => {
+  it('marks read and unread, ignoring ids of other users, and keeps counts exact', async () => {
+    const { herald } = setup();
+    await (await herald.notify(ticketAssigned, { to: ['ana', 'ben'], payload, channels: ['inApp'] })).settled;
+    await (await herald.notify(ticketAssigned, { to: ['ana'], payload, channels: ['inApp'] })).settled;
+    const [newest, oldest] = (await herald.inbox.list('ana')).items;
+    const [bens] = (await herald.inbox.list('ben')).items;
+    const reads: string[][] = [];
+    herald.on('inbox.read', ({ ids }) => reads.push(ids));
+    expect(await herald.inbox.markRead('ana', [newest!.id, bens!.id])).toEqual([newest!.id]);
+    expect(await herald.inbox.markRead('ana', [newest!.id])).toEqual([]);
+    expect(reads).toEqual([[newest!.id]]);
+    expect(await herald.inbox.unreadCount('ben')).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+    expect(await herald.inbox.markAllRead('ana')).toBe(1);
+    expect(await herald.inbox.unreadCount('ana')).toEqual({ total: 0, byType: {} });
+    expect(await herald.inbox.markUnread('ana', [oldest!.id, bens!.id])).toEqual([oldest!.id]);
+    expect((await herald.inbox.unreadCount('ana')).total).toBe(1);
+    expect((await herald.inbox.list('ana', { status: 'unread' })).items.map((item) => item.id)).toEqual([oldest!.id]);
+  });
+
+  it('tracks delivery acknowledgements and prunes old read items', async () => {
+    const { herald, clock } = setup();
+    await (await herald.notify(ticketAssigned, { to: ['ana'], payload, channels: ['inApp'] })).settled;
+    const [item] = await herald.inbox.undelivered('ana');
+    expect(await herald.inbox.markDelivered('ana', [item!.id])).toEqual([item!.id]);
+    expect(await herald.inbox.undelivered('ana')).toEqual([]);
+    await herald.inbox.markRead('ana', [item!.id]);
+    await clock.advance(60_000);
+    expect(await herald.inbox.prune({ readBefore: new Date(clock.now()) })).toBe(1);
+    expect((await herald.inbox.list('ana')).items).toEqual([]);
+  });
+
+  it('rejects malformed arguments with the path at fault', async () => {
+    const { herald } = setup();
+    await expect(herald.inbox.markRead('ana', 'id' as never)).rejects.toMatchObject({ issues: [{ path: 'ids' }] });
+    await expect(herald.inbox.markRead('', [])).rejects.toMatchObject({ issues: [{ path: 'userId' }] });
+    expect(() => herald.inbox.prune({ readBefore: new Date('nope') })).toThrow(ValidationError);
+  });
+});
+
+describe('scheduling', () => {
+  it('holds a delayed notification, inbox item included, until it is due', async () => {
+    const { herald, clock, email } = setup();
+    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, delayMs: 60_000 });
+    expect(result.scheduledFor).toBe(clock.now() + 60_000);
+    await clock.advance(59_999);
+    expect(email.calls).toHaveLength(0);
+    expect((await herald.inbox.list('ana')).items).toHaveLength(0);
+    await clock.advance(1);
+    expect((await result.settled).sent).toBe(2);
+    expect((await herald.inbox.list('ana')).items).toHaveLength(1);
+  });
+
+  it('cancels a scheduled notification by its idempotency key', async () => {
+    const { herald, clock, email } = setup();
+    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, at: new Date(clock.now() + 5_000), idempotencyKey: 'remind-1' });
+    expect(await herald.cancel('remind-1')).toEqual({ notificationId: result.id, cancelled: 2 });
+    await clock.advance(10_000);
+    expect((await result.settled).cancelled).toBe(2);
+    expect(email.calls).toHaveLength(0);
+    expect(await herald.cancel('unknown-key')).toEqual({ cancelled: 0 });
+  });
+});
+
+describe('receipts', () => {
+  it('moves delivery records forward only, and ignores replays', async () => {
+    const { herald } = setup();
+    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });
+    await result.settled;
+    const [record] = (await herald.deliveries.list({ notificationId: result.id })).records;
+    const providerMessageId = record!.providerMessageId!;
+    expect((await herald.deliveries.applyReceipt({ providerMessageId, status: 'read' }))?.status).toBe('read');
+    expect(await herald.deliveries.applyReceipt({ providerMessageId, status: 'delivered' })).toBeUndefined();
+    expect(await herald.deliveries.applyReceipt({ providerMessageId, status: 'read' })).toBeUndefined();
+    expect((await herald.deliveries.get(record!.id))?.status).toBe('read');
+  });
+});
+
+describe('close', () => {
+  it('waits for in-flight deliveries before resolving', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = createTestChannel('email');
+    const send = slow.send;
+    const channel = { ...slow, send: async (request: Parameters<typeof send>[0]) => gate.then(() => send(request)) };
+    const herald = createHerald({ store: new MemoryStore(), channels: [channel] });
+    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });
+    let closed = false;
+    const closing = herald.close().then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(closed).toBe(false);
+    release();
+    await closing;
+    expect((await result.settled).sent).toBe(1);
+  });
+});
+
+describe('errors', () => {
+  it('recognises Herald errors across duplicate installs by their brand', () => {
+    const foreign = Object.assign(new Error('from another copy'), { [Symbol.for('herald.error')]: true, code: 'X' });
+    expect(HeraldError.is(foreign)).toBe(true);
+    expect(HeraldError.is(new Error('plain'))).toBe(false);
+    const error = new DeliveryError('RATE_LIMITED', 'slow down', { retryAfterMs: 1_000, providerCode: 429 });
+    expect(error).toMatchObject({ retryable: true, retryAfterMs: 1_000, providerCode: 429 });
+    expect(new DeliveryError('INVALID_CONTENT', 'bad').retryable).toBe(false);
+  });
+});

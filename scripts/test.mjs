@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// `npm test`: installs the system packages the tests need (when root and they are missing), builds,
+// typechecks, lints the code and the published packages, then runs every vitest project.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+function run(command, args, options = {}) {
+  console.log(`\n> ${[command, ...args].join(' ')}`);
+  const result = spawnSync(command, args, { stdio: 'inherit', ...options });
+  return result.status ?? 1;
+}
+
+function has(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+function ensureSystemPackages() {
+  const wanted = [
+    { command: 'redis-server', pkg: 'redis-server', why: 'RedisStore, BullMQ and multi-node gateway tests' },
+    { command: 'chromium', pkg: 'chromium', why: 'the browser test of the WebSocket client' },
+    { command: 'openssl', pkg: 'openssl', why: 'test certificates for the FCM peer' },
+  ];
+  const missing = wanted.filter((entry) => !has(entry.command));
+  if (missing.length === 0) return;
+  if (!isRoot) {
+    for (const entry of missing) {
+      console.error(`Missing ${entry.command}, needed for ${entry.why}: install it with "sudo apt-get install -y ${entry.pkg}".`);
+    }
+    process.exit(1);
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (run('apt-get', ['update'], { env }) !== 0) process.exit(1);
+  if (run('apt-get', ['install', '-y', '--no-install-recommends', ...missing.map((entry) => entry.pkg)], { env }) !== 0) {
+    console.error(`Could not install ${missing.map((entry) => entry.pkg).join(', ')} with apt-get.`);
+    process.exit(1);
+  }
+}
+
+ensureSystemPackages();
+
+const steps = [
+  ['npx', ['turbo', 'run', 'build', 'typecheck', 'lint:package', '--output-logs=errors-only']],
+  ['npx', ['biome', 'check', '.']],
+];
+for (const [command, args] of steps) {
+  if (run(command, args) !== 0) {
+    console.error(`\n"${[command, ...args].join(' ')}" failed.`);
+    process.exit(1);
+  }
+}
+
+const json = process.env.HERALD_TEST_JSON;
+const reporterArgs = json ? ['--reporter=default', '--reporter=json', `--outputFile.json=${json}`] : [];
+if (json) mkdirSync(new URL('../.tmp/', import.meta.url), { recursive: true });
+process.exit(run('npx', ['vitest', 'run', ...reporterArgs]));
