@@ -1,0 +1,148 @@
+// Derives the plain-text part of an email from its HTML: clients that show text only (and spam filters
+// that score a missing text part) get readable prose, with each link's address kept beside its words.
+
+const namedEntities: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+  ndash: '–',
+  mdash: '—',
+  hellip: '…',
+  lsquo: '‘',
+  rsquo: '’',
+  ldquo: '“',
+  rdquo: '”',
+  laquo: '«',
+  raquo: '»',
+  bull: '•',
+  middot: '·',
+  copy: '©',
+  reg: '®',
+  trade: '™',
+  euro: '€',
+  pound: '£',
+  yen: '¥',
+  cent: '¢',
+  sect: '§',
+  deg: '°',
+  times: '×',
+  divide: '÷',
+  larr: '←',
+  rarr: '→',
+  uarr: '↑',
+  darr: '↓',
+  zwnj: '',
+  zwj: '',
+  shy: '',
+};
+
+/** Decodes HTML character references: the common named ones and every numeric form. */
+export function decodeEntities(text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z][a-z0-9]*);/gi, (match, body: string) => {
+    if (body[0] === '#') {
+      const isHex = body[1] === 'x' || body[1] === 'X';
+      const codePoint = Number.parseInt(body.slice(isHex ? 2 : 1), isHex ? 16 : 10);
+      if (!Number.isFinite(codePoint) || codePoint <= 0 || codePoint > 0x10ffff) return match;
+      if (codePoint >= 0xd800 && codePoint <= 0xdfff) return match;
+      return String.fromCodePoint(codePoint);
+    }
+    return namedEntities[body.toLowerCase()] ?? match;
+  });
+}
+
+function attribute(tag: string, name: string): string | undefined {
+  const pattern = new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s"'>]+))`, 'i');
+  const match = pattern.exec(tag);
+  if (!match) return undefined;
+  return decodeEntities(match[1] ?? match[2] ?? match[3] ?? '');
+}
+
+// Placeholders keep structural breaks apart from source whitespace, which HTML collapses.
+const LINE = '\u0000L';
+const PARAGRAPH = '\u0000P';
+
+const paragraphTags = /^(p|h[1-6]|table|ul|ol|blockquote|pre|hr|dl|form|fieldset|address|figure)$/;
+const lineTags =
+  /^(div|tr|li|dt|dd|section|article|header|footer|nav|aside|main|figcaption|caption|center|tbody|thead|tfoot)$/;
+
+function linkText(text: string, href: string | undefined): string {
+  const label = text.trim();
+  if (!href) return text;
+  const target = href.trim();
+  if (target === '' || target.startsWith('#') || /^javascript:/i.test(target)) return text;
+  const shown = /^mailto:/i.test(target) ? (target.slice('mailto:'.length).split('?')[0] ?? '') : target;
+  if (label === '') return shown;
+  // Don't repeat an address the text already shows.
+  if (
+    label === shown ||
+    label === target ||
+    label.replace(/^https?:\/\//i, '') === shown.replace(/^https?:\/\//i, '')
+  ) {
+    return text;
+  }
+  return `${text} (${shown})`;
+}
+
+/**
+ * Converts HTML to readable plain text: block elements become line breaks, list items get a dash,
+ * links read as `words (https://…)`, images their alt text, and entities are decoded.
+ */
+export function htmlToText(markup: string): string {
+  let source = markup
+    .replace(/\u0000/g, '')
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<(head|style|script|template|noscript|title)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '');
+
+  // Preformatted text keeps its own line breaks and spacing.
+  const preserved: string[] = [];
+  source = source.replace(/<pre\b[^>]*>([\s\S]*?)<\/pre\s*>/gi, (_match, inner: string) => {
+    preserved.push(inner.replace(/<br\s*\/?>/gi, '\n').replace(/<[^>]*>/g, ''));
+    return `${PARAGRAPH}\u0000R${preserved.length - 1}\u0000${PARAGRAPH}`;
+  });
+
+  // Links: innermost first, so markup inside the anchor is already text by the time it is read.
+  source = source.replace(/<a\b([^>]*)>([\s\S]*?)<\/a\s*>/gi, (_match, attributes: string, inner: string) => {
+    const text = inner.replace(/<(?!\/?(br|img)\b)[^>]*>/gi, '');
+    return linkText(text, attribute(` ${attributes}`, 'href'));
+  });
+
+  source = source.replace(
+    /<\s*(\/?)\s*([a-z][a-z0-9]*)\b([^>]*)>/gi,
+    (_match, closing: string, rawName: string, rest: string) => {
+      const name = rawName.toLowerCase();
+      if (name === 'br') return LINE;
+      if (name === 'img') {
+        const alt = attribute(` ${rest}`, 'alt');
+        return alt ? ` ${alt} ` : '';
+      }
+      if (name === 'hr') return `${PARAGRAPH}---${PARAGRAPH}`;
+      if (name === 'li' && !closing) return `${LINE}- `;
+      if (name === 'td' || name === 'th') return closing ? '' : ' ';
+      if (paragraphTags.test(name)) return PARAGRAPH;
+      if (lineTags.test(name)) return LINE;
+      return '';
+    },
+  );
+
+  // Whatever still looks like a tag (a stray `<` before a letter) is dropped; a lone `<` stays.
+  source = source.replace(/<\/?[a-z][^>]*>/gi, '');
+
+  // Collapse HTML whitespace, then decode (so an encoded `&nbsp;` or `&#10;` survives as written).
+  let text = source.replace(/[ \t\r\n\f]+/g, ' ');
+  text = decodeEntities(text).replace(/\u00a0/g, ' ');
+
+  text = text
+    .replace(/ *\u0000P */g, '\n\n')
+    .replace(/ *\u0000L */g, '\n')
+    .replace(/\u0000R(\d+)\u0000/g, (_match, index: string) => decodeEntities(preserved[Number(index)] ?? ''));
+
+  return text
+    .split('\n')
+    .map((line) => line.replace(/[ \t]+$/g, ''))
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
