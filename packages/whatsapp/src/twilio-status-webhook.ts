@@ -1,0 +1,98 @@
+// Twilio's message status callback: signed with X-Twilio-Signature, mapped onto delivery records.
+
+import { ConfigurationError, type Herald, type Logger, silentLogger } from '@herald/core';
+import { receiptSink } from './receipt-sink';
+import { base64ToBytes, constantTimeEqual, createHmacSigner } from './signature';
+import { twilioErrorCode } from './twilio-error';
+import type { WebhookHandler } from './whatsapp-webhook';
+
+export interface TwilioStatusWebhookSettings {
+  herald: Pick<Herald, 'deliveries'>;
+  /** The account's auth token: Twilio signs callbacks with it. */
+  authToken: string;
+  /**
+   * The public URL Twilio called, exactly as configured (scheme, host, path and query). Behind a proxy the
+   * request's own URL differs and signatures would never match. Default: the request's URL.
+   */
+  url?: string | ((request: Request) => string);
+  logger?: Logger;
+}
+
+const encoder = new TextEncoder();
+const mapped: Record<string, 'sent' | 'delivered' | 'read' | 'failed'> = {
+  sent: 'sent',
+  delivered: 'delivered',
+  read: 'read',
+  failed: 'failed',
+  undelivered: 'failed',
+};
+
+function text(status: number, body = ''): Response {
+  return new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+}
+
+/** Twilio's string to sign: the full URL, then each POST parameter sorted by name as name + value. */
+export function twilioSignaturePayload(url: string, params: URLSearchParams): string {
+  const names = [...new Set(params.keys())].sort();
+  let payload = url;
+  for (const name of names) {
+    for (const value of params.getAll(name).sort()) payload += name + value;
+  }
+  return payload;
+}
+
+/**
+ * Handles Twilio status callbacks for WhatsApp messages. Checks `X-Twilio-Signature` (HMAC-SHA1 of the URL and
+ * sorted parameters, base64) in constant time, then maps `MessageStatus` onto the delivery record found by the
+ * `heraldDeliveryId` query parameter (added by the Twilio channel) or by `MessageSid`. Queued/sending are ignored.
+ */
+export function createTwilioStatusWebhook(settings: TwilioStatusWebhookSettings): WebhookHandler {
+  const { herald, authToken } = settings;
+  if (typeof authToken !== 'string' || authToken === '') {
+    throw new ConfigurationError('createTwilioStatusWebhook: authToken is required to check X-Twilio-Signature.');
+  }
+  const logger = settings.logger ?? silentLogger;
+  const sign = createHmacSigner(authToken, 'SHA-1');
+  const apply = receiptSink(herald, logger, 'Twilio status webhook');
+
+  return async (request) => {
+    if (request.method !== 'POST')
+      return new Response('Method Not Allowed', { status: 405, headers: { allow: 'POST' } });
+    const url =
+      typeof settings.url === 'function'
+        ? settings.url(request)
+        : settings.url !== undefined
+          ? settings.url
+          : request.url;
+    const params = new URLSearchParams(await request.text());
+    const claimed = base64ToBytes(request.headers.get('x-twilio-signature') ?? '');
+    const expected = await sign(encoder.encode(twilioSignaturePayload(url, params)));
+    if (claimed === undefined || !constantTimeEqual(claimed, expected)) {
+      logger.warn('Twilio status webhook: signature missing or wrong; nothing recorded');
+      return text(401, 'Invalid signature');
+    }
+    const sid = params.get('MessageSid') ?? params.get('SmsSid');
+    const status = mapped[params.get('MessageStatus') ?? params.get('SmsStatus') ?? ''];
+    if (!sid) return text(400, 'MessageSid is missing');
+    // queued, accepted, scheduled, sending: nothing a delivery record tracks.
+    if (status === undefined) return text(200);
+    const errorCode = params.get('ErrorCode');
+    const providerCode = errorCode !== null && /^\d+$/.test(errorCode) ? Number(errorCode) : undefined;
+    const ok = await apply({
+      providerMessageId: sid,
+      deliveryId: new URL(url).searchParams.get('heraldDeliveryId') ?? undefined,
+      status,
+      error:
+        status === 'failed'
+          ? {
+              code: twilioErrorCode(providerCode),
+              message: `Twilio reported the message ${params.get('MessageStatus')}${
+                providerCode !== undefined ? ` (error ${providerCode})` : ''
+              }${params.get('ErrorMessage') ? `: ${params.get('ErrorMessage')}` : ''}.`,
+              ...(providerCode !== undefined ? { providerCode } : {}),
+            }
+          : undefined,
+    });
+    return ok ? text(200) : text(500, 'Could not record the status; retry');
+  };
+}
