@@ -1,1 +1,4 @@
-export {};
+// `@herald/websocket/client`: the browser and Node client. Nothing reachable from here may import a Node module.
+export * from './backoff';
+export * from './herald-client';
+export * from './protocol';

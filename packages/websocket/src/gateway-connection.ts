@@ -1,0 +1,367 @@
+// One authenticated socket: validates its frames, replays what it missed and streams live items in position
+// order without gaps. Anything that breaks the order (a lost pub/sub message, items racing on the way in) is
+// repaired by reading the store after the last position this socket was sent.
+
+import type { Herald, InboxItem, Logger, Store, UnreadCount } from '@herald/core';
+import type { WebSocket } from 'ws';
+import { parseClientFrame } from './frame-validation';
+import { type ClientFrame, CloseCode, type ErrorFrame, type ServerFrame } from './protocol';
+import type { TokenBucket } from './token-bucket';
+
+/** Items read from the store per replay query. */
+const REPLAY_PAGE = 100;
+/** Most undelivered items replayed on a first connect; older ones stay in the inbox (HTTP API). */
+export const FIRST_CONNECT_REPLAY_LIMIT = 1000;
+
+export interface GatewayCounters {
+  notificationsSent: number;
+  replayed: number;
+  repairs: number;
+  slowConsumerCloses: number;
+  rateLimitCloses: number;
+  frameErrors: number;
+}
+
+/** What a connection needs from its gateway. */
+export interface ConnectionHost {
+  readonly logger: Logger;
+  readonly heartbeatMs: number;
+  readonly maxBufferedBytes: number;
+  readonly counters: GatewayCounters;
+  store(): Store;
+  herald(): Herald | undefined;
+  /** Adds the connection to its user's set and waits until live items for that user reach this process. */
+  register(connection: GatewayConnection): Promise<void>;
+  unregister(connection: GatewayConnection): void;
+  /** Tells every connection of the user (on every process) about a read-state change made without Herald. */
+  broadcastRead(userId: string, ids: string[], all: boolean, notificationType: string | undefined): Promise<void>;
+  broadcastUnread(userId: string, ids: string[]): Promise<void>;
+}
+
+export interface GatewayConnection {
+  readonly userId: string;
+  readonly socket: WebSocket;
+  /** True once `hello` was answered with `welcome`. */
+  readonly isGreeted: boolean;
+  readonly lastSentPosition: number;
+  /** Offers a live item; returns whether this connection has it or will get it. */
+  deliver(item: InboxItem): boolean;
+  /** Re-reads the store after the last position sent (a lost message is suspected). */
+  resync(): void;
+  send(frame: ServerFrame): boolean;
+  handleText(text: string): void;
+  closed(): void;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function createGatewayConnection(
+  socket: WebSocket,
+  userId: string,
+  host: ConnectionHost,
+  bucket: TokenBucket,
+): GatewayConnection {
+  let phase: 'greeting' | 'open' | 'closed' = 'greeting';
+  let lastSent = 0;
+  let pumping = false;
+  let dirty = false;
+  let operations: Promise<void> = Promise.resolve();
+  let lastFlush: Promise<void> = Promise.resolve();
+
+  const isOpen = (): boolean => phase !== 'closed' && socket.readyState === socket.OPEN;
+
+  function closeSlow(): void {
+    if (phase === 'closed') return;
+    host.counters.slowConsumerCloses += 1;
+    host.logger.warn('herald websocket: closing a slow consumer', { userId, buffered: socket.bufferedAmount });
+    phase = 'closed';
+    socket.close(CloseCode.SLOW_CONSUMER, 'slow consumer');
+    // The close frame waits behind the unread buffer; a peer that never reads would hold it forever.
+    const timer = setTimeout(() => socket.terminate(), 2_000);
+    timer.unref();
+  }
+
+  function send(frame: ServerFrame): boolean {
+    if (!isOpen()) return false;
+    socket.send(JSON.stringify(frame));
+    if (socket.bufferedAmount > host.maxBufferedBytes) {
+      closeSlow();
+      return false;
+    }
+    return true;
+  }
+
+  /** Sends while replaying: waits for the socket to flush instead of outrunning a reader that is merely catching up. */
+  async function sendPaced(frame: ServerFrame): Promise<boolean> {
+    if (socket.bufferedAmount > host.maxBufferedBytes / 2) await lastFlush;
+    if (!isOpen()) return false;
+    lastFlush = new Promise((resolve) => socket.send(JSON.stringify(frame), () => resolve()));
+    if (socket.bufferedAmount > host.maxBufferedBytes) {
+      closeSlow();
+      return false;
+    }
+    return true;
+  }
+
+  function sendItem(item: InboxItem, replay: boolean): boolean {
+    const sent = send(replay ? { type: 'notification', item, replay: true } : { type: 'notification', item });
+    if (sent) {
+      lastSent = item.position;
+      host.counters.notificationsSent += 1;
+    }
+    return sent;
+  }
+
+  /** Undelivered items at or below `upTo`, oldest first (first connect). */
+  async function undeliveredUpTo(upTo: number): Promise<InboxItem[]> {
+    const store = host.store();
+    const found: InboxItem[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listInbox(
+        userId,
+        cursor === undefined ? { status: 'undelivered', limit: 100 } : { status: 'undelivered', limit: 100, cursor },
+      );
+      for (const item of page.items) if (item.position <= upTo) found.push(item);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined && found.length < FIRST_CONNECT_REPLAY_LIMIT && isOpen());
+    found.sort((a, b) => a.position - b.position);
+    return found.slice(-FIRST_CONNECT_REPLAY_LIMIT);
+  }
+
+  /** Sends everything after `lastSent` from the store, until nothing new arrived while it ran. */
+  async function pump(replay: boolean, firstConnectUpTo?: number): Promise<void> {
+    pumping = true;
+    try {
+      if (firstConnectUpTo !== undefined) {
+        for (const item of await undeliveredUpTo(firstConnectUpTo)) {
+          if (!(await sendPaced({ type: 'notification', item, replay: true }))) return;
+          host.counters.notificationsSent += 1;
+          host.counters.replayed += 1;
+        }
+        lastSent = Math.max(lastSent, firstConnectUpTo);
+      }
+      do {
+        dirty = false;
+        for (;;) {
+          const items = await host.store().listInboxAfter(userId, lastSent, REPLAY_PAGE);
+          for (const item of items) {
+            if (item.position <= lastSent) continue;
+            const frame: ServerFrame = replay
+              ? { type: 'notification', item, replay: true }
+              : { type: 'notification', item };
+            if (!(await sendPaced(frame))) return;
+            lastSent = item.position;
+            host.counters.notificationsSent += 1;
+            if (replay) host.counters.replayed += 1;
+          }
+          if (items.length < REPLAY_PAGE || !isOpen()) break;
+        }
+      } while (dirty && isOpen());
+    } catch (error) {
+      host.logger.error('herald websocket: replay failed; closing so the client retries', {
+        userId,
+        error: errorMessage(error),
+      });
+      if (isOpen()) socket.close(CloseCode.INTERNAL_ERROR, 'replay failed');
+    } finally {
+      pumping = false;
+    }
+  }
+
+  function resync(): void {
+    if (phase !== 'open') return;
+    if (pumping) {
+      dirty = true;
+      return;
+    }
+    void pump(false);
+  }
+
+  function reply(error: Omit<ErrorFrame, 'type'>, ref: string | undefined): void {
+    host.counters.frameErrors += 1;
+    send(ref === undefined ? { type: 'error', ...error } : { type: 'error', ...error, ref });
+  }
+
+  /** Ids that were neither changed nor found as this user's items: other users' ids land here. */
+  async function notFound(ids: string[], changed: string[]): Promise<string[]> {
+    const changedSet = new Set(changed);
+    const rest = ids.filter((id) => !changedSet.has(id));
+    if (rest.length === 0) return [];
+    const found = new Set((await host.store().getInboxItems(userId, rest)).map((item) => item.id));
+    return rest.filter((id) => !found.has(id));
+  }
+
+  async function reportNotFound(ids: string[], changed: string[], ref: string | undefined): Promise<void> {
+    const missing = await notFound(ids, changed);
+    if (missing.length > 0) {
+      reply({ code: 'NOT_FOUND', message: `Not found for this user: ${missing.length} id(s)`, ids: missing }, ref);
+    }
+  }
+
+  async function counts(): Promise<{ unread: UnreadCount; lastPosition: number }> {
+    const store = host.store();
+    // Counts and position are read separately; retry when an insert slipped in between, so that
+    // "items above lastPosition are not counted yet" holds for the client.
+    for (let attempt = 0; ; attempt++) {
+      const before = await store.lastPosition(userId);
+      const unread = await store.unreadCount(userId);
+      const after = await store.lastPosition(userId);
+      if (before === after || attempt >= 4) return { unread, lastPosition: before };
+    }
+  }
+
+  async function hello(lastPosition: number | undefined): Promise<void> {
+    pumping = true; // live items offered from now on are picked up by the pump below
+    await host.register(connection);
+    const snapshot = await counts();
+    if (!isOpen()) return;
+    send({
+      type: 'welcome',
+      userId,
+      unread: snapshot.unread,
+      lastPosition: snapshot.lastPosition,
+      heartbeatMs: host.heartbeatMs,
+    });
+    phase = 'open';
+    if (lastPosition !== undefined && lastPosition <= snapshot.lastPosition) {
+      lastSent = lastPosition;
+      void pump(true);
+    } else {
+      // First connect, or a client ahead of this store (it was reset): everything undelivered, then onwards.
+      lastSent = 0;
+      void pump(true, snapshot.lastPosition);
+    }
+  }
+
+  async function operate(frame: ClientFrame): Promise<void> {
+    const herald = host.herald();
+    const store = host.store();
+    const now = new Date().toISOString();
+    switch (frame.type) {
+      case 'ack': {
+        const changed = herald
+          ? await herald.inbox.markDelivered(userId, frame.ids)
+          : await store.markDelivered(userId, frame.ids, now);
+        await reportNotFound(frame.ids, changed, frame.ref);
+        return;
+      }
+      case 'read': {
+        const changed = herald
+          ? await herald.inbox.markRead(userId, frame.ids)
+          : await store.markRead(userId, frame.ids, now);
+        if (!herald && changed.length > 0) await host.broadcastRead(userId, changed, false, undefined);
+        await reportNotFound(frame.ids, changed, frame.ref);
+        return;
+      }
+      case 'unread': {
+        const changed = herald
+          ? await herald.inbox.markUnread(userId, frame.ids)
+          : await store.markUnread(userId, frame.ids);
+        if (!herald && changed.length > 0) await host.broadcastUnread(userId, changed);
+        await reportNotFound(frame.ids, changed, frame.ref);
+        return;
+      }
+      case 'readAll': {
+        const options = frame.notificationType === undefined ? {} : { type: frame.notificationType };
+        const changed = herald
+          ? await herald.inbox.markAllRead(userId, options)
+          : await store.markAllRead(userId, options, now);
+        if (!herald && changed > 0) await host.broadcastRead(userId, [], true, frame.notificationType);
+        return;
+      }
+      case 'hello':
+        await hello(frame.lastPosition);
+        return;
+      case 'ping':
+        return;
+    }
+  }
+
+  function handleText(text: string): void {
+    if (phase === 'closed') return;
+    const verdict = bucket.take(Date.now());
+    if (verdict === 'abusive') {
+      host.counters.rateLimitCloses += 1;
+      phase = 'closed';
+      socket.close(CloseCode.RATE_LIMITED, 'rate limit exceeded');
+      return;
+    }
+    const parsed = parseClientFrame(text);
+    const ref = parsed.ok ? parsed.frame.ref : parsed.ref;
+    if (verdict === 'refused') {
+      reply({ code: 'RATE_LIMITED', message: 'Too many frames; this one was dropped' }, ref);
+      return;
+    }
+    if (!parsed.ok) {
+      reply({ code: parsed.code, message: parsed.message }, parsed.ref);
+      return;
+    }
+    const frame = parsed.frame;
+    if (frame.type === 'ping') {
+      send(frame.ref === undefined ? { type: 'pong' } : { type: 'pong', ref: frame.ref });
+      return;
+    }
+    if (frame.type === 'hello') {
+      if (greeted) {
+        reply({ code: 'ALREADY_GREETED', message: 'hello was already received on this connection' }, frame.ref);
+        return;
+      }
+      greeted = true;
+    } else if (!greeted) {
+      reply({ code: 'HELLO_REQUIRED', message: `Send hello before ${frame.type}` }, frame.ref);
+      return;
+    }
+    // One at a time per connection, so a read followed by an unread of the same item lands in that order.
+    operations = operations.then(() =>
+      operate(frame).catch((error: unknown) => {
+        host.logger.error('herald websocket: operation failed', {
+          userId,
+          type: frame.type,
+          error: errorMessage(error),
+        });
+        if (frame.type === 'hello') {
+          if (isOpen()) socket.close(CloseCode.INTERNAL_ERROR, 'hello failed');
+          return;
+        }
+        reply({ code: 'INTERNAL', message: `${frame.type} failed; try again later` }, frame.ref);
+      }),
+    );
+  }
+
+  let greeted = false;
+
+  const connection: GatewayConnection = {
+    userId,
+    socket,
+    get isGreeted() {
+      return phase === 'open';
+    },
+    get lastSentPosition() {
+      return lastSent;
+    },
+    deliver(item) {
+      if (phase === 'greeting' && pumping) return true; // registered, welcome pending: the pump reads it
+      if (phase !== 'open' || !isOpen()) return false;
+      if (item.position <= lastSent) return true;
+      if (pumping) {
+        dirty = true;
+        return true;
+      }
+      if (item.position === lastSent + 1) return sendItem(item, false);
+      host.counters.repairs += 1;
+      void pump(false);
+      return true;
+    },
+    resync,
+    send,
+    handleText,
+    closed() {
+      if (phase !== 'closed') phase = 'closed';
+      host.unregister(connection);
+    },
+  };
+  return connection;
+}

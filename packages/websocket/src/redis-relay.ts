@@ -1,0 +1,135 @@
+// Carries realtime events between processes over Redis pub/sub: one channel per user, subscribed only by the
+// processes where that user has an open socket, so PUBLISH's answer says how many such processes got it.
+// Pub/sub is lossy; the gateway repairs what is lost by position (see gateway-connection.ts).
+
+import type { InboxItem, Logger, UnreadCount } from '@herald/core';
+
+/** What the gateway needs of an ioredis client used for publishing. */
+export interface RealtimeRedis {
+  publish(channel: string, message: string): Promise<number>;
+  /** A second connection in subscriber mode (ioredis `duplicate()`). */
+  duplicate(): RealtimeRedisSubscriber;
+}
+
+/** What the gateway needs of the duplicated subscriber connection. */
+export interface RealtimeRedisSubscriber {
+  subscribe(...channels: string[]): Promise<unknown>;
+  unsubscribe(...channels: string[]): Promise<unknown>;
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  on(event: 'ready', listener: () => void): unknown;
+  quit(): Promise<unknown>;
+}
+
+export type RelayMessage =
+  | { kind: 'item'; origin: string; item: InboxItem }
+  | {
+      kind: 'read';
+      origin: string;
+      userId: string;
+      ids: string[];
+      all: boolean;
+      notificationType?: string;
+      unread: UnreadCount;
+    }
+  | { kind: 'unread'; origin: string; userId: string; ids: string[]; unread: UnreadCount };
+
+export const DEFAULT_REDIS_PREFIX = 'herald:realtime:';
+
+export function userChannel(prefix: string, userId: string): string {
+  return `${prefix}user:${userId}`;
+}
+
+function messageUserId(message: RelayMessage): string {
+  return message.kind === 'item' ? message.item.userId : message.userId;
+}
+
+/**
+ * Publishes a message on the user's channel. Returns how many processes other than `selfSubscribed` received it,
+ * or `undefined` when Redis failed (logged).
+ */
+export async function publishRelayMessage(
+  redis: RealtimeRedis,
+  prefix: string,
+  message: RelayMessage,
+  logger: Logger,
+  selfSubscribed = false,
+): Promise<number | undefined> {
+  try {
+    const receivers = await redis.publish(userChannel(prefix, messageUserId(message)), JSON.stringify(message));
+    return Math.max(0, receivers - (selfSubscribed ? 1 : 0));
+  } catch (error) {
+    logger.warn('herald websocket: publishing to Redis failed; open sockets catch up by position', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return undefined;
+  }
+}
+
+export interface RelaySubscription {
+  /** Starts receiving a user's messages (idempotent); resolves once Redis confirmed. */
+  add(userId: string): Promise<void>;
+  remove(userId: string): void;
+  close(): Promise<void>;
+}
+
+export interface RelaySubscriptionSettings {
+  redis: RealtimeRedis;
+  prefix: string;
+  origin: string;
+  logger: Logger;
+  onMessage(message: RelayMessage): void;
+  /** The subscriber reconnected: messages may have been lost meanwhile. */
+  onResubscribed(): void;
+}
+
+export function createRelaySubscription(settings: RelaySubscriptionSettings): RelaySubscription {
+  const subscriber = settings.redis.duplicate();
+  const channelPrefix = userChannel(settings.prefix, '');
+  const subscribed = new Map<string, Promise<void>>();
+  let readyBefore = false;
+
+  subscriber.on('message', (channel, text) => {
+    if (!channel.startsWith(channelPrefix)) return;
+    let message: RelayMessage;
+    try {
+      message = JSON.parse(text) as RelayMessage;
+    } catch {
+      settings.logger.warn('herald websocket: ignored a malformed relay message', { channel });
+      return;
+    }
+    if (message.origin === settings.origin) return;
+    settings.onMessage(message);
+  });
+  subscriber.on('ready', () => {
+    // ioredis resubscribes by itself after a reconnect; anything published while it was away is gone.
+    if (readyBefore) settings.onResubscribed();
+    readyBefore = true;
+  });
+
+  return {
+    add(userId) {
+      const existing = subscribed.get(userId);
+      if (existing) return existing;
+      const pending = subscriber.subscribe(userChannel(settings.prefix, userId)).then(
+        () => undefined,
+        (error: unknown) => {
+          subscribed.delete(userId);
+          settings.logger.warn('herald websocket: subscribing to Redis failed', {
+            userId,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        },
+      );
+      subscribed.set(userId, pending);
+      return pending;
+    },
+    remove(userId) {
+      if (!subscribed.delete(userId)) return;
+      subscriber.unsubscribe(userChannel(settings.prefix, userId)).catch(() => {});
+    },
+    async close() {
+      subscribed.clear();
+      await subscriber.quit().catch(() => {});
+    },
+  };
+}

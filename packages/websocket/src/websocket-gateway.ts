@@ -1,0 +1,478 @@
+// The realtime gateway: authenticates WebSocket upgrades, keeps each user's open sockets, pushes inbox items
+// and read state to them, and (with Redis) reaches sockets held by other processes.
+
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  type Channel,
+  DeliveryError,
+  type Herald,
+  type HeraldEvents,
+  type InboxItem,
+  type Logger,
+  type SendResult,
+  type Store,
+  silentLogger,
+  type UnreadCount,
+} from '@herald/core';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { createGatewayConnection, type GatewayConnection, type GatewayCounters } from './gateway-connection';
+import { CloseCode, HERALD_SUBPROTOCOL, type ServerFrame } from './protocol';
+import {
+  createRelaySubscription,
+  DEFAULT_REDIS_PREFIX,
+  publishRelayMessage,
+  type RealtimeRedis,
+  type RelayMessage,
+  type RelaySubscription,
+} from './redis-relay';
+import { createTokenBucket, type RateLimitSettings } from './token-bucket';
+
+export interface AuthenticatedUser {
+  userId: string;
+}
+
+export interface WebSocketGatewaySettings {
+  /** Decides who the upgrade request is; `null` answers HTTP 401 and opens no socket. See `extractToken`. */
+  authenticate(request: IncomingMessage): Promise<AuthenticatedUser | null> | AuthenticatedUser | null;
+  /** An HTTP(S) server to share: the gateway handles its `upgrade` events for `path`. */
+  server?: Server;
+  /** Or a port for a server of its own (0 picks a free one; see `address()`). */
+  port?: number;
+  /** Host for the gateway's own server (default all interfaces). */
+  host?: string;
+  /** The upgrade path (default `/realtime`). */
+  path?: string;
+  /** The store to read when used without Herald; `channel.attach(herald)` supplies Herald's store instead. */
+  store?: Store;
+  /** An ioredis client: sockets on every process receive what any process sends. It is `duplicate()`d to subscribe. */
+  redis?: RealtimeRedis;
+  /** Prefix of the Redis pub/sub channels (default `herald:realtime:`); the same on every process. */
+  redisPrefix?: string;
+  /** ws-level ping interval; a peer that has not answered the previous ping is terminated (default 30 s). */
+  heartbeatMs?: number;
+  /** A socket whose unsent buffer passes this is closed with 4008 (default 1 MiB). */
+  maxBufferedBytes?: number;
+  /** Largest client frame; larger closes the socket with 1009 (default 64 KiB). */
+  maxPayloadBytes?: number;
+  /** Browser origins allowed to connect; others get HTTP 403. Requests without an Origin header are allowed. */
+  allowedOrigins?: readonly string[] | ((origin: string) => boolean);
+  /** Per-connection frame rate limit. */
+  rateLimit?: RateLimitSettings;
+  /** Time a new socket has to send `hello` (default 10 s). */
+  helloTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface WebSocketGatewayStats extends GatewayCounters {
+  connections: number;
+  users: number;
+  rejectedUpgrades: number;
+  heartbeatTerminations: number;
+}
+
+export interface WebSocketGateway {
+  /** The `inApp` channel (id `websocket`) to register with `createHerald({ channels: [gateway.channel] })`. */
+  readonly channel: Channel<'inApp'>;
+  /** For hosts that route upgrades themselves (neither `server` nor `port` given). */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** The gateway's own server address (with `port`), once listening. */
+  address(): AddressInfo | null;
+  /** Resolves when the gateway's own server listens (immediately otherwise). */
+  readonly ready: Promise<void>;
+  /** Closes every socket with 1001, stops heartbeats and the Redis subscriber, and its own server. */
+  close(): Promise<void>;
+  stats(): WebSocketGatewayStats;
+}
+
+const OPEN = 1;
+
+function rejectUpgrade(socket: Duplex, status: number, message: string): void {
+  if (socket.destroyed) return;
+  const body = `${message}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+      'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+function offeredProtocols(request: IncomingMessage): string[] {
+  const header = request.headers['sec-websocket-protocol'];
+  return typeof header === 'string' ? header.split(',').map((part) => part.trim()) : [];
+}
+
+export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebSocketGateway {
+  const logger = settings.logger ?? silentLogger;
+  const path = settings.path ?? '/realtime';
+  const heartbeatMs = settings.heartbeatMs ?? 30_000;
+  const maxBufferedBytes = settings.maxBufferedBytes ?? 1024 * 1024;
+  const helloTimeoutMs = settings.helloTimeoutMs ?? 10_000;
+  const redisPrefix = settings.redisPrefix ?? DEFAULT_REDIS_PREFIX;
+  const origin = randomUUID();
+  const allowedOrigins = settings.allowedOrigins;
+
+  let herald: Herald | undefined;
+  let closing = false;
+  const users = new Map<string, Set<GatewayConnection>>();
+  /** Open sockets and whether each answered the last heartbeat ping. */
+  const sockets = new Map<WebSocket, { alive: boolean }>();
+  const counters: GatewayCounters = {
+    notificationsSent: 0,
+    replayed: 0,
+    repairs: 0,
+    slowConsumerCloses: 0,
+    rateLimitCloses: 0,
+    frameErrors: 0,
+  };
+  let rejectedUpgrades = 0;
+  let heartbeatTerminations = 0;
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: settings.maxPayloadBytes ?? 64 * 1024,
+    perMessageDeflate: false,
+    clientTracking: false,
+    handleProtocols: (protocols) => (protocols.has(HERALD_SUBPROTOCOL) ? HERALD_SUBPROTOCOL : false),
+  });
+
+  function currentStore(): Store {
+    const store = herald?.store ?? settings.store;
+    if (!store) throw new Error('The gateway has no store: register gateway.channel with Herald or pass `store`');
+    return store;
+  }
+
+  // Relay between processes.
+  const relay: RelaySubscription | undefined = settings.redis
+    ? createRelaySubscription({
+        redis: settings.redis,
+        prefix: redisPrefix,
+        origin,
+        logger,
+        onMessage: applyRelayMessage,
+        onResubscribed: () => {
+          for (const set of users.values()) for (const connection of set) connection.resync();
+        },
+      })
+    : undefined;
+
+  function deliverLocal(item: InboxItem): number {
+    let took = 0;
+    for (const connection of users.get(item.userId) ?? []) if (connection.deliver(item)) took += 1;
+    return took;
+  }
+
+  function sendToUser(userId: string, frames: ServerFrame[]): void {
+    for (const connection of users.get(userId) ?? []) {
+      if (!connection.isGreeted) continue;
+      for (const frame of frames) connection.send(frame);
+    }
+  }
+
+  function readFrames(ids: string[], all: boolean, notificationType: string | undefined, unread: UnreadCount) {
+    const read: ServerFrame = { type: 'read', ids };
+    if (all) read.all = true;
+    if (notificationType !== undefined) read.notificationType = notificationType;
+    return [read, { type: 'unread', counts: unread } satisfies ServerFrame];
+  }
+
+  function applyRelayMessage(message: RelayMessage): void {
+    if (message.kind === 'item') deliverLocal(message.item);
+    else if (message.kind === 'read') {
+      sendToUser(message.userId, readFrames(message.ids, message.all, message.notificationType, message.unread));
+    } else {
+      sendToUser(message.userId, [
+        { type: 'unreadItems', ids: message.ids },
+        { type: 'unread', counts: message.unread },
+      ]);
+    }
+  }
+
+  /** Applies a read-state change here and on every other process. */
+  async function relayReadState(message: RelayMessage): Promise<void> {
+    applyRelayMessage(message);
+    if (settings.redis) await publishRelayMessage(settings.redis, redisPrefix, message, logger);
+  }
+
+  const host = {
+    logger,
+    heartbeatMs,
+    maxBufferedBytes,
+    counters,
+    store: currentStore,
+    herald: () => herald,
+    async register(connection: GatewayConnection) {
+      let set = users.get(connection.userId);
+      if (!set) {
+        set = new Set();
+        users.set(connection.userId, set);
+      }
+      set.add(connection);
+      await relay?.add(connection.userId);
+    },
+    unregister(connection: GatewayConnection) {
+      const set = users.get(connection.userId);
+      if (!set?.delete(connection) || set.size > 0) return;
+      users.delete(connection.userId);
+      relay?.remove(connection.userId);
+    },
+    async broadcastRead(userId: string, ids: string[], all: boolean, notificationType: string | undefined) {
+      const unread = await currentStore().unreadCount(userId);
+      const message: RelayMessage = { kind: 'read', origin, userId, ids, all, unread };
+      if (notificationType !== undefined) message.notificationType = notificationType;
+      await relayReadState(message);
+    },
+    async broadcastUnread(userId: string, ids: string[]) {
+      const unread = await currentStore().unreadCount(userId);
+      await relayReadState({ kind: 'unread', origin, userId, ids, unread });
+    },
+  };
+
+  function onConnection(socket: WebSocket, userId: string): void {
+    const liveness = { alive: true };
+    sockets.set(socket, liveness);
+    socket.on('pong', () => {
+      liveness.alive = true;
+    });
+    const connection = createGatewayConnection(socket, userId, host, createTokenBucket(settings.rateLimit));
+    const helloTimer = setTimeout(() => {
+      if (!connection.isGreeted && socket.readyState === OPEN) socket.close(CloseCode.HELLO_TIMEOUT, 'hello timeout');
+    }, helloTimeoutMs);
+    helloTimer.unref();
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) {
+        connection.send({ type: 'error', code: 'MALFORMED_FRAME', message: 'Binary frames are not supported' });
+        counters.frameErrors += 1;
+        return;
+      }
+      connection.handleText(data.toString());
+    });
+    socket.on('error', (error) => {
+      // Oversize frames (1009) and protocol violations land here; ws closes the socket itself.
+      logger.debug('herald websocket: socket error', { userId, error: error.message });
+    });
+    socket.on('close', () => {
+      clearTimeout(helloTimer);
+      sockets.delete(socket);
+      connection.closed();
+    });
+  }
+
+  function originAllowed(value: string | undefined): boolean {
+    if (allowedOrigins === undefined || value === undefined) return true;
+    return typeof allowedOrigins === 'function' ? allowedOrigins(value) : allowedOrigins.includes(value);
+  }
+
+  function pathMatches(request: IncomingMessage): boolean {
+    const url = request.url ?? '/';
+    const query = url.indexOf('?');
+    return (query < 0 ? url : url.slice(0, query)) === path;
+  }
+
+  async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => {}); // a client vanishing mid-handshake is not the gateway's error
+    const reject = (status: number, message: string): void => {
+      rejectedUpgrades += 1;
+      rejectUpgrade(socket, status, message);
+    };
+    if (closing) return reject(503, 'The gateway is shutting down');
+    const requestOrigin = request.headers.origin;
+    if (!originAllowed(requestOrigin)) return reject(403, 'Origin not allowed');
+    if (!offeredProtocols(request).includes(HERALD_SUBPROTOCOL)) {
+      return reject(400, `Offer the WebSocket subprotocol ${HERALD_SUBPROTOCOL}`);
+    }
+    if (!herald && !settings.store) return reject(503, 'The gateway is not attached to Herald yet');
+    let user: AuthenticatedUser | null;
+    try {
+      user = await settings.authenticate(request);
+    } catch (error) {
+      logger.error('herald websocket: authenticate threw', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return reject(500, 'Authentication failed');
+    }
+    if (!user || typeof user.userId !== 'string' || user.userId.length === 0) return reject(401, 'Unauthorized');
+    if (socket.destroyed || closing) return;
+    const userId = user.userId;
+    wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, userId));
+  }
+
+  function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    void upgrade(request, socket, head);
+  }
+
+  // Where upgrades come from.
+  let ownServer: Server | undefined;
+  let ready: Promise<void> = Promise.resolve();
+  const onServerUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // Other paths belong to other upgrade listeners on a shared server.
+    if (pathMatches(request)) handleUpgrade(request, socket, head);
+  };
+  if (settings.server) settings.server.on('upgrade', onServerUpgrade);
+  else if (settings.port !== undefined) {
+    const server = createServer((_request, response) => {
+      response.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
+      response.end(`Connect with a WebSocket (subprotocol ${HERALD_SUBPROTOCOL}) at ${path}\n`);
+    });
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (pathMatches(request)) handleUpgrade(request, socket, head);
+      else {
+        socket.on('error', () => {});
+        rejectUpgrade(socket, 404, 'Not found');
+      }
+    });
+    ownServer = server;
+    ready = new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(settings.port, settings.host, () => resolve());
+    });
+  }
+
+  // Heartbeats, and (with Redis) a check that no user's newest item was lost in pub/sub.
+  let tailCheckRunning = false;
+  async function tailCheck(): Promise<void> {
+    if (tailCheckRunning || !settings.redis) return;
+    tailCheckRunning = true;
+    try {
+      for (const [userId, set] of [...users]) {
+        if (closing) return;
+        const last = await currentStore().lastPosition(userId);
+        for (const connection of set)
+          if (connection.isGreeted && connection.lastSentPosition < last) connection.resync();
+      }
+    } catch (error) {
+      logger.warn('herald websocket: position check failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    } finally {
+      tailCheckRunning = false;
+    }
+  }
+  const heartbeat = setInterval(() => {
+    for (const [socket, liveness] of sockets) {
+      if (!liveness.alive) {
+        heartbeatTerminations += 1;
+        logger.debug('herald websocket: terminating a peer that missed a heartbeat');
+        socket.terminate();
+        continue;
+      }
+      liveness.alive = false;
+      socket.ping();
+    }
+    void tailCheck();
+  }, heartbeatMs);
+  heartbeat.unref();
+
+  // Herald wiring: read state changed anywhere in this process (HTTP, sockets) reaches every tab.
+  function onRead(event: HeraldEvents['inbox.read']): void {
+    void relayReadState({
+      kind: 'read',
+      origin,
+      userId: event.userId,
+      ids: event.ids,
+      all: event.all,
+      unread: event.unread,
+    });
+  }
+  function onUnread(event: HeraldEvents['inbox.unread']): void {
+    void relayReadState({ kind: 'unread', origin, userId: event.userId, ids: event.ids, unread: event.unread });
+  }
+
+  let closed: Promise<void> | undefined;
+  let detachHerald: (() => void) | undefined;
+
+  async function close(): Promise<void> {
+    if (closed) return closed;
+    closing = true;
+    closed = (async () => {
+      clearInterval(heartbeat);
+      detachHerald?.();
+      settings.server?.off('upgrade', onServerUpgrade);
+      const closes: Promise<void>[] = [];
+      for (const socket of sockets.keys()) {
+        closes.push(
+          new Promise<void>((resolve) => {
+            socket.once('close', () => resolve());
+            const timer = setTimeout(() => socket.terminate(), 1_000);
+            timer.unref();
+            socket.close(CloseCode.GOING_AWAY, 'gateway shutting down');
+          }),
+        );
+      }
+      await Promise.all(closes);
+      await relay?.close();
+      wss.close();
+      if (ownServer) {
+        const server = ownServer;
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    })();
+    return closed;
+  }
+
+  const channel: Channel<'inApp'> = {
+    specificationVersion: 'v1',
+    kind: 'inApp',
+    id: 'websocket',
+    async send(request): Promise<SendResult> {
+      if (request.signal.aborted) {
+        throw new DeliveryError('UNAVAILABLE', 'The websocket delivery was aborted', { cause: request.signal.reason });
+      }
+      const item = request.inboxItem;
+      if (!item) {
+        return { status: 'skipped', reason: 'No stored inbox item: the websocket channel announces inbox items' };
+      }
+      const local = deliverLocal(item);
+      let remote = 0;
+      if (settings.redis) {
+        const selfSubscribed = users.has(item.userId);
+        remote =
+          (await publishRelayMessage(
+            settings.redis,
+            redisPrefix,
+            { kind: 'item', origin, item },
+            logger,
+            selfSubscribed,
+          )) ?? 0;
+      }
+      return local + remote > 0
+        ? { status: 'sent' }
+        : { status: 'queued', detail: 'user offline; replayed on connect' };
+    },
+    attach(instance) {
+      herald = instance;
+      instance.on('inbox.read', onRead);
+      instance.on('inbox.unread', onUnread);
+      detachHerald = () => {
+        instance.off('inbox.read', onRead);
+        instance.off('inbox.unread', onUnread);
+      };
+      return detachHerald;
+    },
+    close,
+  };
+
+  return {
+    channel,
+    handleUpgrade,
+    address: () => {
+      const address = ownServer?.address();
+      return address && typeof address === 'object' ? address : null;
+    },
+    ready,
+    close,
+    stats: () => {
+      let connections = 0;
+      for (const set of users.values()) connections += set.size;
+      return {
+        ...counters,
+        connections: Math.max(connections, sockets.size),
+        users: users.size,
+        rejectedUpgrades,
+        heartbeatTerminations,
+      };
+    },
+  };
+}
