@@ -1,0 +1,324 @@
+import { once } from 'node:events';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHerald, type Herald } from '@herald/core';
+import { MemoryStore } from '@herald/storage';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createInboxHandler } from './inbox-handler';
+import { type FetchHandler, type NodeNext, toNodeHandler } from './node-handler';
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+const servers: Server[] = [];
+const heralds: Herald[] = [];
+
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    server.close();
+    await once(server, 'close');
+  }
+  for (const herald of heralds.splice(0)) await herald.close();
+});
+
+async function listen(listener: Listener): Promise<string> {
+  const server = createServer(listener);
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** node:http client, for what fetch cannot do: chunked uploads without a length, HEAD bodies, raw headers. */
+function rawRequest(
+  base: string,
+  path: string,
+  options: { method?: string; headers?: Record<string, string | string[]>; chunks?: string[] } = {},
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(`${base}${path}`, { method: options.method ?? 'GET', headers: options.headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => parts.push(chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    outgoing.on('error', reject);
+    for (const chunk of options.chunks ?? []) outgoing.write(chunk);
+    outgoing.end();
+  });
+}
+
+function inboxHerald(): Herald {
+  const herald = createHerald({ store: new MemoryStore() });
+  heralds.push(herald);
+  return herald;
+}
+
+const authenticate = (request: Request): { userId: string } | null => {
+  const user = request.headers.get('x-user');
+  return user === null ? null : { userId: user };
+};
+
+// The parts of Express's routing these tests need: a middleware stack with `next`, mount paths that
+// strip `url` and keep `originalUrl`.
+type Middleware = (
+  req: IncomingMessage & { originalUrl?: string; body?: unknown },
+  res: ServerResponse,
+  next: NodeNext,
+) => void;
+
+function expressLike(stack: { mount?: string; use: Middleware }[]): Listener {
+  return (req, res) => {
+    const request = req as IncomingMessage & { originalUrl?: string };
+    request.originalUrl = req.url ?? '/';
+    let index = 0;
+    const next: NodeNext = (error) => {
+      if (error !== undefined) {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`host error handler: ${(error as Error).message}`);
+        return;
+      }
+      const layer = stack[index++];
+      if (layer === undefined) {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('host 404');
+        return;
+      }
+      const mount = layer.mount ?? '';
+      const original = request.originalUrl ?? '/';
+      if (mount !== '' && original !== mount && !original.startsWith(`${mount}/`)) return next();
+      req.url = original.slice(mount.length) || '/';
+      layer.use(request, res, next);
+    };
+    next();
+  };
+}
+
+/** Reads and parses a JSON body the way express.json() does, leaving the stream consumed. */
+const jsonBodyParser: Middleware = (req, _res, next) => {
+  if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return next();
+  const parts: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => parts.push(chunk));
+  req.on('end', () => {
+    req.body = JSON.parse(Buffer.concat(parts).toString('utf8'));
+    next();
+  });
+};
+
+describe('toNodeHandler', () => {
+  it('hands the handler the method, URL, every header and the streamed body', async () => {
+    const seen: { method: string; url: string; multi: string | null; type: string | null; body: string }[] = [];
+    const echo: FetchHandler = async (req) => {
+      seen.push({
+        method: req.method,
+        url: req.url,
+        multi: req.headers.get('x-multi'),
+        type: req.headers.get('content-type'),
+        body: await req.text(),
+      });
+      return new Response('ok');
+    };
+    const base = await listen(toNodeHandler(echo));
+    const response = await rawRequest(base, '/some/path?q=1&q=2', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'x-multi': ['a', 'b'] },
+      chunks: ['first,', 'second,', 'third'],
+    });
+    expect(response.status).toBe(200);
+    expect(seen).toEqual([
+      {
+        method: 'POST',
+        url: `${base}/some/path?q=1&q=2`,
+        multi: 'a, b',
+        type: 'text/plain',
+        body: 'first,second,third',
+      },
+    ]);
+  });
+
+  it('writes status, headers (each Set-Cookie on its own) and a streamed body back', async () => {
+    const handler: FetchHandler = async () => {
+      const headers = new Headers({ 'content-type': 'text/plain', 'x-custom': 'yes' });
+      headers.append('set-cookie', 'a=1; Path=/');
+      headers.append('set-cookie', 'b=2; Path=/');
+      const parts = ['one ', 'two ', 'three'];
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          const part = parts.shift();
+          if (part === undefined) controller.close();
+          else controller.enqueue(new TextEncoder().encode(part));
+        },
+      });
+      return new Response(body, { status: 202, headers });
+    };
+    const base = await listen(toNodeHandler(handler));
+    const response = await rawRequest(base, '/');
+    expect(response.status).toBe(202);
+    expect(response.headers['x-custom']).toBe('yes');
+    expect(response.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+    expect(response.body).toBe('one two three');
+  });
+
+  it('writes no body for HEAD', async () => {
+    const base = await listen(toNodeHandler(async () => new Response('a body', { headers: { 'x-head': '1' } })));
+    const response = await rawRequest(base, '/', { method: 'HEAD' });
+    expect(response.status).toBe(200);
+    expect(response.headers['x-head']).toBe('1');
+    expect(response.body).toBe('');
+  });
+
+  it('aborts the request signal when the client goes away', async () => {
+    let signalled: (reason: unknown) => void = () => {};
+    const aborted = new Promise<unknown>((resolve) => {
+      signalled = resolve;
+    });
+    let started: () => void = () => {};
+    const handlerStarted = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const handler: FetchHandler = (req) =>
+      new Promise<Response>((resolve) => {
+        req.signal.addEventListener('abort', () => {
+          signalled(req.signal.reason);
+          resolve(new Response('too late'));
+        });
+        started();
+      });
+    const base = await listen(toNodeHandler(handler));
+    const outgoing = request(`${base}/slow`);
+    outgoing.on('error', () => {});
+    outgoing.end();
+    await handlerStarted;
+    outgoing.destroy();
+    const reason = await aborted;
+    expect(String(reason)).toContain('closed the connection');
+  });
+
+  it('answers 500 INTERNAL when the handler rejects, without the cause', async () => {
+    const base = await listen(
+      toNodeHandler(async () => {
+        throw new Error('db password=hunter2');
+      }),
+    );
+    const response = await rawRequest(base, '/');
+    expect(response.status).toBe(500);
+    expect(JSON.parse(response.body)).toEqual({ error: { code: 'INTERNAL', message: 'Internal error' } });
+  });
+
+  it('passes a rejection to Express’s next(error)', async () => {
+    const failing = toNodeHandler(async () => {
+      throw new Error('boom');
+    });
+    const base = await listen(expressLike([{ use: failing }]));
+    const response = await rawRequest(base, '/');
+    expect(response.status).toBe(500);
+    expect(response.body).toBe('host error handler: boom');
+  });
+
+  it('answers 413 to a chunked upload over the limit, and the connection stays usable', async () => {
+    const herald = inboxHerald();
+    const handler = createInboxHandler({ herald, authenticate, maxBodyBytes: 1024 });
+    const base = await listen(toNodeHandler(handler));
+    const chunk = `"${'x'.repeat(510)}",`;
+    const response = await rawRequest(base, '/preferences', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'x-user': 'alice' },
+      chunks: ['{"types":[', ...Array.from({ length: 8 }, () => chunk), '"x"]}'],
+    });
+    expect(response.status).toBe(413);
+    expect(JSON.parse(response.body).error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(await herald.preferences.get('alice')).toEqual({ channels: {}, types: {} });
+    const after = await rawRequest(base, '/preferences', { headers: { 'x-user': 'alice' } });
+    expect(after.status).toBe(200);
+  });
+});
+
+describe('toNodeHandler with Express-style routing', () => {
+  it('serves its routes under the mount path and passes other requests, body untouched, to next()', async () => {
+    const herald = inboxHerald();
+    const inbox = toNodeHandler(createInboxHandler({ herald, authenticate, basePath: '/api/inbox' }));
+    const received: string[] = [];
+    const base = await listen(
+      expressLike([
+        { mount: '/api/inbox', use: inbox },
+        {
+          use: (req, res) => {
+            const parts: Buffer[] = [];
+            req.on('data', (chunk: Buffer) => parts.push(chunk));
+            req.on('end', () => {
+              received.push(`${req.method} ${req.url} ${Buffer.concat(parts).toString('utf8')}`);
+              res.end('host route');
+            });
+          },
+        },
+      ]),
+    );
+
+    const created = await rawRequest(base, '/api/inbox/devices', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user': 'alice' },
+      chunks: [JSON.stringify({ token: 't1', platform: 'web' })],
+    });
+    expect(created.status).toBe(201);
+    expect((await herald.devices.list('alice')).map((device) => device.token)).toEqual(['t1']);
+
+    const passedOn = await rawRequest(base, '/api/inbox/elsewhere', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      chunks: ['{"kept":true}'],
+    });
+    expect(passedOn.body).toBe('host route');
+    expect(received).toEqual(['POST /api/inbox/elsewhere {"kept":true}']);
+  });
+
+  it('answers its own 404s (foreign ids) itself rather than passing them on', async () => {
+    const herald = inboxHerald();
+    const inbox = toNodeHandler(createInboxHandler({ herald, authenticate }));
+    const base = await listen(expressLike([{ use: inbox }]));
+    const response = await rawRequest(base, '/notifications/someone-elses/read', {
+      method: 'POST',
+      headers: { 'x-user': 'alice' },
+    });
+    expect(response.status).toBe(404);
+    expect(JSON.parse(response.body).error.code).toBe('NOT_FOUND');
+  });
+
+  it('uses a body a JSON body parser already read', async () => {
+    const herald = inboxHerald();
+    const inbox = toNodeHandler(createInboxHandler({ herald, authenticate }));
+    const base = await listen(expressLike([{ use: jsonBodyParser }, { use: inbox }]));
+    const response = await rawRequest(base, '/preferences', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'x-user': 'alice' },
+      chunks: ['{"channels":{"inApp":false}}'],
+    });
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ channels: { inApp: false }, types: {} });
+    expect(await herald.preferences.get('alice')).toEqual({ channels: { inApp: false }, types: {} });
+
+    const invalid = await rawRequest(base, '/preferences', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'x-user': 'alice' },
+      chunks: ['{"channels":{"inApp":"off"}}'],
+    });
+    expect(invalid.status).toBe(400);
+    expect(JSON.parse(invalid.body).error.issues).toEqual([
+      { path: 'channels.inApp', message: 'Invalid input: expected boolean, received string' },
+    ]);
+  });
+});
