@@ -31,14 +31,30 @@ function text(status: number, body = ''): Response {
   return new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 }
 
-/** Twilio's string to sign: the full URL, then each POST parameter sorted by name as name + value. */
+/**
+ * Twilio's string to sign: the full URL, then each POST parameter as name + value, sorted by name; a name given
+ * several times contributes its distinct values in sorted order (as Twilio's own SDKs compute it).
+ */
 export function twilioSignaturePayload(url: string, params: URLSearchParams): string {
   const names = [...new Set(params.keys())].sort();
   let payload = url;
   for (const name of names) {
-    for (const value of params.getAll(name).sort()) payload += name + value;
+    for (const value of [...new Set(params.getAll(name))].sort()) payload += name + value;
   }
   return payload;
+}
+
+/** The URL with its default port added, or removed if present: Twilio may have signed either form. */
+function withPortToggled(url: string): string | undefined {
+  const parsed = new URL(url);
+  const defaultPort = parsed.protocol === 'https:' ? '443' : parsed.protocol === 'http:' ? '80' : undefined;
+  if (defaultPort === undefined) return undefined;
+  const match = /^(\w+:\/\/)([^/?#]+)(.*)$/.exec(url);
+  if (!match) return undefined;
+  const [, scheme, authority, rest] = match as unknown as [string, string, string, string];
+  if (authority.endsWith(`:${defaultPort}`)) return scheme + authority.slice(0, -(defaultPort.length + 1)) + rest;
+  if (/:\d+$/.test(authority)) return undefined;
+  return `${scheme}${authority}:${defaultPort}${rest}`;
 }
 
 /**
@@ -66,8 +82,15 @@ export function createTwilioStatusWebhook(settings: TwilioStatusWebhookSettings)
           : request.url;
     const params = new URLSearchParams(await request.text());
     const claimed = base64ToBytes(request.headers.get('x-twilio-signature') ?? '');
-    const expected = await sign(encoder.encode(twilioSignaturePayload(url, params)));
-    if (claimed === undefined || !constantTimeEqual(claimed, expected)) {
+    let isSigned = false;
+    if (claimed !== undefined) {
+      for (const candidate of [url, withPortToggled(url)]) {
+        if (candidate === undefined) continue;
+        if (constantTimeEqual(claimed, await sign(encoder.encode(twilioSignaturePayload(candidate, params)))))
+          isSigned = true;
+      }
+    }
+    if (!isSigned) {
       logger.warn('Twilio status webhook: signature missing or wrong; nothing recorded');
       return text(401, 'Invalid signature');
     }
