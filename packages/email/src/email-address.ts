@@ -51,10 +51,13 @@ export function parseAddress(value: EmailAddress): ParsedAddress | string {
 /** A display name safe to put in a header: control characters become spaces. */
 export function cleanDisplayName(name: string | undefined): string {
   if (!name) return '';
-  return name
-    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return (
+    name
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes.
+      .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
 }
 
 /**

@@ -159,6 +159,34 @@ function addressOf(entry: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The error for our recipient listed in `rejected` of a resolved send. nodemailer fills `rejectedErrors`
+ * for RCPT TO refusals; an LMTP refusal after DATA leaves only the final reply in `response`.
+ */
+function recipientRefused(address: string, info: EmailSendInfo): DeliveryError {
+  const errors = Array.isArray(info.rejectedErrors) ? info.rejectedErrors : [];
+  const detail = (errors.find((entry) => (entry as { recipient?: unknown })?.recipient === address) ?? errors[0]) as
+    | { responseCode?: unknown; response?: unknown }
+    | undefined;
+  const response =
+    typeof detail?.response === 'string' ? detail.response : typeof info.response === 'string' ? info.response : '';
+  const responseCode =
+    typeof detail?.responseCode === 'number'
+      ? detail.responseCode
+      : Number(/^([45]\d\d)\b/.exec(response)?.[1] ?? Number.NaN);
+  if (Number.isNaN(responseCode)) {
+    return new DeliveryError('INVALID_RECIPIENT', `The transport refused the recipient ${address}.`, { cause: detail });
+  }
+  // Classified as a refusal at RCPT TO: 4xx stays retryable, 5xx means this address will not take mail.
+  const refusal = Object.assign(new Error(`Recipient ${address} was refused: ${response}`), {
+    responseCode,
+    response,
+    command: 'RCPT TO',
+    cause: detail,
+  });
+  return classifySmtpError(refusal);
+}
+
 /** Resolves with the send, or rejects as soon as the signal aborts (the transport may still finish). */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -303,15 +331,7 @@ export function createEmailChannel(settings: EmailChannelSettings): Channel<'ema
     // A transport may accept the message for some recipients and turn others away without throwing.
     const lower = address.toLowerCase();
     const rejected = Array.isArray(info.rejected) ? info.rejected.map(addressOf) : [];
-    if (rejected.some((entry) => entry?.toLowerCase() === lower)) {
-      const detail = Array.isArray(info.rejectedErrors) ? info.rejectedErrors[0] : undefined;
-      const classified = detail === undefined ? undefined : classifySmtpError(detail);
-      if (classified?.retryable) throw classified;
-      throw new DeliveryError('INVALID_RECIPIENT', `SMTP server rejected the recipient ${address}.`, {
-        cause: detail,
-        ...(classified?.providerCode === undefined ? {} : { providerCode: classified.providerCode }),
-      });
-    }
+    if (rejected.some((entry) => entry?.toLowerCase() === lower)) throw recipientRefused(address, info);
 
     const providerMessageId =
       typeof info.messageId === 'string' && info.messageId !== '' ? info.messageId : message.messageId;

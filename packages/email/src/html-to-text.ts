@@ -61,8 +61,11 @@ function attribute(tag: string, name: string): string | undefined {
 }
 
 // Placeholders keep structural breaks apart from source whitespace, which HTML collapses.
-const LINE = '\u0000L';
-const PARAGRAPH = '\u0000P';
+// Private-use characters, removed from the input first, so they cannot collide with the text.
+const LINE = '\ue000';
+const PARAGRAPH = '\ue001';
+const PRESERVED = '\ue002';
+const BREAK = '\ue003';
 
 const paragraphTags = /^(p|h[1-6]|table|ul|ol|blockquote|pre|hr|dl|form|fieldset|address|figure)$/;
 const lineTags =
@@ -92,7 +95,7 @@ function linkText(text: string, href: string | undefined): string {
  */
 export function htmlToText(markup: string): string {
   let source = markup
-    .replace(/\u0000/g, '')
+    .replace(/[\ue000-\ue003]/g, '')
     .replace(/<!--[\s\S]*?-->/g, '')
     .replace(/<(head|style|script|template|noscript|title)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '');
 
@@ -100,7 +103,7 @@ export function htmlToText(markup: string): string {
   const preserved: string[] = [];
   source = source.replace(/<pre\b[^>]*>([\s\S]*?)<\/pre\s*>/gi, (_match, inner: string) => {
     preserved.push(inner.replace(/<br\s*\/?>/gi, '\n').replace(/<[^>]*>/g, ''));
-    return `${PARAGRAPH}\u0000R${preserved.length - 1}\u0000${PARAGRAPH}`;
+    return `${PARAGRAPH}${PRESERVED}${preserved.length - 1}${PRESERVED}${PARAGRAPH}`;
   });
 
   // Links: innermost first, so markup inside the anchor is already text by the time it is read.
@@ -113,7 +116,7 @@ export function htmlToText(markup: string): string {
     /<\s*(\/?)\s*([a-z][a-z0-9]*)\b([^>]*)>/gi,
     (_match, closing: string, rawName: string, rest: string) => {
       const name = rawName.toLowerCase();
-      if (name === 'br') return LINE;
+      if (name === 'br') return BREAK;
       if (name === 'img') {
         const alt = attribute(` ${rest}`, 'alt');
         return alt ? ` ${alt} ` : '';
@@ -135,9 +138,10 @@ export function htmlToText(markup: string): string {
   text = decodeEntities(text).replace(/\u00a0/g, ' ');
 
   text = text
-    .replace(/ *\u0000P */g, '\n\n')
-    .replace(/ *\u0000L */g, '\n')
-    .replace(/\u0000R(\d+)\u0000/g, (_match, index: string) => decodeEntities(preserved[Number(index)] ?? ''));
+    // Adjacent block boundaries (`</li><li>`, `</p><div>`) make one break, a paragraph's if any is one.
+    .replace(/ *[\ue000\ue001][\ue000\ue001 ]*/g, (run) => (run.includes(PARAGRAPH) ? '\n\n' : '\n'))
+    .replace(/ *\ue003 */g, '\n')
+    .replace(/\ue002(\d+)\ue002/g, (_match, index: string) => decodeEntities(preserved[Number(index)] ?? ''));
 
   return text
     .split('\n')

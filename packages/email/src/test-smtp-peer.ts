@@ -23,8 +23,10 @@ export interface SmtpPeerOptions {
   credentials?: { user: string; pass: string };
   /** Decides the RCPT TO reply per recipient; `undefined` accepts. */
   onRecipient?: (address: string) => SmtpReply | undefined;
-  /** Decides the reply after DATA; `undefined` accepts. */
-  onMessage?: (raw: string) => SmtpReply | undefined;
+  /** Decides the reply after DATA (may take its time); `undefined` accepts. */
+  onMessage?: (raw: string) => SmtpReply | undefined | Promise<SmtpReply | undefined>;
+  /** Speak LMTP: one reply per recipient after DATA, so a client can see a message partly refused. */
+  lmtp?: boolean;
   /** Keep only a count of accepted messages, without parsing them (benchmarks). */
   countOnly?: boolean;
 }
@@ -35,6 +37,8 @@ export interface SmtpPeer {
   received: ReceivedMail[];
   /** Messages accepted (also counted when `countOnly`). */
   acceptedCount(): number;
+  /** SMTP sessions opened so far. */
+  connectionCount(): number;
   /** RCPT TO commands seen, accepted or not. */
   recipientAttempts: string[];
   /** Resolves once `count` messages have been accepted. */
@@ -50,6 +54,7 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
   const received: ReceivedMail[] = [];
   const recipientAttempts: string[] = [];
   let accepted = 0;
+  let connections = 0;
   const waiters: { count: number; resolve: (mail: ReceivedMail[]) => void }[] = [];
   const notify = (): void => {
     for (const waiter of [...waiters]) {
@@ -63,6 +68,7 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
   const { credentials } = options;
   const server = new SMTPServer({
     secure: false,
+    lmtp: options.lmtp ?? false,
     disabledCommands: credentials ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
     // Plain-text AUTH over loopback, for the bad-credentials test only.
     allowInsecureAuth: true,
@@ -71,6 +77,10 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
     // Pooled clients keep sockets open; don't let a forgotten one hold close() for the default 30 s.
     closeTimeout: 500,
     size: 10 * 1024 * 1024,
+    onConnect(_session, callback) {
+      connections += 1;
+      callback();
+    },
     onAuth(auth, _session, callback) {
       if (credentials && auth.username === credentials.user && auth.password === credentials.pass) {
         callback(null, { user: auth.username });
@@ -88,31 +98,33 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
-        const reply = options.onMessage?.(raw);
-        if (reply) {
-          callback(smtpError(reply));
-          return;
-        }
-        const envelopeFrom = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
-        const envelopeTo = session.envelope.rcptTo.map((entry) => entry.address);
-        if (options.countOnly) {
-          accepted += 1;
-          callback(null);
-          notify();
-          return;
-        }
-        simpleParser(raw).then(
-          (parsed) => {
-            received.push({ envelopeFrom, envelopeTo, raw, parsed });
-            accepted += 1;
-            callback(null);
-            notify();
-          },
-          (error: Error) => callback(error),
-        );
+        Promise.resolve(options.onMessage?.(raw)).then((reply) => {
+          if (reply) callback(smtpError(reply));
+          else accept(raw, session, callback);
+        }, callback);
       });
     },
   });
+
+  function accept(raw: string, session: SMTPServerSession, callback: (error?: Error | null) => void): void {
+    const envelopeFrom = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
+    const envelopeTo = session.envelope.rcptTo.map((entry) => entry.address);
+    if (options.countOnly) {
+      accepted += 1;
+      callback(null);
+      notify();
+      return;
+    }
+    simpleParser(raw).then(
+      (parsed) => {
+        received.push({ envelopeFrom, envelopeTo, raw, parsed });
+        accepted += 1;
+        callback(null);
+        notify();
+      },
+      (error: Error) => callback(error),
+    );
+  }
   server.on('error', () => {
     // Client sockets dropping mid-session surface here; the tests assert on what was received instead.
   });
@@ -126,6 +138,7 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
     received,
     recipientAttempts,
     acceptedCount: () => accepted,
+    connectionCount: () => connections,
     waitForMessages(count) {
       if (accepted >= count) return Promise.resolve(received);
       return new Promise((resolve) => waiters.push({ count, resolve }));
