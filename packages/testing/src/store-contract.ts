@@ -1,2 +1,74 @@
-// Placeholder: the Store contract suite is being written.
-export {};
+// The Store contract suite: every Store, ours or a third party's, runs it to show it keeps the Store spec v1.
+
+import type { Store } from '@herald/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { concurrencyContract } from './store-contract-concurrency';
+import { deliveriesContract } from './store-contract-deliveries';
+import type { StoreContractContext } from './store-contract-fixtures';
+import { inboxContract } from './store-contract-inbox';
+import { devicesContract, idempotencyContract, preferencesContract } from './store-contract-keys';
+
+export interface StoreContractOptions {
+  /** Runs after each test with that test's store; defaults to `store.close?.()`. */
+  cleanup?: ((store: Store) => Promise<void>) | undefined;
+}
+
+/**
+ * Registers the Store contract suite. `makeStore` runs before every test; it may hand out a fresh store
+ * or the same one each time: every test uses its own random user ids, keys and tokens, so a shared
+ * backing database (one Redis for the whole run) is fine.
+ *
+ * ```ts
+ * describeStoreContract('MyStore', () => new MyStore({ url }), { cleanup: (store) => store.close!() });
+ * ```
+ */
+export function describeStoreContract(
+  name: string,
+  makeStore: () => Store | Promise<Store>,
+  options: StoreContractOptions = {},
+): void {
+  describe(`Store contract: ${name}`, () => {
+    // Random per registration, so two runs against one database never share a user id.
+    const run = Math.random().toString(36).slice(2, 10);
+    let counter = 0;
+    let current: Store | undefined;
+
+    const context: StoreContractContext = {
+      get store(): Store {
+        if (!current) throw new Error('The store is only available inside a test');
+        return current;
+      },
+      userId(label = 'user') {
+        counter += 1;
+        return `contract-${run}-${label}-${counter}`;
+      },
+      uniqueId(label) {
+        counter += 1;
+        return `contract-${run}-${label}-${counter}`;
+      },
+    };
+
+    beforeEach(async () => {
+      current = await makeStore();
+    });
+
+    afterEach(async () => {
+      const store = current;
+      current = undefined;
+      if (!store) return;
+      if (options.cleanup) await options.cleanup(store);
+      else await store.close?.();
+    });
+
+    it('declares specification v1', () => {
+      expect(context.store.specificationVersion).toBe('v1');
+    });
+
+    inboxContract(context);
+    concurrencyContract(context);
+    deliveriesContract(context);
+    idempotencyContract(context);
+    devicesContract(context);
+    preferencesContract(context);
+  });
+}

@@ -1,0 +1,251 @@
+import { type InboxItem, type NewInboxItem, ValidationError } from '@herald/core';
+import { describeStoreContract } from '@herald/testing';
+import { describe, expect, it } from 'vitest';
+import { createMemoryStore, MemoryStore } from './memory-store';
+
+describeStoreContract('MemoryStore', () => new MemoryStore());
+
+function item(userId: string, index: number, overrides: Partial<NewInboxItem> = {}): NewInboxItem {
+  return {
+    id: `${userId}-item-${index}`,
+    userId,
+    notificationId: `notification-${index}`,
+    type: index % 2 === 0 ? 'even' : 'odd',
+    title: `Title ${index}`,
+    body: 'Body',
+    createdAt: '2024-05-01T10:00:00.000Z',
+    ...overrides,
+  };
+}
+
+async function rejection(call: Promise<unknown>): Promise<ValidationError> {
+  const error = await call.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(ValidationError.is(error)).toBe(true);
+  return error as ValidationError;
+}
+
+describe('MemoryStore', () => {
+  it('numbers each user from 1', async () => {
+    const store = new MemoryStore();
+    const stored = await store.insertInboxItems([item('a', 1), item('b', 1), item('a', 2)]);
+    expect(stored.map((each) => [each.userId, each.position])).toEqual([
+      ['a', 1],
+      ['b', 1],
+      ['a', 2],
+    ]);
+  });
+
+  it('pages through a 100,000-item inbox and lands on the right items', async () => {
+    const store = new MemoryStore();
+    const items = Array.from({ length: 100_000 }, (_, index) => item('big', index + 1));
+    await store.insertInboxItems(items);
+    await store.markRead(
+      'big',
+      items.filter((_, index) => index % 10 === 0).map((each) => each.id),
+      '2024-05-02T00:00:00.000Z',
+    );
+
+    const first = await store.listInbox('big', { limit: 100 });
+    expect(first.items[0]!.position).toBe(100_000);
+    expect(first.items[99]!.position).toBe(99_901);
+    let cursor = first.nextCursor!;
+    let page = first;
+    // Jump deep into the inbox by following 500 cursors.
+    for (let step = 0; step < 500; step++) {
+      page = await store.listInbox('big', { limit: 100, cursor });
+      cursor = page.nextCursor!;
+    }
+    expect(page.items.map((each) => each.position)).toEqual(Array.from({ length: 100 }, (_, index) => 50_000 - index));
+
+    const tail = await store.listInboxAfter('big', 99_990, 100);
+    expect(tail.map((each) => each.position)).toEqual([
+      99_991, 99_992, 99_993, 99_994, 99_995, 99_996, 99_997, 99_998, 99_999, 100_000,
+    ]);
+    const middle = await store.listInboxAfter('big', 50_000, 3);
+    expect(middle.map((each) => each.position)).toEqual([50_001, 50_002, 50_003]);
+
+    expect(await store.unreadCount('big')).toEqual({ total: 90_000, byType: { even: 50_000, odd: 40_000 } });
+    const read = await store.listInbox('big', { status: 'read', type: 'odd', limit: 3 });
+    // Read items are positions 1, 11, 21, …; all odd, so the newest read odd ones are 99 991, 99 981, 99 971.
+    expect(read.items.map((each) => each.position)).toEqual([99_991, 99_981, 99_971]);
+    const evens = await store.listInbox('big', { type: 'even', limit: 2 });
+    expect(evens.items.map((each) => each.position)).toEqual([100_000, 99_998]);
+  });
+
+  it('inserts 10,000 items for 10,000 users in one call', async () => {
+    const store = new MemoryStore();
+    const items = Array.from({ length: 10_000 }, (_, index) => item(`user-${index}`, 1));
+    const stored = await store.insertInboxItems(items);
+    expect(stored).toHaveLength(10_000);
+    expect(stored.every((each) => each.position === 1)).toBe(true);
+    expect(await store.unreadCount('user-9999')).toEqual({ total: 1, byType: { odd: 1 } });
+    expect(await store.lastPosition('user-5000')).toBe(1);
+  });
+
+  it('returns the stored item, without a new position, when an id is inserted again', async () => {
+    const store = new MemoryStore();
+    const [first] = await store.insertInboxItems([item('a', 1)]);
+    const [again] = await store.insertInboxItems([item('a', 1, { title: 'a retry' })]);
+    expect(again).toEqual(first);
+    expect(await store.lastPosition('a')).toBe(1);
+    expect(await store.unreadCount('a')).toEqual({ total: 1, byType: { odd: 1 } });
+  });
+
+  it('never lists a type at zero in byType', async () => {
+    const store = new MemoryStore();
+    await store.insertInboxItems([item('a', 1), item('a', 2)]);
+    await store.markAllRead('a', { type: 'odd' }, '2024-05-02T00:00:00.000Z');
+    expect(await store.unreadCount('a')).toEqual({ total: 1, byType: { even: 1 } });
+  });
+
+  it('ignores read or delivered state passed in with a new item', async () => {
+    const store = new MemoryStore();
+    const loose = {
+      ...item('a', 1),
+      readAt: '2024-05-02T00:00:00.000Z',
+      deliveredAt: '2024-05-02T00:00:00.000Z',
+      position: 99,
+    };
+    const [stored] = await store.insertInboxItems([loose as NewInboxItem]);
+    expect(stored).toEqual({ ...item('a', 1), position: 1 });
+    expect(await store.unreadCount('a')).toEqual({ total: 1, byType: { odd: 1 } });
+  });
+
+  it('returns copies everywhere: mutating results never reaches the store', async () => {
+    const store = new MemoryStore();
+    await store.insertInboxItems([item('a', 1, { data: { deep: { value: 1 } } })]);
+    const fromAfter = (await store.listInboxAfter('a', 0, 10))[0]!;
+    (fromAfter.data!.deep as { value: number }).value = 2;
+    fromAfter.readAt = 'x';
+    const fromGet = (await store.getInboxItems('a', ['a-item-1']))[0] as InboxItem;
+    expect(fromGet.data).toEqual({ deep: { value: 1 } });
+    expect(fromGet.readAt).toBeUndefined();
+
+    await store.registerDevice({ token: 't', userId: 'a', platform: 'ios', createdAt: '2024-05-01T10:00:00.000Z' });
+    (await store.listDevices(['a'])).get('a')![0]!.userId = 'b';
+    expect((await store.listDevices(['a'])).get('a')![0]!.userId).toBe('a');
+  });
+
+  it('omits users without devices from listDevices', async () => {
+    const store = new MemoryStore();
+    await store.registerDevice({ token: 't', userId: 'a', platform: 'ios', createdAt: '2024-05-01T10:00:00.000Z' });
+    await store.removeDevice('t');
+    expect(await store.listDevices(['a', 'b'])).toEqual(new Map());
+  });
+
+  it('expires idempotency claims on the injected clock', async () => {
+    let now = 1_000;
+    const store = createMemoryStore({ clock: { now: () => now } });
+    expect(await store.claimIdempotencyKey('k', 'n1', 100)).toEqual({ claimed: true });
+    now = 1_099;
+    expect(await store.claimIdempotencyKey('k', 'n2', 100)).toEqual({ claimed: false, notificationId: 'n1' });
+    now = 1_100;
+    expect(await store.getIdempotencyKey('k')).toBeUndefined();
+    expect(await store.claimIdempotencyKey('k', 'n2', 100)).toEqual({ claimed: true });
+    expect(await store.getIdempotencyKey('k')).toBe('n2');
+  });
+
+  it('stamps updatedAt from the injected clock', async () => {
+    const store = new MemoryStore({ clock: { now: () => Date.UTC(2030, 0, 1) } });
+    await store.createDeliveries([
+      {
+        id: 'd1',
+        notificationId: 'n1',
+        type: 't',
+        recipientId: 'a',
+        kind: 'inApp',
+        status: 'pending',
+        attempts: 0,
+        createdAt: '2024-05-01T10:00:00.000Z',
+        updatedAt: '2024-05-01T10:00:00.000Z',
+      },
+    ]);
+    const updated = await store.updateDelivery('d1', { status: 'sent', providerMessageId: 'p1' });
+    expect(updated!.updatedAt).toBe('2030-01-01T00:00:00.000Z');
+    // Changing the provider message id moves the lookup to the new id.
+    await store.updateDelivery('d1', { providerMessageId: 'p2' });
+    expect(await store.findDeliveryByProviderMessageId('p1')).toBeUndefined();
+    expect((await store.findDeliveryByProviderMessageId('p2'))!.id).toBe('d1');
+  });
+
+  describe('bad input', () => {
+    it('rejects a batch with an invalid item and inserts none of it', async () => {
+      const store = new MemoryStore();
+      const broken = { ...item('a', 2), userId: '' };
+      const error = await rejection(store.insertInboxItems([item('a', 1), broken]));
+      expect(error.issues).toEqual([{ path: 'items.1.userId', message: 'Expected a non-empty string' }]);
+      expect(await store.lastPosition('a')).toBe(0);
+      expect(await store.listInbox('a')).toEqual({ items: [] });
+    });
+
+    it('rejects a delivery cursor passed to listInbox, and an unknown status', async () => {
+      const store = new MemoryStore();
+      const records = Array.from({ length: 3 }, (_, index) => ({
+        id: `d${index}`,
+        notificationId: 'n',
+        type: 't',
+        recipientId: 'a',
+        kind: 'inApp' as const,
+        status: 'pending' as const,
+        attempts: 0,
+        createdAt: '2024-05-01T10:00:00.000Z',
+        updatedAt: '2024-05-01T10:00:00.000Z',
+      }));
+      await store.createDeliveries(records);
+      const page = await store.listDeliveries({ notificationId: 'n', limit: 1 });
+      const cursorError = await rejection(store.listInbox('a', { cursor: page.nextCursor! }));
+      expect(cursorError.issues[0]!.path).toBe('cursor');
+      const statusError = await rejection(store.listInbox('a', { status: 'archived' as 'read' }));
+      expect(statusError.issues[0]).toEqual({
+        path: 'status',
+        message: 'Expected one of read, unread, undelivered, got "archived"',
+      });
+    });
+
+    it('rejects duplicate delivery ids and creates none of the batch', async () => {
+      const store = new MemoryStore();
+      const record = {
+        id: 'd1',
+        notificationId: 'n',
+        type: 't',
+        recipientId: 'a',
+        kind: 'inApp' as const,
+        status: 'pending' as const,
+        attempts: 0,
+        createdAt: '2024-05-01T10:00:00.000Z',
+        updatedAt: '2024-05-01T10:00:00.000Z',
+      };
+      await store.createDeliveries([record]);
+      const error = await rejection(store.createDeliveries([{ ...record, id: 'd2' }, record]));
+      expect(error.issues).toEqual([{ path: 'records.1.id', message: 'Delivery "d1" already exists' }]);
+      expect(await store.getDeliveries(['d2'])).toEqual([]);
+    });
+
+    it('rejects an unparseable date for markRead and pruneInbox, changing nothing', async () => {
+      const store = new MemoryStore();
+      await store.insertInboxItems([item('a', 1)]);
+      const readError = await rejection(store.markRead('a', ['a-item-1'], 'yesterday'));
+      expect(readError.issues[0]!.path).toBe('at');
+      const pruneError = await rejection(store.pruneInbox({ readBefore: 'soon' }));
+      expect(pruneError.issues[0]!.path).toBe('readBefore');
+      expect(await store.unreadCount('a')).toEqual({ total: 1, byType: { odd: 1 } });
+    });
+
+    it('rejects a non-positive idempotency ttl and claims nothing', async () => {
+      const store = new MemoryStore();
+      const error = await rejection(store.claimIdempotencyKey('k', 'n1', 0));
+      expect(error.issues[0]!.path).toBe('ttlMs');
+      expect(await store.getIdempotencyKey('k')).toBeUndefined();
+    });
+
+    it('rejects a listInboxAfter limit below 1', async () => {
+      const store = new MemoryStore();
+      await store.insertInboxItems([item('a', 1)]);
+      const error = await rejection(store.listInboxAfter('a', 0, 0));
+      expect(error.issues[0]!.path).toBe('limit');
+    });
+  });
+});

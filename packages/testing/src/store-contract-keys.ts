@@ -1,0 +1,196 @@
+// Store contract: idempotency claims, devices and preferences.
+
+import type { Device, Preferences } from '@herald/core';
+import { describe, expect, it } from 'vitest';
+import { EMAIL, PUSH, type StoreContractContext, waitUntil } from './store-contract-fixtures';
+
+/** Long enough that no test can see it expire while it runs. */
+const LONG_TTL_MS = 10 * 60_000;
+
+function byToken(a: Device, b: Device): number {
+  return a.token < b.token ? -1 : a.token > b.token ? 1 : 0;
+}
+
+export function idempotencyContract(context: StoreContractContext): void {
+  describe('idempotency', () => {
+    it('the first claim wins; a second claim gets the first notification id', async () => {
+      const key = context.uniqueId('key');
+      expect(await context.store.getIdempotencyKey(key)).toBeUndefined();
+      expect(await context.store.claimIdempotencyKey(key, 'notification-1', LONG_TTL_MS)).toEqual({ claimed: true });
+      expect(await context.store.claimIdempotencyKey(key, 'notification-2', LONG_TTL_MS)).toEqual({
+        claimed: false,
+        notificationId: 'notification-1',
+      });
+      // Claiming again with the holder's own id does not count as a fresh win either.
+      expect(await context.store.claimIdempotencyKey(key, 'notification-1', LONG_TTL_MS)).toEqual({
+        claimed: false,
+        notificationId: 'notification-1',
+      });
+      expect(await context.store.getIdempotencyKey(key)).toBe('notification-1');
+    });
+
+    it('keeps keys independent', async () => {
+      const first = context.uniqueId('key');
+      const second = context.uniqueId('key');
+      await context.store.claimIdempotencyKey(first, 'notification-1', LONG_TTL_MS);
+      expect(await context.store.claimIdempotencyKey(second, 'notification-2', LONG_TTL_MS)).toEqual({ claimed: true });
+      expect(await context.store.getIdempotencyKey(first)).toBe('notification-1');
+      expect(await context.store.getIdempotencyKey(second)).toBe('notification-2');
+    });
+
+    it('lets exactly one of 100 concurrent claims win; the others learn the winner', async () => {
+      const key = context.uniqueId('key');
+      const claims = await Promise.all(
+        Array.from({ length: 100 }, (_, index) =>
+          context.store.claimIdempotencyKey(key, `notification-${index}`, LONG_TTL_MS),
+        ),
+      );
+      const winners = claims.flatMap((claim, index) => (claim.claimed ? [`notification-${index}`] : []));
+      expect(winners).toHaveLength(1);
+      for (const claim of claims) {
+        if (!claim.claimed) expect(claim.notificationId).toBe(winners[0]);
+      }
+      expect(await context.store.getIdempotencyKey(key)).toBe(winners[0]);
+    });
+
+    it('release by the holder frees the key; release by anyone else does nothing', async () => {
+      const key = context.uniqueId('key');
+      await context.store.claimIdempotencyKey(key, 'notification-1', LONG_TTL_MS);
+      await context.store.releaseIdempotencyKey(key, 'notification-2');
+      expect(await context.store.getIdempotencyKey(key)).toBe('notification-1');
+
+      await context.store.releaseIdempotencyKey(key, 'notification-1');
+      expect(await context.store.getIdempotencyKey(key)).toBeUndefined();
+      expect(await context.store.claimIdempotencyKey(key, 'notification-3', LONG_TTL_MS)).toEqual({ claimed: true });
+      expect(await context.store.getIdempotencyKey(key)).toBe('notification-3');
+      // Releasing a key nobody holds is harmless.
+      await context.store.releaseIdempotencyKey(context.uniqueId('key'), 'notification-1');
+    });
+
+    it('an expired claim can be claimed again', async () => {
+      const key = context.uniqueId('key');
+      expect(await context.store.claimIdempotencyKey(key, 'notification-1', 50)).toEqual({ claimed: true });
+      await waitUntil(async () => (await context.store.getIdempotencyKey(key)) === undefined, 'the claim to expire');
+      expect(await context.store.claimIdempotencyKey(key, 'notification-2', LONG_TTL_MS)).toEqual({ claimed: true });
+      expect(await context.store.getIdempotencyKey(key)).toBe('notification-2');
+    });
+  });
+}
+
+export function devicesContract(context: StoreContractContext): void {
+  describe('devices', () => {
+    function device(userId: string, overrides: Partial<Device> = {}): Device {
+      return {
+        token: context.uniqueId('token'),
+        userId,
+        platform: 'android',
+        createdAt: '2024-05-01T10:00:00.000Z',
+        ...overrides,
+      };
+    }
+
+    it('registers devices and lists them per user', async () => {
+      const userId = context.userId();
+      const phone = device(userId);
+      const browser = device(userId, { platform: 'web' });
+      await context.store.registerDevice(phone);
+      await context.store.registerDevice(browser);
+      const listed = await context.store.listDevices([userId]);
+      expect([...listed.keys()]).toEqual([userId]);
+      expect([...listed.get(userId)!].sort(byToken)).toEqual([phone, browser].sort(byToken));
+    });
+
+    it('registering the same token again replaces it rather than adding a second device', async () => {
+      const userId = context.userId();
+      const phone = device(userId);
+      await context.store.registerDevice(phone);
+      const again = { ...phone, platform: 'ios', createdAt: '2024-06-01T10:00:00.000Z' };
+      await context.store.registerDevice(again);
+      expect((await context.store.listDevices([userId])).get(userId)).toEqual([again]);
+    });
+
+    it('moves a token to the user who registers it last', async () => {
+      const previousOwner = context.userId('previous');
+      const newOwner = context.userId('new');
+      const shared = device(previousOwner);
+      const kept = device(previousOwner);
+      await context.store.registerDevice(shared);
+      await context.store.registerDevice(kept);
+      const moved = { ...shared, userId: newOwner };
+      await context.store.registerDevice(moved);
+      const listed = await context.store.listDevices([previousOwner, newOwner]);
+      expect(listed.get(previousOwner)).toEqual([kept]);
+      expect(listed.get(newOwner)).toEqual([moved]);
+    });
+
+    it('lists many users at once; users without devices have no devices', async () => {
+      const users = [context.userId('a'), context.userId('b'), context.userId('c')];
+      const devices = [device(users[0]!), device(users[0]!), device(users[1]!)];
+      for (const each of devices) await context.store.registerDevice(each);
+      const listed = await context.store.listDevices(users);
+      expect([...listed.get(users[0]!)!].sort(byToken)).toEqual([devices[0]!, devices[1]!].sort(byToken));
+      expect(listed.get(users[1]!)).toEqual([devices[2]]);
+      // The spec leaves open whether such users are absent or map to []: both mean "no devices".
+      expect(listed.get(users[2]!) ?? []).toEqual([]);
+      expect(await context.store.listDevices([])).toEqual(new Map());
+    });
+
+    it('removeDevice returns the removed device, then undefined', async () => {
+      const userId = context.userId();
+      const phone = device(userId);
+      const other = device(userId);
+      await context.store.registerDevice(phone);
+      await context.store.registerDevice(other);
+      expect(await context.store.removeDevice(phone.token)).toEqual(phone);
+      expect(await context.store.removeDevice(phone.token)).toBeUndefined();
+      expect((await context.store.listDevices([userId])).get(userId)).toEqual([other]);
+      expect(await context.store.removeDevice(context.uniqueId('token'))).toBeUndefined();
+    });
+  });
+}
+
+export function preferencesContract(context: StoreContractContext): void {
+  describe('preferences', () => {
+    it('stores preferences per user; users without any are absent from the map', async () => {
+      const withPreferences = context.userId('set');
+      const without = context.userId('unset');
+      const preferences: Preferences = {
+        channels: { [EMAIL]: false },
+        types: { 'contract.alpha': { inApp: false }, 'contract.beta': { [EMAIL]: true } },
+      };
+      await context.store.setPreferences(withPreferences, preferences);
+      const loaded = await context.store.getPreferences([withPreferences, without]);
+      expect(loaded.get(withPreferences)).toEqual(preferences);
+      expect(loaded.has(without)).toBe(false);
+      expect(await context.store.getPreferences([])).toEqual(new Map());
+    });
+
+    it('setPreferences replaces what was stored rather than merging', async () => {
+      const userId = context.userId();
+      await context.store.setPreferences(userId, {
+        channels: { [EMAIL]: false },
+        types: { 'contract.alpha': { [PUSH]: false } },
+      });
+      const replacement: Preferences = { channels: { [PUSH]: false }, types: {} };
+      await context.store.setPreferences(userId, replacement);
+      expect((await context.store.getPreferences([userId])).get(userId)).toEqual(replacement);
+    });
+
+    it('keeps users apart and returns copies', async () => {
+      const first = context.userId('first');
+      const second = context.userId('second');
+      const preferences: Preferences = { channels: { [EMAIL]: false }, types: {} };
+      await context.store.setPreferences(first, preferences);
+      await context.store.setPreferences(second, { channels: {}, types: { 'contract.alpha': { [EMAIL]: false } } });
+      preferences.channels[EMAIL] = true;
+      const loaded = await context.store.getPreferences([first, second]);
+      expect(loaded.get(first)).toEqual({ channels: { [EMAIL]: false }, types: {} });
+      expect(loaded.get(second)).toEqual({ channels: {}, types: { 'contract.alpha': { [EMAIL]: false } } });
+      loaded.get(first)!.channels[EMAIL] = true;
+      expect((await context.store.getPreferences([first])).get(first)).toEqual({
+        channels: { [EMAIL]: false },
+        types: {},
+      });
+    });
+  });
+}
