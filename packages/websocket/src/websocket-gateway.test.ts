@@ -1,0 +1,489 @@
+import { createHerald, defineNotification, type Herald } from '@herald/core';
+import { MemoryStore } from '@herald/storage';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { z } from 'zod';
+import { CloseCode, HERALD_SUBPROTOCOL } from './protocol';
+import {
+  connectProtocolClient,
+  insertItems,
+  newItem,
+  type ProtocolClient,
+  rejectedUpgrade,
+  startTestGateway,
+  type TestGateway,
+  waitUntil,
+} from './test-support';
+import type { WebSocketGatewaySettings } from './websocket-gateway';
+
+const ticketAssigned = defineNotification({
+  type: 'ticket.assigned',
+  schema: z.object({ title: z.string() }),
+  channels: { inApp: ({ payload }) => ({ title: 'Ticket assigned', body: payload.title }) },
+});
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface Setup {
+  store: MemoryStore;
+  herald: Herald;
+  gateway: TestGateway;
+  connect(userId: string, hello?: { lastPosition?: number } | false): Promise<ProtocolClient>;
+}
+
+async function setup(settings: Partial<WebSocketGatewaySettings> = {}): Promise<Setup> {
+  const store = new MemoryStore();
+  const gateway = await startTestGateway(settings);
+  const herald = createHerald({ store, channels: [gateway.gateway.channel] });
+  cleanups.push(async () => {
+    await herald.close();
+    await gateway.stop();
+  });
+  return {
+    store,
+    herald,
+    gateway,
+    async connect(userId, hello = {}) {
+      const client = await connectProtocolClient(gateway.url, { token: `user:${userId}` });
+      cleanups.push(() => client.close());
+      if (hello !== false) {
+        client.send({ type: 'hello', ...hello });
+        await client.next('welcome');
+      }
+      return client;
+    },
+  };
+}
+
+describe('upgrade', () => {
+  it('answers 401 and opens no socket without a valid token', async () => {
+    const { gateway } = await setup();
+    expect(await rejectedUpgrade(gateway.url)).toEqual({ status: 401, opened: false });
+    expect(await rejectedUpgrade(gateway.url, { headers: { authorization: 'Bearer nobody' } })).toEqual({
+      status: 401,
+      opened: false,
+    });
+    expect(gateway.gateway.stats()).toMatchObject({ connections: 0, rejectedUpgrades: 2 });
+  });
+
+  it('accepts the token as a subprotocol, a cookie-free query parameter or a header', async () => {
+    const { gateway } = await setup();
+    const encoded = Buffer.from('user:ann').toString('base64url');
+    const viaProtocol = await connectProtocolClient(gateway.url, {
+      protocols: [HERALD_SUBPROTOCOL, `herald.auth.${encoded}`],
+    });
+    expect(viaProtocol.socket.protocol).toBe(HERALD_SUBPROTOCOL);
+    viaProtocol.send({ type: 'hello' });
+    expect(await viaProtocol.next('welcome')).toMatchObject({ userId: 'ann' });
+    const viaQuery = await connectProtocolClient(`${gateway.url}?token=user:bob`);
+    viaQuery.send({ type: 'hello' });
+    expect(await viaQuery.next('welcome')).toMatchObject({ userId: 'bob' });
+    await viaProtocol.close();
+    await viaQuery.close();
+  });
+
+  it('answers 500 when authenticate throws, and keeps serving others', async () => {
+    const { gateway } = await setup({
+      authenticate: async (request) => {
+        if (request.headers.authorization === 'Bearer boom') throw new Error('auth backend down');
+        return { userId: 'ann' };
+      },
+    });
+    expect(await rejectedUpgrade(gateway.url, { headers: { authorization: 'Bearer boom' } })).toEqual({
+      status: 500,
+      opened: false,
+    });
+    const ok = await connectProtocolClient(gateway.url, { token: 'fine' });
+    ok.send({ type: 'hello' });
+    expect(await ok.next('welcome')).toMatchObject({ userId: 'ann' });
+    await ok.close();
+  });
+
+  it('answers 403 for an origin outside the allow-list, and allows listed or absent origins', async () => {
+    const { gateway } = await setup({ allowedOrigins: ['https://app.example.com'] });
+    const headers = { authorization: 'Bearer user:ann' };
+    expect(await rejectedUpgrade(gateway.url, { headers: { ...headers, origin: 'https://evil.example' } })).toEqual({
+      status: 403,
+      opened: false,
+    });
+    expect(await rejectedUpgrade(gateway.url, { headers: { ...headers, origin: 'https://app.example.com' } })).toEqual({
+      status: 101,
+      opened: true,
+    });
+    expect(await rejectedUpgrade(gateway.url, { headers })).toEqual({ status: 101, opened: true });
+  });
+
+  it('answers 400 when the client does not offer the herald.v1 subprotocol', async () => {
+    const { gateway } = await setup();
+    const headers = { authorization: 'Bearer user:ann' };
+    expect(await rejectedUpgrade(gateway.url, { headers, protocols: ['herald.v0'] })).toEqual({
+      status: 400,
+      opened: false,
+    });
+  });
+
+  it('closes a socket that never says hello with 4002', async () => {
+    const { connect } = await setup({ helloTimeoutMs: 50 });
+    const client = await connect('ann', false);
+    expect((await client.closed).code).toBe(CloseCode.HELLO_TIMEOUT);
+  });
+});
+
+describe('replay and live delivery', () => {
+  it('replays everything undelivered on a first connect, in position order, then streams live items', async () => {
+    const { store, herald, connect } = await setup();
+    const items = await insertItems(store, 'ann', 4);
+    await store.markDelivered('ann', [items[1]!.id], new Date().toISOString());
+    const client = await connect('ann');
+    const welcome = client.frames.find((frame) => frame.type === 'welcome');
+    expect(welcome).toEqual({
+      type: 'welcome',
+      userId: 'ann',
+      unread: { total: 4, byType: { 'ticket.assigned': 4 } },
+      lastPosition: 4,
+      heartbeatMs: 30_000,
+    });
+    const replayed = [
+      await client.next('notification'),
+      await client.next('notification'),
+      await client.next('notification'),
+    ];
+    expect(replayed.map((frame) => [frame.item.position, frame.replay])).toEqual([
+      [1, true],
+      [3, true],
+      [4, true],
+    ]);
+    await herald.notify(ticketAssigned, { to: 'ann', payload: { title: 'live one' } });
+    const live = await client.next('notification');
+    expect(live.item).toMatchObject({ position: 5, body: 'live one', userId: 'ann' });
+    expect(live.replay).toBeUndefined();
+  });
+
+  it('replays everything after the last position a client saw, delivered or not', async () => {
+    const { store, connect } = await setup();
+    const items = await insertItems(store, 'ann', 5);
+    await store.markDelivered(
+      'ann',
+      items.map((item) => item.id),
+      new Date().toISOString(),
+    );
+    const client = await connect('ann', { lastPosition: 2 });
+    const positions: number[] = [];
+    for (let index = 0; index < 3; index++) positions.push((await client.next('notification')).item.position);
+    expect(positions).toEqual([3, 4, 5]);
+  });
+
+  it('treats a client ahead of the store as a first connect', async () => {
+    const { store, connect } = await setup();
+    await insertItems(store, 'ann', 2);
+    const client = await connect('ann', { lastPosition: 99 });
+    expect(client.frames[0]).toMatchObject({ type: 'welcome', lastPosition: 2 });
+    expect((await client.next('notification')).item.position).toBe(1);
+    expect((await client.next('notification')).item.position).toBe(2);
+  });
+
+  it('send() answers sent while a socket is open and queued when the user is offline', async () => {
+    const { store, herald, connect } = await setup();
+    const offline = await herald.notify(ticketAssigned, { to: 'ann', payload: { title: 'while away' } });
+    expect((await offline.settled).queued).toBe(1);
+    const client = await connect('ann');
+    expect((await client.next('notification')).item.body).toBe('while away');
+    const online = await herald.notify(ticketAssigned, { to: 'ann', payload: { title: 'now' } });
+    expect((await online.settled).sent).toBe(1);
+    expect((await client.next('notification', (frame) => frame.item.body === 'now')).item.position).toBe(2);
+    expect(await store.lastPosition('ann')).toBe(2);
+  });
+
+  it('keeps users apart: one user never sees another user’s items or read state', async () => {
+    const { herald, connect } = await setup();
+    const ann = await connect('ann');
+    const bob = await connect('bob');
+    await herald.notify(ticketAssigned, { to: 'ann', payload: { title: 'for ann' } });
+    const annItem = (await ann.next('notification')).item;
+    await herald.inbox.markRead('ann', [annItem.id]);
+    await ann.next('read');
+    await herald.notify(ticketAssigned, { to: 'bob', payload: { title: 'for bob' } });
+    expect((await bob.next('notification')).item.body).toBe('for bob');
+    expect(bob.frames.map((frame) => frame.type)).toEqual(['welcome', 'notification']);
+  });
+});
+
+describe('acknowledgements and read state', () => {
+  it('marks acknowledged items delivered in the store; first connects then skip them', async () => {
+    const { store, connect } = await setup();
+    const items = await insertItems(store, 'ann', 3);
+    const client = await connect('ann');
+    for (let index = 0; index < 3; index++) await client.next('notification');
+    client.send({ type: 'ack', ids: items.map((item) => item.id), ref: 'a1' });
+    await waitUntil(async () =>
+      (
+        await store.getInboxItems(
+          'ann',
+          items.map((item) => item.id),
+        )
+      ).every((item) => item.deliveredAt),
+    );
+    await client.close();
+    const again = await connect('ann');
+    client.send({ type: 'ping' });
+    again.send({ type: 'ping', ref: 'p' });
+    await again.next('pong');
+    expect(again.frames.filter((frame) => frame.type === 'notification')).toHaveLength(0);
+  });
+
+  it('syncs read, unread and read-all across two connections of one user with exact counts', async () => {
+    const { store, herald, connect } = await setup();
+    const items = await insertItems(store, 'ann', 2);
+    await insertItems(store, 'ann', 1, { type: 'comment.added' });
+    const tabA = await connect('ann', { lastPosition: 3 });
+    const tabB = await connect('ann', { lastPosition: 3 });
+
+    tabA.send({ type: 'read', ids: [items[0]!.id] });
+    for (const tab of [tabA, tabB]) {
+      expect(await tab.next('read')).toEqual({ type: 'read', ids: [items[0]!.id] });
+      expect(await tab.next('unread')).toEqual({
+        type: 'unread',
+        counts: { total: 2, byType: { 'ticket.assigned': 1, 'comment.added': 1 } },
+      });
+    }
+
+    tabB.send({ type: 'unread', ids: [items[0]!.id] });
+    for (const tab of [tabA, tabB]) {
+      expect(await tab.next('unreadItems')).toEqual({ type: 'unreadItems', ids: [items[0]!.id] });
+      expect((await tab.next('unread')).counts.total).toBe(3);
+    }
+
+    tabA.send({ type: 'readAll', notificationType: 'ticket.assigned' });
+    for (const tab of [tabA, tabB]) {
+      expect(await tab.next('read')).toMatchObject({ all: true });
+      const { counts } = await tab.next('unread');
+      expect([counts.total, counts.byType['ticket.assigned'] ?? 0, counts.byType['comment.added']]).toEqual([1, 0, 1]);
+    }
+    const stored = await herald.inbox.unreadCount('ann');
+    expect([stored.total, stored.byType['ticket.assigned'] ?? 0, stored.byType['comment.added']]).toEqual([1, 0, 1]);
+
+    // A change made over HTTP (herald.inbox) reaches the sockets the same way.
+    await herald.inbox.markAllRead('ann');
+    for (const tab of [tabA, tabB]) expect((await tab.next('unread')).counts.total).toBe(0);
+  });
+
+  it('works without Herald, straight against a store', async () => {
+    const store = new MemoryStore();
+    const gateway = await startTestGateway({ store });
+    cleanups.push(() => gateway.stop());
+    const [item] = await insertItems(store, 'ann', 1);
+    const tabA = await connectProtocolClient(gateway.url, { token: 'user:ann' });
+    const tabB = await connectProtocolClient(gateway.url, { token: 'user:ann' });
+    cleanups.push(
+      () => tabA.close(),
+      () => tabB.close(),
+    );
+    for (const tab of [tabA, tabB]) tab.send({ type: 'hello', lastPosition: 1 });
+    await tabA.next('welcome');
+    await tabB.next('welcome');
+    tabA.send({ type: 'read', ids: [item!.id] });
+    expect(await tabB.next('read')).toEqual({ type: 'read', ids: [item!.id] });
+    expect((await tabB.next('unread')).counts.total).toBe(0);
+    const [live] = await insertItems(store, 'ann', 1);
+    const result = await gateway.gateway.channel.send({
+      deliveryId: 'd1',
+      notificationId: live!.notificationId,
+      type: live!.type,
+      recipient: { id: 'ann' },
+      content: { title: live!.title, body: live!.body },
+      attempt: 1,
+      signal: new AbortController().signal,
+      inboxItem: live!,
+    });
+    expect(result.status).toBe('sent');
+    expect((await tabA.next('notification')).item.id).toBe(live!.id);
+  });
+});
+
+describe('bad frames', () => {
+  it('answers each malformed frame with a precise error and changes nothing', async () => {
+    const { store, connect } = await setup();
+    const [item] = await insertItems(store, 'ann', 1);
+    const client = await connect('ann', { lastPosition: 1 });
+    const cases: [string, string, string][] = [
+      ['{not json', 'MALFORMED_FRAME', 'Frame is not valid JSON'],
+      ['[1,2]', 'MALFORMED_FRAME', 'Frame must be a JSON object'],
+      ['{"type":"explode"}', 'UNKNOWN_TYPE', 'type: unknown frame type "explode"'],
+      ['{"ids":["x"]}', 'UNKNOWN_TYPE', 'type: expected a string'],
+      ['{"type":"read"}', 'INVALID_FRAME', 'ids: expected an array of strings'],
+      ['{"type":"read","ids":[]}', 'INVALID_FRAME', 'ids: expected at least one id'],
+      [
+        '{"type":"ack","ids":["ok",7]}',
+        'INVALID_FRAME',
+        'ids.1: expected a non-empty string of at most 200 characters',
+      ],
+      [
+        '{"type":"readAll","notificationType":5}',
+        'INVALID_FRAME',
+        'notificationType: expected a non-empty string of at most 200 characters',
+      ],
+      ['{"type":"ping","ref":{}}', 'INVALID_FRAME', 'ref: expected a string of at most 64 characters'],
+      ['{"type":"hello"}', 'ALREADY_GREETED', 'hello was already received on this connection'],
+    ];
+    for (const [text, code, message] of cases) {
+      client.sendText(text);
+      expect(await client.next('error')).toEqual({ type: 'error', code, message });
+    }
+    client.socket.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await client.next('error')).toMatchObject({
+      code: 'MALFORMED_FRAME',
+      message: 'Binary frames are not supported',
+    });
+    client.send({ type: 'read', ids: [...Array(101).keys()].map(String), ref: 'big' });
+    expect(await client.next('error')).toEqual({
+      type: 'error',
+      code: 'INVALID_FRAME',
+      message: 'ids: at most 100 per frame, got 101',
+      ref: 'big',
+    });
+    expect((await store.getInboxItems('ann', [item!.id]))[0]?.readAt).toBeUndefined();
+    client.send({ type: 'ping', ref: 'still-here' });
+    expect(await client.next('pong')).toEqual({ type: 'pong', ref: 'still-here' });
+  });
+
+  it('requires hello before anything but ping', async () => {
+    const { connect } = await setup();
+    const client = await connect('ann', false);
+    client.send({ type: 'read', ids: ['x'], ref: 'r' });
+    expect(await client.next('error')).toEqual({
+      type: 'error',
+      code: 'HELLO_REQUIRED',
+      message: 'Send hello before read',
+      ref: 'r',
+    });
+  });
+
+  it('reports other users’ ids as not found and leaves their items alone', async () => {
+    const { store, connect } = await setup();
+    const [annItem] = await insertItems(store, 'ann', 1);
+    const [bobItem] = await insertItems(store, 'bob', 1);
+    const bob = await connect('bob', { lastPosition: 1 });
+    const ann = await connect('ann', { lastPosition: 1 });
+    for (const type of ['read', 'ack'] as const) {
+      ann.send({ type, ids: [annItem!.id, bobItem!.id, 'no-such-id'], ref: type });
+      expect(await ann.next('error', (frame) => frame.ref === type)).toEqual({
+        type: 'error',
+        code: 'NOT_FOUND',
+        message: 'Not found for this user: 2 id(s)',
+        ref: type,
+        ids: [bobItem!.id, 'no-such-id'],
+      });
+    }
+    const [bobStored] = await store.getInboxItems('bob', [bobItem!.id]);
+    expect(bobStored?.readAt).toBeUndefined();
+    expect(bobStored?.deliveredAt).toBeUndefined();
+    expect(await store.unreadCount('bob')).toMatchObject({ total: 1 });
+    expect((await store.getInboxItems('ann', [annItem!.id]))[0]?.readAt).toBeDefined();
+    expect(bob.frames.map((frame) => frame.type)).toEqual(['welcome']);
+  });
+
+  it('closes a socket sending an oversize frame with 1009; other sockets carry on', async () => {
+    const { connect } = await setup({ maxPayloadBytes: 1024 });
+    const bystander = await connect('ann');
+    const sender = await connect('ann');
+    sender.send({ type: 'ping', ref: 'x'.repeat(2000) });
+    expect((await sender.closed).code).toBe(1009);
+    bystander.send({ type: 'ping' });
+    expect(await bystander.next('pong')).toEqual({ type: 'pong' });
+  });
+
+  it('rate-limits each connection: excess frames get RATE_LIMITED, sustained abuse closes with 4029', async () => {
+    const { gateway, connect } = await setup({
+      rateLimit: { burst: 5, framesPerSecond: 1, closeAfterRefusals: 20 },
+    });
+    const other = await connect('ann');
+    const abuser = await connect('ann'); // hello took one token
+    for (let index = 0; index < 4; index++) abuser.send({ type: 'ping', ref: String(index) });
+    for (let index = 0; index < 4; index++) await abuser.next('pong');
+    abuser.send({ type: 'ping', ref: 'over' });
+    expect(await abuser.next('error')).toEqual({
+      type: 'error',
+      code: 'RATE_LIMITED',
+      message: 'Too many frames; this one was dropped',
+      ref: 'over',
+    });
+    for (let index = 0; index < 30; index++) abuser.send({ type: 'ping' });
+    expect((await abuser.closed).code).toBe(CloseCode.RATE_LIMITED);
+    expect(gateway.gateway.stats().rateLimitCloses).toBe(1);
+    other.send({ type: 'ping', ref: 'fine' });
+    expect(await other.next('pong')).toEqual({ type: 'pong', ref: 'fine' });
+  });
+});
+
+describe('liveness and back-pressure', () => {
+  it('terminates a peer that stops answering heartbeats', async () => {
+    const { gateway } = await setup({ heartbeatMs: 50 });
+    const silent = new WebSocket(gateway.url, [HERALD_SUBPROTOCOL], {
+      headers: { authorization: 'Bearer user:ann' },
+      autoPong: false,
+    });
+    const code = await new Promise<number>((resolve) => silent.on('close', (closeCode) => resolve(closeCode)));
+    expect(code).toBe(1006);
+    expect(gateway.gateway.stats().heartbeatTerminations).toBe(1);
+    await waitUntil(() => gateway.gateway.stats().connections === 0);
+  });
+
+  it('keeps a peer that answers heartbeats', async () => {
+    const { gateway, connect } = await setup({ heartbeatMs: 30 });
+    const client = await connect('ann');
+    let pings = 0;
+    client.socket.on('ping', () => {
+      pings += 1;
+    });
+    await waitUntil(() => pings >= 4);
+    expect(client.socket.readyState).toBe(WebSocket.OPEN);
+    expect(gateway.gateway.stats().heartbeatTerminations).toBe(0);
+  });
+
+  it('closes a slow consumer with 4008 at the buffer bound; it recovers everything by replay', async () => {
+    const { store, gateway, connect } = await setup({ maxBufferedBytes: 64 * 1024 });
+    const client = await connect('ann');
+    client.socket.pause();
+    const body = 'x'.repeat(8 * 1024);
+    const sendOne = async (index: number) => {
+      const [item] = await store.insertInboxItems([newItem('ann', { body })]);
+      return gateway.gateway.channel.send({
+        deliveryId: `d${index}`,
+        notificationId: item!.notificationId,
+        type: item!.type,
+        recipient: { id: 'ann' },
+        content: { title: item!.title, body },
+        attempt: 1,
+        signal: new AbortController().signal,
+        inboxItem: item!,
+      });
+    };
+    let sent = 0;
+    // Loopback kernel buffers hold a few MiB; keep sending until the gateway gives up on the reader.
+    while (gateway.gateway.stats().slowConsumerCloses === 0 && sent < 5_000) await sendOne(sent++);
+    expect(gateway.gateway.stats().slowConsumerCloses).toBe(1);
+    // The user now has no open connection: later items wait in the store.
+    for (let index = 0; index < 5; index++) expect((await sendOne(sent++)).status).toBe('queued');
+    client.socket.resume();
+    expect((await client.closed).code).toBe(CloseCode.SLOW_CONSUMER);
+    const first = client.frames.flatMap((frame) => (frame.type === 'notification' ? [frame.item.position] : []));
+    expect(first.length).toBeLessThan(sent);
+    expect(first).toEqual(Array.from({ length: first.length }, (_, index) => index + 1));
+
+    const lastSeen = first.at(-1) ?? 0;
+    const again = await connect('ann', { lastPosition: lastSeen });
+    const positions: number[] = [];
+    while (positions.length < sent - lastSeen) positions.push((await again.next('notification')).item.position);
+    expect([...first, ...positions]).toEqual(Array.from({ length: sent }, (_, index) => index + 1));
+  });
+
+  it('closes every socket with 1001 when the gateway closes', async () => {
+    const { gateway, connect } = await setup();
+    const client = await connect('ann');
+    await gateway.gateway.close();
+    expect((await client.closed).code).toBe(CloseCode.GOING_AWAY);
+  });
+});
