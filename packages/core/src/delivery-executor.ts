@@ -2,6 +2,7 @@
 // order (fallbacks), record the outcome, and tell the runner whether and when to try again.
 
 import type { AnyChannel, ChannelKind, InAppContent, SendRequest, SendResult } from './channel';
+import { createAttemptDeadlines } from './attempt-deadline';
 import type { Clock } from './clock';
 import { DeliveryError, describeError, toDeliveryError } from './errors';
 import type { HeraldEvents } from './events';
@@ -35,6 +36,11 @@ export interface ExecutorContext {
 
 type Final = Extract<TaskOutcome, { final: true }>;
 
+/** Prepared requests get their real signal when sent; this one never aborts. */
+const UNBATCHED_GROUP_SIZE = 16;
+
+const placeholderSignal = new AbortController().signal;
+
 const finalStatuses: Record<DeliveryStatus, Final['status'] | undefined> = {
   pending: undefined,
   sent: 'sent',
@@ -63,23 +69,8 @@ function failure(error: DeliveryError): { code: string; message: string; provide
 export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecutor {
   const { store, channelsByKind, catalog, retry, clock, logger } = context;
 
-  /** Runs a channel call under the attempt timeout; a channel that ignores its signal cannot stall the runner. */
-  async function withTimeout<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    let timer: ReturnType<Clock['setTimeout']> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = clock.setTimeout(() => {
-        const error = new DeliveryError('TIMEOUT', `The channel did not answer within ${retry.attemptTimeoutMs} ms`);
-        controller.abort(error);
-        reject(error);
-      }, retry.attemptTimeoutMs);
-    });
-    try {
-      return await Promise.race([call(controller.signal), timeout]);
-    } finally {
-      if (timer !== undefined) clock.clearTimeout(timer);
-    }
-  }
+  const deadlines = createAttemptDeadlines(clock, retry.attemptTimeoutMs);
+  const withTimeout = deadlines.run;
 
   async function finish(
     record: DeliveryRecord,
@@ -235,7 +226,7 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
       recipient: task.recipient,
       content,
       attempt: task.attempt,
-      signal: new AbortController().signal,
+      signal: placeholderSignal,
       ...(inboxItem ? { inboxItem } : {}),
     };
     return { task, record, request };
@@ -281,7 +272,8 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
   return {
     batchSize(kind) {
       const [first] = channelsByKind.get(kind) ?? [];
-      return first?.sendBatch ? Math.max(1, first.capabilities?.maxBatchSize ?? 1) : 1;
+      // Channels without sendBatch still get small groups: one store read per group, sends run side by side.
+      return first?.sendBatch ? Math.max(1, first.capabilities?.maxBatchSize ?? 1) : UNBATCHED_GROUP_SIZE;
     },
     ratePerSecond(kind) {
       return channelsByKind.get(kind)?.[0]?.capabilities?.ratePerSecond;

@@ -8,7 +8,7 @@ import { silentLogger } from './logger';
 import type { DeliveryExecutor, DeliveryTask, EnqueueOptions, Runner, RunnerHooks } from './runner';
 
 export interface InProcessRunnerSettings {
-  /** Most batches (single deliveries, for channels without `sendBatch`) in flight at once (default 64). */
+  /** Most deliveries in flight at once (default 64); a channel batch counts as its size. */
   concurrency?: number;
   clock?: Clock;
   logger?: Logger;
@@ -61,7 +61,7 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
       const unit = queue[queueHead] as DeliveryTask[];
       queue[queueHead] = [];
       queueHead += 1;
-      active += 1;
+      active += unit.length;
       void run(unit);
     }
     if (queueHead > 1024 && queueHead * 2 > queue.length) {
@@ -88,7 +88,7 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
       // The executor never throws by contract; if it does, the tasks are not lost silently.
       logger.error('herald: delivery executor threw', { error });
     } finally {
-      active -= 1;
+      active -= unit.length;
       pump();
     }
   }

@@ -1,0 +1,118 @@
+// bench/dispatch: `notify` to 10,000 recipients over inApp + one no-op channel with MemoryStore, beside a
+// hand-written loop doing only the irreducible work (render both contents, insert the inbox items, await
+// a no-op send per delivery), measured in the same run. Run: npm run dispatch --workspace bench
+import { type Channel, createHerald, defineNotification } from '@herald/core';
+import { MemoryStore } from '@herald/storage';
+import { z } from 'zod';
+
+declare module '@herald/core' {
+  interface ChannelContentMap {
+    noop: { subject: string; text: string };
+  }
+}
+
+const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 10_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+
+const ticketAssigned = defineNotification({
+  type: 'ticket.assigned',
+  schema: z.object({ ticketId: z.string(), title: z.string() }),
+  channels: {
+    inApp: ({ payload }) => ({ title: 'Ticket assigned', body: payload.title, url: `/tickets/${payload.ticketId}` }),
+    noop: ({ payload, recipient }) => ({ subject: `Assigned: ${payload.title}`, text: `Hi ${recipient.id}` }),
+  },
+});
+
+const noopChannel: Channel<'noop'> = {
+  specificationVersion: 'v1',
+  kind: 'noop',
+  id: 'noop',
+  send: async () => ({ status: 'sent' }),
+};
+
+const recipients = Array.from({ length: RECIPIENTS }, (_, index) => `user-${index}`);
+const payload = { ticketId: 'T-1', title: 'Printer on fire' };
+
+async function herald(): Promise<number> {
+  const instance = createHerald({ store: new MemoryStore(), channels: [noopChannel], concurrency: 256 });
+  const started = performance.now();
+  const result = await instance.notify(ticketAssigned, { to: recipients, payload });
+  const report = await result.settled;
+  const elapsed = performance.now() - started;
+  if (report.sent !== RECIPIENTS * 2) throw new Error(`expected ${RECIPIENTS * 2} sent, got ${report.sent}`);
+  await instance.close();
+  return elapsed;
+}
+
+async function baseline(): Promise<number> {
+  const store = new MemoryStore();
+  const started = performance.now();
+  const createdAt = new Date().toISOString();
+  const items = [];
+  const contents = [];
+  for (let index = 0; index < recipients.length; index++) {
+    const recipient = { id: recipients[index] as string };
+    const context = { payload, recipient, locale: undefined, notificationId: 'n', actorId: undefined };
+    const inApp = ticketAssigned.channels.inApp?.(context);
+    contents.push(ticketAssigned.channels.noop?.(context));
+    items.push({ ...inApp!, id: `n.${index}`, userId: recipient.id, notificationId: 'n', type: ticketAssigned.type, createdAt });
+  }
+  await store.insertInboxItems(items);
+  for (const content of contents) {
+    await noopChannel.send({
+      deliveryId: 'd',
+      notificationId: 'n',
+      type: 'ticket.assigned',
+      recipient: { id: 'x' },
+      content: content!,
+      attempt: 1,
+      signal: new AbortController().signal,
+    });
+  }
+  return performance.now() - started;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function heapGrowth(): Promise<number | undefined> {
+  if (!gc) return undefined;
+  const instance = createHerald({ store: new MemoryStore(), channels: [noopChannel], concurrency: 256 });
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  await (await instance.notify(ticketAssigned, { to: recipients, payload })).settled;
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  await instance.close();
+  return after - before;
+}
+
+// Warm up both paths so the JIT has compiled them before we measure.
+await herald();
+await baseline();
+
+const heraldTimes: number[] = [];
+const baselineTimes: number[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  baselineTimes.push(await baseline());
+  heraldTimes.push(await herald());
+}
+const heraldMs = median(heraldTimes);
+const baselineMs = median(baselineTimes);
+const deliveries = RECIPIENTS * 2;
+const per10k = (ms: number): string => ((ms * 10_000) / RECIPIENTS).toFixed(1);
+const growth = await heapGrowth();
+
+console.log(`bench/dispatch — ${RECIPIENTS} recipients × (inApp + no-op) = ${deliveries} deliveries, median of ${ROUNDS}`);
+console.log(`  Herald notify → settled : ${Math.round(deliveries / (heraldMs / 1000)).toLocaleString('en')} deliveries/s, ${per10k(heraldMs)} ms per 10,000 recipients`);
+console.log(`  baseline (hand loop)    : ${Math.round(deliveries / (baselineMs / 1000)).toLocaleString('en')} deliveries/s, ${per10k(baselineMs)} ms per 10,000 recipients`);
+console.log(`  Herald / baseline time  : ${(heraldMs / baselineMs).toFixed(2)}× (target ≤ 3×; target ≥ 100,000 deliveries/s)`);
+console.log(
+  growth === undefined
+    ? '  heap growth             : run with --expose-gc to measure'
+    : `  heap growth             : ${((growth * 10_000) / RECIPIENTS / 1024 / 1024).toFixed(1)} MiB per 10,000 recipients (retained by the store: items, records)`,
+);
