@@ -39,6 +39,13 @@ const namedEntities: Record<string, string> = {
   shy: '',
 };
 
+// Latin-1 names, in code point order from U+00A1: accented letters are common in names and subjects.
+const latin1 =
+  'iexcl cent pound curren yen brvbar sect uml copy ordf laquo not shy reg macr deg plusmn sup2 sup3 acute micro para middot cedil sup1 ordm raquo frac14 frac12 frac34 iquest Agrave Aacute Acirc Atilde Auml Aring AElig Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml ETH Ntilde Ograve Oacute Ocirc Otilde Ouml times Oslash Ugrave Uacute Ucirc Uuml Yacute THORN szlig agrave aacute acirc atilde auml aring aelig ccedil egrave eacute ecirc euml igrave iacute icirc iuml eth ntilde ograve oacute ocirc otilde ouml divide oslash ugrave uacute ucirc uuml yacute thorn yuml';
+latin1.split(' ').forEach((name, index) => {
+  namedEntities[name] ??= String.fromCodePoint(0xa1 + index);
+});
+
 /** Decodes HTML character references: the common named ones and every numeric form. */
 export function decodeEntities(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z][a-z0-9]*);/gi, (match, body: string) => {
@@ -49,7 +56,7 @@ export function decodeEntities(text: string): string {
       if (codePoint >= 0xd800 && codePoint <= 0xdfff) return match;
       return String.fromCodePoint(codePoint);
     }
-    return namedEntities[body.toLowerCase()] ?? match;
+    return namedEntities[body] ?? namedEntities[body.toLowerCase()] ?? match;
   });
 }
 
