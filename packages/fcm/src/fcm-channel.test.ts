@@ -188,7 +188,9 @@ describe.each([
     ['null', { owner: null }, 'data.owner', 'got null'],
     ['NaN', { score: Number.NaN }, 'data.score', 'got NaN'],
   ])('rejects %s in data with INVALID_CONTENT naming the key, sending nothing', async (_label, data, path, found) => {
-    const error = await rejection(fcm.send(pushRequest(['token-x'], { data: data as unknown as Record<string, string> })));
+    const error = await rejection(
+      fcm.send(pushRequest(['token-x'], { data: data as unknown as Record<string, string> })),
+    );
     expect(error.code).toBe('INVALID_CONTENT');
     expect(error.message).toContain(`${path} must be a string, a finite number or a boolean`);
     expect(error.message).toContain(found);

@@ -101,11 +101,24 @@ export interface CreatePeerMessagingOptions {
   legacy?: boolean;
 }
 
-export interface FcmPeer {
-  readonly projectId: string;
-  readonly port: number;
+/** Where a peer listens: enough for another thread or process to send to it. */
+export interface FcmPeerAddress {
+  projectId: string;
+  port: number;
   /** The self-signed certificate (PEM) the peer presents for fcm.googleapis.com. */
-  readonly ca: string;
+  ca: string;
+}
+
+/** firebase-admin apps aimed at a peer; while open, this process's HTTP/2 sessions to FCM reach the peer. */
+export interface FcmPeerClient {
+  /** A firebase-admin app (credential and `httpAgent` aimed at the peer). */
+  createApp(): App;
+  createMessaging(options?: CreatePeerMessagingOptions): Messaging;
+  /** Deletes the apps and stops routing (once no other client routes). */
+  close(): Promise<void>;
+}
+
+export interface FcmPeer extends FcmPeerClient, FcmPeerAddress {
   /** TLS connections accepted so far (firebase-admin opens one HTTP/2 session per `sendEach` call). */
   readonly connectionCount: number;
   /** Every request received, in arrival order. */
@@ -118,9 +131,6 @@ export interface FcmPeer {
   enqueue(...replies: FcmPeerReply[]): void;
   /** A custom decision per request, consulted after the queue. */
   handler: FcmPeerHandler | undefined;
-  /** A firebase-admin app (credential and `httpAgent` aimed at this peer). */
-  createApp(): App;
-  createMessaging(options?: CreatePeerMessagingOptions): Messaging;
   /** Forgets requests, queued replies, tokens, the handler and the connection count. */
   reset(): void;
   close(): Promise<void>;
@@ -168,6 +178,7 @@ function testCertificate(): { key: string; cert: string } {
 
 // --- routing firebase-admin's HTTP/2 sessions to the active peer -------------------------------------
 
+let appSequence = 0;
 const activePeers: { port: number; ca: string }[] = [];
 const originalConnect = http2.connect;
 
@@ -225,10 +236,48 @@ function deactivate(peer: { port: number; ca: string }): void {
   if (activePeers.length === 0 && http2.connect === redirectingConnect) http2.connect = originalConnect;
 }
 
+/** Sends this process's FCM traffic to a peer listening at `address` (here, or in another thread or process). */
+export function connectToFcmPeer(address: FcmPeerAddress): FcmPeerClient {
+  const { projectId, port, ca } = address;
+  const route = { port, ca };
+  activate(route);
+  const apps: App[] = [];
+  const agents: https.Agent[] = [];
+  const credential: Credential = {
+    getAccessToken: async () => ({ access_token: FCM_PEER_ACCESS_TOKEN, expires_in: 3600 }),
+  };
+  const client: FcmPeerClient = {
+    createApp() {
+      const agent = new https.Agent({ keepAlive: true });
+      // The legacy transport honours the app's agent: dial the peer whatever host the URL names.
+      agent.createConnection = () =>
+        tls.connect({ host: '127.0.0.1', port, servername: FCM_HOST, ca, ALPNProtocols: ['http/1.1'] });
+      agents.push(agent);
+      appSequence += 1;
+      const app = initializeApp(
+        { projectId, credential, httpAgent: agent },
+        `herald-fcm-peer-${process.pid}-${appSequence}`,
+      );
+      apps.push(app);
+      return app;
+    },
+    createMessaging(options = {}) {
+      const messaging = getMessaging(client.createApp());
+      if (options.legacy) messaging.enableLegacyHttpTransport();
+      return messaging;
+    },
+    async close() {
+      deactivate(route);
+      await Promise.all(apps.splice(0).map((app) => deleteApp(app).catch(() => undefined)));
+      for (const agent of agents.splice(0)) agent.destroy();
+    },
+  };
+  return client;
+}
+
 // --- the peer ----------------------------------------------------------------------------------------
 
 const sendPath = /^\/v1\/projects\/([^/]+)\/messages:send$/;
-let appSequence = 0;
 
 /** Starts the peer on a free loopback port and routes this process's FCM traffic to it until `close`. */
 export async function createFcmPeer(settings: FcmPeerSettings = {}): Promise<FcmPeer> {
@@ -238,8 +287,6 @@ export async function createFcmPeer(settings: FcmPeerSettings = {}): Promise<Fcm
   const deadTokens = new Set<string>();
   const malformedTokens = new Set<string>();
   const queue: FcmPeerReply[] = [];
-  const apps: App[] = [];
-  const agents: https.Agent[] = [];
   const sockets = new Set<tls.TLSSocket>();
   let messageSequence = 0;
   let connectionCount = 0;
@@ -316,12 +363,7 @@ export async function createFcmPeer(settings: FcmPeerSettings = {}): Promise<Fcm
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const route = { port, ca: cert };
-  activate(route);
-
-  const credential: Credential = {
-    getAccessToken: async () => ({ access_token: FCM_PEER_ACCESS_TOKEN, expires_in: 3600 }),
-  };
+  const client = connectToFcmPeer({ projectId, port, ca: cert });
 
   const peer: FcmPeer = {
     projectId,
@@ -337,25 +379,8 @@ export async function createFcmPeer(settings: FcmPeerSettings = {}): Promise<Fcm
     enqueue(...replies) {
       queue.push(...replies);
     },
-    createApp() {
-      const agent = new https.Agent({ keepAlive: true });
-      // The legacy transport honours the app's agent: dial the peer whatever host the URL names.
-      agent.createConnection = () =>
-        tls.connect({ host: '127.0.0.1', port, servername: FCM_HOST, ca: cert, ALPNProtocols: ['http/1.1'] });
-      agents.push(agent);
-      appSequence += 1;
-      const app = initializeApp(
-        { projectId, credential, httpAgent: agent },
-        `herald-fcm-peer-${process.pid}-${appSequence}`,
-      );
-      apps.push(app);
-      return app;
-    },
-    createMessaging(options = {}) {
-      const messaging = getMessaging(peer.createApp());
-      if (options.legacy) messaging.enableLegacyHttpTransport();
-      return messaging;
-    },
+    createApp: () => client.createApp(),
+    createMessaging: (options) => client.createMessaging(options),
     reset() {
       requests.length = 0;
       queue.length = 0;
@@ -365,9 +390,7 @@ export async function createFcmPeer(settings: FcmPeerSettings = {}): Promise<Fcm
       peer.handler = undefined;
     },
     async close() {
-      deactivate(route);
-      await Promise.all(apps.splice(0).map((app) => deleteApp(app).catch(() => undefined)));
-      for (const agent of agents.splice(0)) agent.destroy();
+      await client.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
       await closed;
