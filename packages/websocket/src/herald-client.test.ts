@@ -1,0 +1,208 @@
+import { createHerald, defineNotification, type Herald } from '@herald/core';
+import { MemoryStore } from '@herald/storage';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { z } from 'zod';
+import { computeBackoffMs } from './backoff';
+import { createHeraldClient, type HeraldClient, type HeraldClientSettings } from './herald-client';
+import { insertItems, startTestGateway, type TestGateway, waitUntil } from './test-support';
+
+const ticketAssigned = defineNotification({
+  type: 'ticket.assigned',
+  schema: z.object({ title: z.string() }),
+  channels: { inApp: ({ payload }) => ({ title: 'Ticket assigned', body: payload.title }) },
+});
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** `ws`, remembering every socket it opened so a test can cut one. */
+function trackedWebSocket(): { sockets: WebSocket[]; Impl: typeof WebSocket } {
+  const sockets: WebSocket[] = [];
+  class Tracked extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols);
+      sockets.push(this);
+    }
+  }
+  return { sockets, Impl: Tracked as typeof WebSocket };
+}
+
+async function setup(): Promise<{ store: MemoryStore; herald: Herald; gateway: TestGateway }> {
+  const store = new MemoryStore();
+  const gateway = await startTestGateway({});
+  const herald = createHerald({ store, channels: [gateway.gateway.channel] });
+  cleanups.push(async () => {
+    await herald.close();
+    await gateway.stop();
+  });
+  return { store, herald, gateway };
+}
+
+function client(settings: Partial<HeraldClientSettings> & { url: string }): HeraldClient {
+  const created = createHeraldClient({ WebSocket, reconnect: { baseMs: 10, capMs: 50 }, ...settings });
+  cleanups.push(() => created.close());
+  return created;
+}
+
+function waitForStatus(target: HeraldClient, status: string): Promise<void> {
+  return waitUntil(() => target.getSnapshot().status === status);
+}
+
+describe('createHeraldClient', () => {
+  it('shows live notifications newest first, counts them and acknowledges them', async () => {
+    const { store, herald, gateway } = await setup();
+    const ann = client({ url: gateway.url, token: 'user:ann' });
+    await waitForStatus(ann, 'open');
+    const shown: string[] = [];
+    ann.on('notification', ({ item }) => shown.push(item.body));
+    await herald.notify(ticketAssigned, { to: 'ann', payload: { title: 'first' } });
+    await herald.notify(ticketAssigned, { to: 'ann', payload: { title: 'second' } });
+    await waitUntil(() => ann.getSnapshot().items.length === 2);
+    const snapshot = ann.getSnapshot();
+    expect(snapshot.items.map((item) => item.body)).toEqual(['second', 'first']);
+    expect(snapshot.unread).toEqual({ total: 2, byType: { 'ticket.assigned': 2 } });
+    expect(snapshot.lastPosition).toBe(2);
+    expect(shown).toEqual(['first', 'second']);
+    await waitUntil(async () => (await herald.inbox.undelivered('ann')).length === 0);
+    expect(
+      (
+        await store.getInboxItems(
+          'ann',
+          snapshot.items.map((item) => item.id),
+        )
+      ).every((item) => item.deliveredAt),
+    ).toBe(true);
+  });
+
+  it('keeps the snapshot identity until state changes, and notifies subscribers on change', async () => {
+    const { herald, gateway } = await setup();
+    const ann = client({ url: gateway.url, token: 'user:ann' });
+    await waitForStatus(ann, 'open');
+    const before = ann.getSnapshot();
+    expect(ann.getSnapshot()).toBe(before);
+    let calls = 0;
+    const unsubscribe = ann.subscribe(() => {
+      calls += 1;
+    });
+    await herald.notify(ticketAssigned, { to: 'ann', payload: { title: 'x' } });
+    await waitUntil(() => ann.getSnapshot().items.length === 1);
+    expect(ann.getSnapshot()).not.toBe(before);
+    expect(calls).toBeGreaterThan(0);
+    const after = ann.getSnapshot();
+    expect(ann.getSnapshot()).toBe(after);
+    unsubscribe();
+  });
+
+  it('reconnects with a fresh token, resumes from its position and shows nothing twice', async () => {
+    const { store, herald, gateway } = await setup();
+    const { sockets, Impl } = trackedWebSocket();
+    const tokens: string[] = [];
+    const ann = client({
+      url: gateway.url,
+      WebSocket: Impl,
+      getToken: () => {
+        tokens.push(`user:ann#${tokens.length}`);
+        return 'user:ann';
+      },
+    });
+    const shown: string[] = [];
+    ann.on('notification', ({ item }) => shown.push(item.id));
+    const statuses: string[] = [];
+    ann.on('status', (status) => statuses.push(status));
+    await waitForStatus(ann, 'open');
+    await herald.notify(ticketAssigned, { to: 'ann', payload: { title: 'a' } });
+    await waitUntil(() => shown.length === 1);
+
+    sockets.at(-1)!.terminate();
+    await waitForStatus(ann, 'reconnecting');
+    // Written while the client is away: replayed after its position on reconnect.
+    await herald.notify(ticketAssigned, { to: 'ann', payload: { title: 'b' } });
+    await waitUntil(() => shown.length === 2);
+    expect(tokens.length).toBe(2);
+    expect(statuses).toEqual(['open', 'reconnecting', 'open']);
+    expect(ann.getSnapshot().items.map((item) => item.body)).toEqual(['b', 'a']);
+    expect(new Set(shown).size).toBe(2);
+    expect(await store.lastPosition('ann')).toBe(2);
+  });
+
+  it('keeps trying with backoff while the token is refused, and connects once it is good', async () => {
+    const { gateway } = await setup();
+    let attempts = 0;
+    const ann = client({
+      url: gateway.url,
+      getToken: async () => {
+        attempts += 1;
+        return attempts < 3 ? 'expired' : 'user:ann';
+      },
+    });
+    await waitForStatus(ann, 'open');
+    expect(attempts).toBe(3);
+    expect(ann.getSnapshot().userId).toBe('ann');
+  });
+
+  it('syncs markRead, markUnread and markAllRead across two clients of one user', async () => {
+    const { store, gateway } = await setup();
+    await insertItems(store, 'ann', 2);
+    await insertItems(store, 'ann', 1, { type: 'comment.added' });
+    const tabA = client({ url: gateway.url, token: 'user:ann' });
+    const tabB = client({ url: gateway.url, token: 'user:ann' });
+    await waitUntil(() => tabA.getSnapshot().items.length === 3 && tabB.getSnapshot().items.length === 3);
+    expect(tabA.getSnapshot().unread.total).toBe(3);
+    const [newest] = tabA.getSnapshot().items;
+
+    tabA.markRead(newest!.id);
+    expect(tabA.getSnapshot().unread.total).toBe(2); // optimistic
+    await waitUntil(() => tabB.getSnapshot().unread.total === 2);
+    expect(tabB.getSnapshot().items.find((item) => item.id === newest!.id)?.readAt).toBeDefined();
+
+    tabB.markUnread(newest!.id);
+    await waitUntil(() => tabA.getSnapshot().unread.total === 3);
+    expect(tabA.getSnapshot().items.find((item) => item.id === newest!.id)?.readAt).toBeUndefined();
+
+    tabA.markAllRead({ notificationType: 'ticket.assigned' });
+    await waitUntil(() => tabB.getSnapshot().unread.total === 1);
+    const unreadInB = tabB.getSnapshot().items.filter((item) => item.readAt === undefined);
+    expect(unreadInB.map((item) => item.type)).toEqual(['comment.added']);
+
+    tabB.markAllRead();
+    await waitUntil(() => tabA.getSnapshot().unread.total === 0);
+    expect(tabA.getSnapshot().items.every((item) => item.readAt !== undefined)).toBe(true);
+    expect((await store.unreadCount('ann')).total).toBe(0);
+  });
+
+  it('reports gateway errors for ids that are not the user’s', async () => {
+    const { store, gateway } = await setup();
+    const [bobItem] = await insertItems(store, 'bob', 1);
+    const ann = client({ url: gateway.url, token: 'user:ann' });
+    await waitForStatus(ann, 'open');
+    const errors: { code: string; ids?: string[] }[] = [];
+    ann.on('error', (error) => errors.push(error));
+    ann.markRead(bobItem!.id);
+    await waitUntil(() => errors.length === 1);
+    expect(errors[0]).toMatchObject({ code: 'NOT_FOUND', ids: [bobItem!.id] });
+    expect((await store.unreadCount('bob')).total).toBe(1);
+  });
+
+  it('stops for good on close()', async () => {
+    const { gateway } = await setup();
+    const ann = client({ url: gateway.url, token: 'user:ann' });
+    await waitForStatus(ann, 'open');
+    ann.close();
+    expect(ann.getSnapshot().status).toBe('closed');
+    await waitUntil(() => gateway.gateway.stats().connections === 0);
+  });
+});
+
+describe('computeBackoffMs', () => {
+  it('grows exponentially from the base, is capped, and is fully jittered', () => {
+    const settings = { baseMs: 1_000, capMs: 30_000 };
+    expect(
+      [0, 1, 2, 3, 4, 5, 10].map((failures) => computeBackoffMs(failures, { ...settings, random: () => 0.999999 })),
+    ).toEqual([999, 1_999, 3_999, 7_999, 15_999, 29_999, 29_999]);
+    expect(computeBackoffMs(7, { ...settings, random: () => 0 })).toBe(0);
+    expect(computeBackoffMs(2, { ...settings, random: () => 0.5 })).toBe(2_000);
+  });
+});
