@@ -26,13 +26,17 @@ function ensureSystemPackages() {
   if (missing.length === 0) return;
   if (!isRoot) {
     for (const entry of missing) {
-      console.error(`Missing ${entry.command}, needed for ${entry.why}: install it with "sudo apt-get install -y ${entry.pkg}".`);
+      console.error(
+        `Missing ${entry.command}, needed for ${entry.why}: install it with "sudo apt-get install -y ${entry.pkg}".`,
+      );
     }
     process.exit(1);
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (run('apt-get', ['update'], { env }) !== 0) process.exit(1);
-  if (run('apt-get', ['install', '-y', '--no-install-recommends', ...missing.map((entry) => entry.pkg)], { env }) !== 0) {
+  if (
+    run('apt-get', ['install', '-y', '--no-install-recommends', ...missing.map((entry) => entry.pkg)], { env }) !== 0
+  ) {
     console.error(`Could not install ${missing.map((entry) => entry.pkg).join(', ')} with apt-get.`);
     process.exit(1);
   }

@@ -55,7 +55,14 @@ async function baseline(): Promise<number> {
     const context = { payload, recipient, locale: undefined, notificationId: 'n', actorId: undefined };
     const inApp = ticketAssigned.channels.inApp?.(context);
     contents.push(ticketAssigned.channels.noop?.(context));
-    items.push({ ...inApp!, id: `n.${index}`, userId: recipient.id, notificationId: 'n', type: ticketAssigned.type, createdAt });
+    items.push({
+      ...inApp!,
+      id: `n.${index}`,
+      userId: recipient.id,
+      notificationId: 'n',
+      type: ticketAssigned.type,
+      createdAt,
+    });
   }
   await store.insertInboxItems(items);
   for (const content of contents) {
@@ -107,10 +114,18 @@ const deliveries = RECIPIENTS * 2;
 const per10k = (ms: number): string => ((ms * 10_000) / RECIPIENTS).toFixed(1);
 const growth = await heapGrowth();
 
-console.log(`bench/dispatch — ${RECIPIENTS} recipients × (inApp + no-op) = ${deliveries} deliveries, median of ${ROUNDS}`);
-console.log(`  Herald notify → settled : ${Math.round(deliveries / (heraldMs / 1000)).toLocaleString('en')} deliveries/s, ${per10k(heraldMs)} ms per 10,000 recipients`);
-console.log(`  baseline (hand loop)    : ${Math.round(deliveries / (baselineMs / 1000)).toLocaleString('en')} deliveries/s, ${per10k(baselineMs)} ms per 10,000 recipients`);
-console.log(`  Herald / baseline time  : ${(heraldMs / baselineMs).toFixed(2)}× (target ≤ 3×; target ≥ 100,000 deliveries/s)`);
+console.log(
+  `bench/dispatch — ${RECIPIENTS} recipients × (inApp + no-op) = ${deliveries} deliveries, median of ${ROUNDS}`,
+);
+console.log(
+  `  Herald notify → settled : ${Math.round(deliveries / (heraldMs / 1000)).toLocaleString('en')} deliveries/s, ${per10k(heraldMs)} ms per 10,000 recipients`,
+);
+console.log(
+  `  baseline (hand loop)    : ${Math.round(deliveries / (baselineMs / 1000)).toLocaleString('en')} deliveries/s, ${per10k(baselineMs)} ms per 10,000 recipients`,
+);
+console.log(
+  `  Herald / baseline time  : ${(heraldMs / baselineMs).toFixed(2)}× (target ≤ 3×; target ≥ 100,000 deliveries/s)`,
+);
 console.log(
   growth === undefined
     ? '  heap growth             : run with --expose-gc to measure'

@@ -43,14 +43,21 @@ const again = await herald.notify(ticketAssigned, {
   payload: { ticketId: 'T-42', title: 'Printer on fire', assignedBy: 'Ana' },
   idempotencyKey: 'ticket:T-42:assigned',
 });
-console.log(`Second notify with the same key: deduplicated=${again.deduplicated}, same id=${again.id === assigned.id}\n`);
+console.log(
+  `Second notify with the same key: deduplicated=${again.deduplicated}, same id=${again.id === assigned.id}\n`,
+);
 
 for (const result of [assigned, commented]) {
   const report = await result.settled;
-  console.log(`Delivery report ${result.id}: ${report.sent} sent, ${report.failed} failed, ${report.skipped} skipped, ${report.queued} queued`);
+  console.log(
+    `Delivery report ${result.id}: ${report.sent} sent, ${report.failed} failed, ${report.skipped} skipped, ${report.queued} queued`,
+  );
 }
 
-await herald.inbox.markRead('ben', (await herald.inbox.list('ben', { type: 'ticket.commented' })).items.map((item) => item.id));
+await herald.inbox.markRead(
+  'ben',
+  (await herald.inbox.list('ben', { type: 'ticket.commented' })).items.map((item) => item.id),
+);
 
 for (const user of users) {
   const { items } = await herald.inbox.list(user.id);
@@ -61,7 +68,8 @@ for (const user of users) {
 
 if (sink) {
   console.log(`\nEmail received by the local SMTP sink (${sink.messages.length}):`);
-  for (const message of sink.messages) console.log(`  to ${message.to}: "${message.subject}" — ${message.text.replace(/\s+/g, ' ')}`);
+  for (const message of sink.messages)
+    console.log(`  to ${message.to}: "${message.subject}" — ${message.text.replace(/\s+/g, ' ')}`);
 }
 
 await herald.close();

@@ -23,6 +23,10 @@ export const ticketCommented = defineNotification({
   type: 'ticket.commented',
   schema: z.object({ ticketId: z.string(), author: z.string(), comment: z.string() }),
   channels: {
-    inApp: ({ payload }) => ({ title: `${payload.author} commented`, body: payload.comment, url: `/tickets/${payload.ticketId}` }),
+    inApp: ({ payload }) => ({
+      title: `${payload.author} commented`,
+      body: payload.comment,
+      url: `/tickets/${payload.ticketId}`,
+    }),
   },
 });

@@ -1,8 +1,8 @@
 // The Channel spec, v1: what a plugin author implements. Any change here is potentially breaking.
 
 import type { Herald } from './herald-types';
-import type { InboxItem } from './store';
 import type { Recipient } from './recipient';
+import type { InboxItem } from './store';
 
 /** The content of an in-app notification: what the inbox stores and the bell shows. */
 export interface InAppContent {
@@ -75,7 +75,7 @@ export interface Channel<K extends ChannelKind = ChannelKind> {
    * Called once by `createHerald` with the instance the channel was registered with, for channels that
    * also listen to Herald (the WebSocket gateway relays read state to open sockets). May return a detach function.
    */
-  attach?(herald: Herald): void | (() => void);
+  attach?(herald: Herald): (() => void) | undefined;
   close?(): Promise<void>;
 }
 

@@ -1,8 +1,8 @@
 // Step 6 of the flow: one attempt of a batch of deliveries — render, send through the kind's channels in
 // order (fallbacks), record the outcome, and tell the runner whether and when to try again.
 
-import type { AnyChannel, ChannelKind, InAppContent, SendRequest, SendResult } from './channel';
 import { createAttemptDeadlines } from './attempt-deadline';
+import type { AnyChannel, ChannelKind, InAppContent, SendRequest, SendResult } from './channel';
 import type { Clock } from './clock';
 import { DeliveryError, describeError, toDeliveryError } from './errors';
 import type { HeraldEvents } from './events';
@@ -89,7 +89,11 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
   async function recordSuccess(prepared: Prepared, channel: AnyChannel, result: SendResult): Promise<Final> {
     const { task, record } = prepared;
     if (result.status === 'skipped') {
-      const done = await finish(record, { channelId: channel.id, attempts: task.attempt, reason: result.reason }, 'skipped');
+      const done = await finish(
+        record,
+        { channelId: channel.id, attempts: task.attempt, reason: result.reason },
+        'skipped',
+      );
       context.emit('delivery.skipped', { delivery: done.record, reason: result.reason });
       return done.outcome;
     }
@@ -104,12 +108,20 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
     return done.outcome;
   }
 
-  async function recordFailure(prepared: Prepared, channelId: string | undefined, error: DeliveryError): Promise<TaskOutcome> {
+  async function recordFailure(
+    prepared: Prepared,
+    channelId: string | undefined,
+    error: DeliveryError,
+  ): Promise<TaskOutcome> {
     const { task, record } = prepared;
     if (error.code === 'INVALID_RECIPIENT' && error.token !== undefined) await context.removeDevice(error.token);
     const invalidTokens = (error as { invalidTokens?: unknown }).invalidTokens;
     if (error.code === 'INVALID_RECIPIENT' && Array.isArray(invalidTokens)) {
-      await Promise.all(invalidTokens.filter((token) => typeof token === 'string' && token !== error.token).map((token) => context.removeDevice(token)));
+      await Promise.all(
+        invalidTokens
+          .filter((token) => typeof token === 'string' && token !== error.token)
+          .map((token) => context.removeDevice(token)),
+      );
     }
     const retryInMs = retry.nextDelay(task.attempt, error);
     const patch: DeliveryPatch = { attempts: task.attempt, error: failure(error) };
@@ -127,7 +139,13 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
   }
 
   /** Tries each channel of the kind in order; the first success wins. */
-  async function sendThroughChain(prepared: Prepared, channels: AnyChannel[], startAt: number, firstError?: DeliveryError, firstChannel?: string): Promise<TaskOutcome> {
+  async function sendThroughChain(
+    prepared: Prepared,
+    channels: AnyChannel[],
+    startAt: number,
+    firstError?: DeliveryError,
+    firstChannel?: string,
+  ): Promise<TaskOutcome> {
     let lastError = firstError;
     let lastChannelId = firstChannel;
     let retryableError: DeliveryError | undefined = firstError?.retryable ? firstError : undefined;
@@ -185,7 +203,8 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
         content = { title, body, url, icon, data };
       } else {
         const builder = definition.channels[task.kind] as ((input: unknown) => unknown) | undefined;
-        if (!builder) throw new Error(`Notification type "${task.type}" has no content for channel kind "${task.kind}"`);
+        if (!builder)
+          throw new Error(`Notification type "${task.type}" has no content for channel kind "${task.kind}"`);
         content = builder({
           payload: notification.payload,
           recipient: task.recipient,
@@ -195,9 +214,13 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
         });
       }
     } catch (thrown) {
-      const error = new DeliveryError('INVALID_CONTENT', `Content builder for ${task.kind} threw: ${describeError(thrown)}`, {
-        cause: thrown,
-      });
+      const error = new DeliveryError(
+        'INVALID_CONTENT',
+        `Content builder for ${task.kind} threw: ${describeError(thrown)}`,
+        {
+          cause: thrown,
+        },
+      );
       const done = await finish(record, { attempts: task.attempt, error: failure(error) }, 'failed');
       context.emit('delivery.failed', { delivery: done.record, error });
       logger.warn('herald: content builder threw', { deliveryId: record.id, error: describeError(thrown) });
@@ -250,14 +273,20 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
     const sendBatch = first.sendBatch as (requests: SendRequest<unknown>[]) => Promise<(SendResult | Error)[]>;
     let results: (SendResult | Error)[];
     try {
-      results = await withTimeout((signal) => sendBatch.call(first, items.map((item) => ({ ...item.request, signal }))));
+      results = await withTimeout((signal) =>
+        sendBatch.call(
+          first,
+          items.map((item) => ({ ...item.request, signal })),
+        ),
+      );
     } catch (thrown) {
       const error = toDeliveryError(thrown);
       results = items.map(() => error);
     }
     return Promise.all(
       items.map((item, index) => {
-        const result = results[index] ?? new DeliveryError('UNAVAILABLE', 'The channel returned no result for this request');
+        const result =
+          results[index] ?? new DeliveryError('UNAVAILABLE', 'The channel returned no result for this request');
         if (result instanceof Error) {
           const error = toDeliveryError(result);
           return sendThroughChain(item, channels, 1, error, first.id);
@@ -289,13 +318,19 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
             const record = byId.get(task.deliveryId);
             if (!record) {
               logger.warn('herald: delivery record missing; nothing sent', { deliveryId: task.deliveryId });
-              outcomes[index] = { final: true, status: 'failed', error: { code: 'MISSING_RECORD', message: 'The delivery record is gone' } };
+              outcomes[index] = {
+                final: true,
+                status: 'failed',
+                error: { code: 'MISSING_RECORD', message: 'The delivery record is gone' },
+              };
               return;
             }
             const already = finalStatuses[record.status];
             if (already) {
               // Sent, cancelled or settled before (a re-run after a crash): never send twice.
-              outcomes[index] = record.error ? { final: true, status: already, error: record.error } : { final: true, status: already };
+              outcomes[index] = record.error
+                ? { final: true, status: already, error: record.error }
+                : { final: true, status: already };
               return;
             }
             const prepared = await prepare(task, record);
@@ -322,7 +357,9 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
         }
       } catch (thrown) {
         // The store failed mid-attempt: treat it as transient so the runner tries again.
-        const error = new DeliveryError('UNAVAILABLE', `Store error during delivery: ${describeError(thrown)}`, { cause: thrown });
+        const error = new DeliveryError('UNAVAILABLE', `Store error during delivery: ${describeError(thrown)}`, {
+          cause: thrown,
+        });
         logger.error('herald: delivery attempt failed on a store error', { error: describeError(thrown) });
         tasks.forEach((task, index) => {
           if (outcomes[index]) return;

@@ -9,11 +9,11 @@ import type { Recipient } from './recipient';
 import type { RetryPolicySettings } from './retry-policy';
 import type { Runner } from './runner';
 import type {
-  Device,
-  DevicePlatform,
   DeliveryPage,
   DeliveryQuery,
   DeliveryRecord,
+  Device,
+  DevicePlatform,
   InboxItem,
   InboxPage,
   InboxQuery,

@@ -1,5 +1,12 @@
 import { MemoryStore } from '@herald/storage';
-import { createTestChannel, failPermanently, failTimes, hangUntilAborted, rateLimited, recordNotifications } from '@herald/testing';
+import {
+  createTestChannel,
+  failPermanently,
+  failTimes,
+  hangUntilAborted,
+  rateLimited,
+  recordNotifications,
+} from '@herald/testing';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { AnyChannel } from './channel';
@@ -29,7 +36,13 @@ describe('notify', () => {
     });
     const page = await herald.inbox.list('ana');
     expect(page.items).toHaveLength(1);
-    expect(page.items[0]).toMatchObject({ title: 'Ticket assigned', body: 'Printer on fire', url: '/tickets/t-1', type: 'ticket.assigned', position: 1 });
+    expect(page.items[0]).toMatchObject({
+      title: 'Ticket assigned',
+      body: 'Printer on fire',
+      url: '/tickets/t-1',
+      type: 'ticket.assigned',
+      position: 1,
+    });
     expect(await herald.inbox.unreadCount('ben')).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
   });
 
@@ -52,7 +65,10 @@ describe('notify', () => {
         resolveRecipients: (ids) => ids.map((id) => ({ id, email: `${id}@example.com`, name: id.toUpperCase() })),
       },
     });
-    const result = await herald.notify(ticketAssigned, { to: ['ana', { id: 'ben', name: 'Benjamin' }, 'ana'], payload });
+    const result = await herald.notify(ticketAssigned, {
+      to: ['ana', { id: 'ben', name: 'Benjamin' }, 'ana'],
+      payload,
+    });
     expect(result.recipients).toEqual(['ana', 'ben']);
     expect(result.excluded).toEqual([{ recipientId: 'ana', reason: 'duplicate-recipient' }]);
     await result.settled;
@@ -133,7 +149,9 @@ describe('bad input', () => {
   });
 
   it('treats a plain Error from a channel as a retryable UNAVAILABLE and logs its cause', async () => {
-    const { herald, clock, email, logger } = setup({ email: { script: [{ type: 'throw', message: 'socket hang up' }] } });
+    const { herald, clock, email, logger } = setup({
+      email: { script: [{ type: 'throw', message: 'socket hang up' }] },
+    });
     const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });
     await clock.advance(1_000);
     const report = await result.settled;
@@ -159,7 +177,12 @@ describe('bad input', () => {
     const report = await (await herald.notify(broken, { to: ['ana', 'ben'], payload: { name: 'x' } })).settled;
     expect(report).toMatchObject({ sent: 3, failed: 1 });
     expect(report.failures).toEqual([
-      expect.objectContaining({ recipientId: 'ben', kind: 'email', code: 'INVALID_CONTENT', message: expect.stringContaining('template exploded') }),
+      expect.objectContaining({
+        recipientId: 'ben',
+        kind: 'email',
+        code: 'INVALID_CONTENT',
+        message: expect.stringContaining('template exploded'),
+      }),
     ]);
     expect(email.delivered.map((request) => request.recipient.id)).toEqual(['ana']);
   });
@@ -194,7 +217,9 @@ describe('idempotency', () => {
     store.createDeliveries = async () => {
       throw new Error('disk full');
     };
-    await expect(herald.notify(ticketAssigned, { to: 'ana', payload, idempotencyKey: 'k' })).rejects.toThrow('disk full');
+    await expect(herald.notify(ticketAssigned, { to: 'ana', payload, idempotencyKey: 'k' })).rejects.toThrow(
+      'disk full',
+    );
     store.createDeliveries = original;
     const retried = await herald.notify(ticketAssigned, { to: 'ana', payload, idempotencyKey: 'k' });
     expect(retried.deduplicated).toBe(false);
@@ -288,7 +313,8 @@ describe('preferences', () => {
       ['ben', 'inApp', 'preference: ben opted out of inApp for ticket.assigned'],
     ]);
     expect((await herald.inbox.list('ben')).items).toHaveLength(0);
-    const critical = await (await herald.notify(securityAlert, { to: 'ana', payload: { message: 'new login' } })).settled;
+    const critical = await (await herald.notify(securityAlert, { to: 'ana', payload: { message: 'new login' } }))
+      .settled;
     expect(critical.sent).toBe(2);
     expect(email.delivered.map((request) => request.type)).toEqual(['ticket.assigned', 'security.alert']);
   });
@@ -325,12 +351,12 @@ describe('devices', () => {
     await herald.devices.register('ben', { token: 'gone', platform: 'web' });
     const removed: string[] = [];
     herald.on('device.removed', ({ device }) => removed.push(device.token));
-    const report = await (await herald.notify(pushed, { to: [{ id: 'ana', pushTokens: ['inline'] }, 'ben'], payload: { text: 'hi' } })).settled;
-    expect(push.calls.find((call) => call.request.recipient.id === 'ana')?.request.recipient.pushTokens?.sort()).toEqual([
-      'dead',
-      'inline',
-      'live',
-    ]);
+    const report = await (
+      await herald.notify(pushed, { to: [{ id: 'ana', pushTokens: ['inline'] }, 'ben'], payload: { text: 'hi' } })
+    ).settled;
+    expect(
+      push.calls.find((call) => call.request.recipient.id === 'ana')?.request.recipient.pushTokens?.sort(),
+    ).toEqual(['dead', 'inline', 'live']);
     expect(report).toMatchObject({ sent: 1, failed: 1 });
     expect(removed.sort()).toEqual(['dead', 'gone']);
     expect((await herald.devices.list('ana')).map((device) => device.token)).toEqual(['live']);
@@ -393,7 +419,12 @@ describe('scheduling', () => {
 
   it('cancels a scheduled notification by its idempotency key', async () => {
     const { herald, clock, email } = setup();
-    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, at: new Date(clock.now() + 5_000), idempotencyKey: 'remind-1' });
+    const result = await herald.notify(ticketAssigned, {
+      to: 'ana',
+      payload,
+      at: new Date(clock.now() + 5_000),
+      idempotencyKey: 'remind-1',
+    });
     expect(await herald.cancel('remind-1')).toEqual({ notificationId: result.id, cancelled: 2 });
     await clock.advance(10_000);
     expect((await result.settled).cancelled).toBe(2);

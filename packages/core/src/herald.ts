@@ -25,7 +25,7 @@ import { createInProcessRunner } from './in-process-runner';
 import { silentLogger } from './logger';
 import type { AnyNotificationDefinition } from './notification';
 import type { Recipient } from './recipient';
-import { validateRecipientInputs, mergeDeviceTokens, normaliseRecipients } from './recipients';
+import { mergeDeviceTokens, normaliseRecipients, validateRecipientInputs } from './recipients';
 import { createRetryPolicy } from './retry-policy';
 import type { DeliveryTask } from './runner';
 import { reportFromRecords, Settlement } from './settlement';
@@ -35,8 +35,8 @@ import {
   type InboxItem,
   type NewInboxItem,
   type Preferences,
-  SUPPORTED_STORE_SPECIFICATIONS,
   type Store,
+  SUPPORTED_STORE_SPECIFICATIONS,
 } from './store';
 import { assertIdList, assertNonEmptyString, zodIssues } from './validation';
 
@@ -61,14 +61,21 @@ function checkChannel(channel: AnyChannel, index: number): void {
         `which this version of @herald/core does not support. Supported: ${SUPPORTED_CHANNEL_SPECIFICATIONS.join(', ')}.`,
     );
   }
-  if (typeof channel.kind !== 'string' || channel.kind.length === 0 || typeof channel.id !== 'string' || channel.id.length === 0) {
+  if (
+    typeof channel.kind !== 'string' ||
+    channel.kind.length === 0 ||
+    typeof channel.id !== 'string' ||
+    channel.id.length === 0
+  ) {
     throw new ConfigurationError(`channels[${index}] needs a non-empty string kind and id.`);
   }
 }
 
 function checkStore(store: Store | undefined): asserts store is Store {
   if (!store || typeof store.insertInboxItems !== 'function') {
-    throw new ConfigurationError('createHerald needs a store: pass new MemoryStore() from @herald/storage, or a RedisStore.');
+    throw new ConfigurationError(
+      'createHerald needs a store: pass new MemoryStore() from @herald/storage, or a RedisStore.',
+    );
   }
   if (!(SUPPORTED_STORE_SPECIFICATIONS as readonly string[]).includes(store.specificationVersion)) {
     throw new ConfigurationError(
@@ -89,7 +96,8 @@ function scheduledTime(options: NotifyOptions<AnyNotificationDefinition>, now: n
   let at: number | undefined;
   if (options.at !== undefined) {
     at = options.at instanceof Date ? options.at.getTime() : options.at;
-    if (typeof at !== 'number' || !Number.isFinite(at)) issues.push({ path: 'at', message: 'Expected a valid Date or epoch milliseconds' });
+    if (typeof at !== 'number' || !Number.isFinite(at))
+      issues.push({ path: 'at', message: 'Expected a valid Date or epoch milliseconds' });
   }
   if (options.delayMs !== undefined) {
     if (typeof options.delayMs !== 'number' || !Number.isFinite(options.delayMs) || options.delayMs < 0) {
@@ -132,7 +140,9 @@ export function createHerald(settings: HeraldSettings): Herald {
   const register = (definition: AnyNotificationDefinition): void => {
     const existing = catalog.get(definition.type);
     if (existing && existing !== definition) {
-      throw new ConfigurationError(`Two different definitions use the notification type "${definition.type}"; types must be unique.`);
+      throw new ConfigurationError(
+        `Two different definitions use the notification type "${definition.type}"; types must be unique.`,
+      );
     }
     catalog.set(definition.type, definition);
   };
@@ -179,7 +189,13 @@ export function createHerald(settings: HeraldSettings): Herald {
   let closed = false;
   let closing: Promise<void> | undefined;
 
-  const settleTask = (task: DeliveryTask, outcome: { status: 'sent' | 'queued' | 'skipped' | 'failed' | 'cancelled'; error?: { code: string; message: string } }): void => {
+  const settleTask = (
+    task: DeliveryTask,
+    outcome: {
+      status: 'sent' | 'queued' | 'skipped' | 'failed' | 'cancelled';
+      error?: { code: string; message: string };
+    },
+  ): void => {
     settlement.settle(task.notificationId, {
       deliveryId: task.deliveryId,
       recipientId: task.recipient.id,
@@ -201,25 +217,34 @@ export function createHerald(settings: HeraldSettings): Herald {
     return reportFromRecords(notificationId, records);
   }
 
-  async function notify<D extends AnyNotificationDefinition>(definition: D, options: NotifyOptions<D>): Promise<NotifyResult> {
+  async function notify<D extends AnyNotificationDefinition>(
+    definition: D,
+    options: NotifyOptions<D>,
+  ): Promise<NotifyResult> {
     if (closed) throw new HeraldError('CLOSED', 'Herald is closed: notify() was called after close().');
     if (!definition || typeof definition !== 'object' || typeof definition.schema?.safeParseAsync !== 'function') {
       throw new ConfigurationError('notify() needs a definition made with defineNotification().');
     }
     if (!options || typeof options !== 'object') {
-      throw new ValidationError([{ path: '', message: 'Expected notify options { to, payload }' }], { prefix: 'Invalid notify options' });
+      throw new ValidationError([{ path: '', message: 'Expected notify options { to, payload }' }], {
+        prefix: 'Invalid notify options',
+      });
     }
     const inputs = validateRecipientInputs(options.to, options.actor);
     const parsed = await definition.schema.safeParseAsync(options.payload);
     if (!parsed.success) {
-      throw new ValidationError(zodIssues('payload', parsed.error), { prefix: `Invalid payload for "${definition.type}"` });
+      throw new ValidationError(zodIssues('payload', parsed.error), {
+        prefix: `Invalid payload for "${definition.type}"`,
+      });
     }
     const payload: unknown = parsed.data;
 
     let kinds = definition.kinds;
     if (options.channels !== undefined) {
       const requested = options.channels;
-      const unknown = Array.isArray(requested) ? requested.filter((kind) => !definition.kinds.includes(kind)) : ['(not an array)'];
+      const unknown = Array.isArray(requested)
+        ? requested.filter((kind) => !definition.kinds.includes(kind))
+        : ['(not an array)'];
       if (unknown.length > 0) {
         throw new ValidationError(
           unknown.map((kind) => ({
@@ -252,10 +277,22 @@ export function createHerald(settings: HeraldSettings): Herald {
       if (!claim.claimed) return deduplicated(definition.type, key, claim.notificationId);
     }
 
-    const actorId = options.actor === undefined ? undefined : typeof options.actor === 'string' ? options.actor : options.actor.id;
+    const actorId =
+      options.actor === undefined ? undefined : typeof options.actor === 'string' ? options.actor : options.actor.id;
     let prepared: Awaited<ReturnType<typeof persist>>;
     try {
-      prepared = await persist(definition, kinds, payload, inputs, actorId, notificationId, now, scheduledFor, key, options.notifyActor === true);
+      prepared = await persist(
+        definition,
+        kinds,
+        payload,
+        inputs,
+        actorId,
+        notificationId,
+        now,
+        scheduledFor,
+        key,
+        options.notifyActor === true,
+      );
     } catch (error) {
       // Nothing went out: free the key so the caller can try again.
       if (key !== undefined) await store.releaseIdempotencyKey(key, notificationId).catch(() => undefined);
@@ -276,7 +313,11 @@ export function createHerald(settings: HeraldSettings): Herald {
     for (const record of preSettled) {
       if (record.status === 'skipped') emit('delivery.skipped', { delivery: record, reason: record.reason ?? '' });
       else if (record.status === 'sent') emit('delivery.sent', { delivery: record });
-      else emit('delivery.failed', { delivery: record, error: new DeliveryError('INVALID_CONTENT', record.error?.message ?? '') });
+      else
+        emit('delivery.failed', {
+          delivery: record,
+          error: new DeliveryError('INVALID_CONTENT', record.error?.message ?? ''),
+        });
       settlement.settle(notificationId, {
         deliveryId: record.id,
         recipientId: record.recipientId,
@@ -379,7 +420,14 @@ export function createHerald(settings: HeraldSettings): Herald {
           preSettled.push(record);
           continue;
         }
-        const task: DeliveryTask = { deliveryId: id, notificationId, type: definition.type, kind, recipient, attempt: 1 };
+        const task: DeliveryTask = {
+          deliveryId: id,
+          notificationId,
+          type: definition.type,
+          kind,
+          recipient,
+          attempt: 1,
+        };
         if (kind === 'inApp') {
           const itemId = makeInboxItemId(notificationId, index);
           record.inboxItemId = itemId;
@@ -390,7 +438,10 @@ export function createHerald(settings: HeraldSettings): Herald {
               content = (definition.channels.inApp as (input: unknown) => typeof content)(builderContext(recipient));
             } catch (error) {
               record.status = 'failed';
-              record.error = { code: 'INVALID_CONTENT', message: `Content builder for inApp threw: ${error instanceof Error ? error.message : String(error)}` };
+              record.error = {
+                code: 'INVALID_CONTENT',
+                message: `Content builder for inApp threw: ${error instanceof Error ? error.message : String(error)}`,
+              };
               delete record.inboxItemId;
               preSettled.push(record);
               logger.warn('herald: inApp content builder threw', { deliveryId: id, error });
@@ -455,7 +506,8 @@ export function createHerald(settings: HeraldSettings): Herald {
       assertNonEmptyString(userId, 'userId');
       assertIdList(ids, 'ids');
       const changed = await store.markRead(userId, ids, nowIso());
-      if (changed.length > 0) emit('inbox.read', { userId, ids: changed, all: false, unread: await store.unreadCount(userId) });
+      if (changed.length > 0)
+        emit('inbox.read', { userId, ids: changed, all: false, unread: await store.unreadCount(userId) });
       return changed;
     },
     async markUnread(userId, ids) {
@@ -468,7 +520,11 @@ export function createHerald(settings: HeraldSettings): Herald {
     async markAllRead(userId, options = {}) {
       assertNonEmptyString(userId, 'userId');
       if (options.type !== undefined) assertNonEmptyString(options.type, 'type');
-      const changed = await store.markAllRead(userId, options.type === undefined ? {} : { type: options.type }, nowIso());
+      const changed = await store.markAllRead(
+        userId,
+        options.type === undefined ? {} : { type: options.type },
+        nowIso(),
+      );
       if (changed > 0) emit('inbox.read', { userId, ids: [], all: true, unread: await store.unreadCount(userId) });
       return changed;
     },
@@ -486,7 +542,8 @@ export function createHerald(settings: HeraldSettings): Herald {
     },
     after(userId, position, options = {}) {
       assertNonEmptyString(userId, 'userId');
-      if (!Number.isInteger(position) || position < 0) throw new ValidationError([{ path: 'position', message: 'Expected an integer ≥ 0' }]);
+      if (!Number.isInteger(position) || position < 0)
+        throw new ValidationError([{ path: 'position', message: 'Expected an integer ≥ 0' }]);
       return store.listInboxAfter(userId, position, options.limit ?? 100);
     },
     prune({ readBefore }) {
@@ -538,7 +595,8 @@ export function createHerald(settings: HeraldSettings): Herald {
       };
       if (update?.channels !== undefined) checkFlags(update.channels, 'channels');
       if (update?.types !== undefined) {
-        if (typeof update.types !== 'object' || update.types === null) issues.push({ path: 'types', message: 'Expected an object' });
+        if (typeof update.types !== 'object' || update.types === null)
+          issues.push({ path: 'types', message: 'Expected an object' });
         else for (const [type, flags] of Object.entries(update.types)) checkFlags(flags, `types.${type}`);
       }
       if (issues.length > 0) throw new ValidationError(issues, { prefix: 'Invalid preferences' });
@@ -547,7 +605,8 @@ export function createHerald(settings: HeraldSettings): Herald {
         channels: { ...current.channels, ...update.channels },
         types: { ...current.types },
       };
-      for (const [type, flags] of Object.entries(update.types ?? {})) merged.types[type] = { ...merged.types[type], ...flags };
+      for (const [type, flags] of Object.entries(update.types ?? {}))
+        merged.types[type] = { ...merged.types[type], ...flags };
       await store.setPreferences(userId, merged);
       return merged;
     },
@@ -569,7 +628,10 @@ export function createHerald(settings: HeraldSettings): Herald {
             : undefined;
       const from = receiptTransitions[receipt.status];
       if (!record || !from) return undefined;
-      const patch = receipt.status === 'failed' && receipt.error ? { status: receipt.status, error: receipt.error } : { status: receipt.status };
+      const patch =
+        receipt.status === 'failed' && receipt.error
+          ? { status: receipt.status, error: receipt.error }
+          : { status: receipt.status };
       const updated = await store.updateDelivery(record.id, patch, from);
       if (updated) emit('delivery.updated', { delivery: updated });
       return updated;
@@ -583,7 +645,12 @@ export function createHerald(settings: HeraldSettings): Herald {
     const pending: DeliveryRecord[] = [];
     let cursor: string | undefined;
     do {
-      const page = await store.listDeliveries({ notificationId, status: 'pending', limit: 100, ...(cursor ? { cursor } : {}) });
+      const page = await store.listDeliveries({
+        notificationId,
+        status: 'pending',
+        limit: 100,
+        ...(cursor ? { cursor } : {}),
+      });
       pending.push(...page.records);
       cursor = page.nextCursor;
     } while (cursor);
@@ -594,7 +661,12 @@ export function createHerald(settings: HeraldSettings): Herald {
       if (!updated) continue;
       cancelled += 1;
       emit('delivery.cancelled', { delivery: updated });
-      settlement.settle(notificationId, { deliveryId: record.id, recipientId: record.recipientId, kind: record.kind, status: 'cancelled' });
+      settlement.settle(notificationId, {
+        deliveryId: record.id,
+        recipientId: record.recipientId,
+        kind: record.kind,
+        status: 'cancelled',
+      });
     }
     return { notificationId, cancelled };
   }

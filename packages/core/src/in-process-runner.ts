@@ -81,7 +81,11 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
         if (outcome.final) hooks?.onSettled(task, outcome);
         else if (closed) {
           logger.warn('herald: retry dropped because the runner is closing', { deliveryId: task.deliveryId });
-          hooks?.onSettled(task, { final: true, status: 'cancelled', error: { code: 'SHUTDOWN', message: 'Runner closed before the retry' } });
+          hooks?.onSettled(task, {
+            final: true,
+            status: 'cancelled',
+            error: { code: 'SHUTDOWN', message: 'Runner closed before the retry' },
+          });
         } else later([{ ...task, attempt: task.attempt + 1 }], outcome.retryInMs);
       });
     } catch (error) {

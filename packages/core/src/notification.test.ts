@@ -17,9 +17,9 @@ describe('defineNotification', () => {
   });
 
   it('rejects bad definitions with a message naming the problem', () => {
-    expect(() => defineNotification({ type: '', schema, channels: { inApp: () => ({ title: '', body: '' }) } })).toThrow(
-      ConfigurationError,
-    );
+    expect(() =>
+      defineNotification({ type: '', schema, channels: { inApp: () => ({ title: '', body: '' }) } }),
+    ).toThrow(ConfigurationError);
     expect(() => defineNotification({ type: 'x', schema: {} as never, channels: {} })).toThrow(/must be a zod schema/);
     expect(() => defineNotification({ type: 'x', schema, channels: {} })).toThrow(/channels is empty/);
     expect(() => defineNotification({ type: 'x', schema, channels: { 'sms-gateway': () => ({}) } as never })).toThrow(

@@ -69,14 +69,18 @@ export function defineNotification<const Type extends string, Schema extends z.Z
   }
   const kinds = Object.keys(channels) as ChannelKind[];
   if (kinds.length === 0) {
-    throw new ConfigurationError(`defineNotification("${type}"): channels is empty; give at least one content builder.`);
+    throw new ConfigurationError(
+      `defineNotification("${type}"): channels is empty; give at least one content builder.`,
+    );
   }
   for (const kind of kinds) {
     if (!kindPattern.test(kind)) {
       throw new ConfigurationError(`defineNotification("${type}"): "${kind}" is not a valid channel kind.`);
     }
     if (typeof channels[kind] !== 'function') {
-      throw new ConfigurationError(`defineNotification("${type}"): channels.${kind} must be a function returning the content.`);
+      throw new ConfigurationError(
+        `defineNotification("${type}"): channels.${kind} must be a function returning the content.`,
+      );
     }
   }
   return Object.freeze({ type, schema, channels, critical, kinds: Object.freeze(kinds) });

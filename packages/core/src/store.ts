@@ -47,15 +47,7 @@ export interface UnreadCount {
   byType: Record<string, number>;
 }
 
-export type DeliveryStatus =
-  | 'pending'
-  | 'sent'
-  | 'delivered'
-  | 'read'
-  | 'queued'
-  | 'skipped'
-  | 'failed'
-  | 'cancelled';
+export type DeliveryStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'queued' | 'skipped' | 'failed' | 'cancelled';
 
 export interface DeliveryFailure {
   code: string;
@@ -167,7 +159,11 @@ export interface Store {
    * Applies the patch only when the record's status is one of `onlyFrom` (any status when omitted).
    * Returns the updated record, or `undefined` when the record is missing or the condition failed.
    */
-  updateDelivery(id: string, patch: DeliveryPatch, onlyFrom?: readonly DeliveryStatus[]): Promise<DeliveryRecord | undefined>;
+  updateDelivery(
+    id: string,
+    patch: DeliveryPatch,
+    onlyFrom?: readonly DeliveryStatus[],
+  ): Promise<DeliveryRecord | undefined>;
   findDeliveryByProviderMessageId(providerMessageId: string): Promise<DeliveryRecord | undefined>;
   listDeliveries(query: DeliveryQuery): Promise<DeliveryPage>;
 

@@ -19,7 +19,10 @@ export const ticketAssigned = defineNotification({
   schema: z.object({ ticketId: z.string(), title: z.string().min(3), priority: z.number().int().optional() }),
   channels: {
     inApp: ({ payload }) => ({ title: 'Ticket assigned', body: payload.title, url: `/tickets/${payload.ticketId}` }),
-    email: ({ payload, recipient }) => ({ subject: `Assigned: ${payload.title}`, text: `Hi ${recipient.name ?? recipient.id}` }),
+    email: ({ payload, recipient }) => ({
+      subject: `Assigned: ${payload.title}`,
+      text: `Hi ${recipient.name ?? recipient.id}`,
+    }),
   },
 });
 

@@ -11,7 +11,11 @@ interface SchemaIssues {
 }
 
 export function zodIssues(prefix: string, error: SchemaIssues): ValidationIssue[] {
-  return error.issues.map((issue) => ({ path: pathOf(prefix, issue.path), message: issue.message, ...(issue.code === undefined ? {} : { code: issue.code }) }));
+  return error.issues.map((issue) => ({
+    path: pathOf(prefix, issue.path),
+    message: issue.message,
+    ...(issue.code === undefined ? {} : { code: issue.code }),
+  }));
 }
 
 export function assertNonEmptyString(value: unknown, path: string): asserts value is string {
@@ -24,7 +28,8 @@ export function assertIdList(value: unknown, path: string): asserts value is str
   if (!Array.isArray(value)) throw new ValidationError([{ path, message: 'Expected an array of ids' }]);
   const issues: ValidationIssue[] = [];
   value.forEach((id, index) => {
-    if (typeof id !== 'string' || id.length === 0) issues.push({ path: `${path}.${index}`, message: 'Expected a non-empty string' });
+    if (typeof id !== 'string' || id.length === 0)
+      issues.push({ path: `${path}.${index}`, message: 'Expected a non-empty string' });
   });
   if (issues.length > 0) throw new ValidationError(issues);
 }

@@ -58,7 +58,15 @@ export function recordNotifications(herald: Herald): NotificationRecorder {
   };
   const onDelivery =
     (status: string) =>
-    (event: { delivery: { notificationId: string; recipientId: string; kind: ChannelKind; reason?: string; error?: { code: string } } }): void => {
+    (event: {
+      delivery: {
+        notificationId: string;
+        recipientId: string;
+        kind: ChannelKind;
+        reason?: string;
+        error?: { code: string };
+      };
+    }): void => {
       const recorded = byId.get(event.delivery.notificationId);
       if (!recorded) return;
       const perUser = recorded.deliveries.get(event.delivery.recipientId) ?? new Map();
@@ -116,7 +124,8 @@ export function recordNotifications(herald: Herald): NotificationRecorder {
       const perUser = n.deliveries.get(userId);
       if (!perUser) return false;
       return [...perUser.entries()].some(
-        ([k, d]) => (kind === undefined || k === kind) && d.status === 'skipped' && (d.reason ?? '').startsWith('preference'),
+        ([k, d]) =>
+          (kind === undefined || k === kind) && d.status === 'skipped' && (d.reason ?? '').startsWith('preference'),
       );
     });
     if (skipped) return 'preference';
@@ -167,7 +176,9 @@ export function recordNotifications(herald: Herald): NotificationRecorder {
     assertCount(type, count) {
       const actual = notifications.filter((n) => n.type === type).length;
       if (actual !== count) {
-        throw new NotificationAssertionError(`Expected ${count} "${type}" notification(s), got ${actual}.\n${describe()}`);
+        throw new NotificationAssertionError(
+          `Expected ${count} "${type}" notification(s), got ${actual}.\n${describe()}`,
+        );
       }
     },
     stop() {

@@ -15,14 +15,23 @@ export type TestChannelStep =
   | { type: 'send'; providerMessageId?: string; invalidTokens?: string[] }
   | { type: 'queue' }
   | { type: 'skip'; reason: string }
-  | { type: 'fail'; code: DeliveryErrorCode; message?: string; retryable?: boolean; retryAfterMs?: number; token?: string }
+  | {
+      type: 'fail';
+      code: DeliveryErrorCode;
+      message?: string;
+      retryable?: boolean;
+      retryAfterMs?: number;
+      token?: string;
+    }
   /** Throws a plain Error, as a careless channel would. */
   | { type: 'throw'; message: string }
   /** Never answers; rejects when the attempt's signal aborts. */
   | { type: 'hang' };
 
 /** Picks the step for one call: `call` counts the calls made for this delivery id, from 1. */
-export type TestChannelScript = readonly TestChannelStep[] | ((request: SendRequest<unknown>, call: number) => TestChannelStep);
+export type TestChannelScript =
+  | readonly TestChannelStep[]
+  | ((request: SendRequest<unknown>, call: number) => TestChannelStep);
 
 export interface TestChannelSettings {
   id?: string;
@@ -117,7 +126,8 @@ export function createTestChannel<K extends ChannelKind>(kind: K, settings: Test
         return new Promise<SendResult>((_, reject) => {
           request.signal.addEventListener(
             'abort',
-            () => reject(new DeliveryError('TIMEOUT', `${id}: aborted while hanging`, { cause: request.signal.reason })),
+            () =>
+              reject(new DeliveryError('TIMEOUT', `${id}: aborted while hanging`, { cause: request.signal.reason })),
             { once: true },
           );
         });

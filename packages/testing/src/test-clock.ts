@@ -75,7 +75,9 @@ export function createTestClock(start: number | Date = Date.UTC(2026, 0, 1)): Te
         timer.callback();
         await flush();
       }
-      throw new Error(`createTestClock: still ${timers.size} timers after running ${limit}; is something rescheduling forever?`);
+      throw new Error(
+        `createTestClock: still ${timers.size} timers after running ${limit}; is something rescheduling forever?`,
+      );
     },
     flush,
     pendingTimers: () => timers.size,
