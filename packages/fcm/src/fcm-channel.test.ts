@@ -165,7 +165,7 @@ describe.each([
   it('keeps a transient failure of one device from failing a recipient whose other device got it', async () => {
     peer.handler = (request) => (request.token === 'token-busy' ? fcmReplies.quotaExceeded() : undefined);
     const result = await fcm.send(pushRequest(['token-fine', 'token-busy']));
-    expect(result).toMatchObject({ status: 'sent', detail: 'sent to 1 of 2 devices; 1 failed: RATE_LIMITED' });
+    expect(result).toMatchObject({ status: 'sent', detail: 'sent to 1 of 2 devices; 1 failed (RATE_LIMITED)' });
     expect(result).not.toHaveProperty('invalidTokens');
   });
 
@@ -335,6 +335,31 @@ describe('createFcmChannel wire format and settings', () => {
     peer.enqueue({ status: 0, reset: true });
     const error = await rejection(fcm.send(pushRequest(['token-reset'])));
     expect(error).toMatchObject({ code: 'UNAVAILABLE', retryable: true, providerCode: 'app/network-error' });
+  });
+
+  it('keeps what was delivered when the HTTP/2 session ends with GOAWAY mid-batch', async () => {
+    const messaging = peer.createMessaging();
+    const sessionErrors: string[] = [];
+    const sendEach = messaging.sendEach.bind(messaging);
+    messaging.sendEach = (messages, dryRun) =>
+      sendEach(messages, dryRun).catch((error: { code: string }) => {
+        sessionErrors.push(error.code);
+        throw error;
+      });
+    peer.handler = (request) =>
+      request.token === 'goaway-0'
+        ? { status: 200, body: { name: 'projects/herald-fcm-test/messages/first' }, goaway: true }
+        : undefined;
+    const fcm = createFcmChannel({ messaging });
+
+    const result = await fcm.send(pushRequest(Array.from({ length: 20 }, (_, index) => `goaway-${index}`)));
+
+    // firebase-admin rejects the whole call; the channel reads the settled part it carries instead.
+    expect(sessionErrors).toEqual(['messaging/app/network-error']);
+    expect(result.status).toBe('sent');
+    expect(result).toMatchObject({
+      detail: expect.stringMatching(new RegExp(`^sent to ${peer.requests.length} of 20 devices`)),
+    });
   });
 
   it('rejects empty title or body with INVALID_CONTENT', async () => {

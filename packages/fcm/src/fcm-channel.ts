@@ -153,7 +153,9 @@ export function createFcmChannel(settings: FcmChannelSettings = {}): Channel<'pu
       if (otherFailures.length > 0) {
         // Retrying the delivery would push again to the devices that already have it, so the
         // transient failures of the rest are reported, not retried.
-        parts.push(`${otherFailures.length} failed: ${otherFailures.map((error) => error.code).join(', ')}`);
+        parts.push(
+          `${otherFailures.length} failed (${[...new Set(otherFailures.map((error) => error.code))].join(', ')})`,
+        );
         logger.warn('fcm: some devices of a recipient failed', {
           channel: id,
           deliveryId: request.deliveryId,

@@ -39,6 +39,8 @@ export interface FcmPeerReply {
   headers?: Record<string, string>;
   /** Reset the stream (HTTP/2) or the socket (HTTP/1.1) instead of answering. */
   reset?: boolean;
+  /** HTTP/2 only: answer, then end the session with GOAWAY (what a server does when it is going away). */
+  goaway?: boolean;
 }
 
 /** Decides a reply; `undefined` falls through to the peer's default behaviour. */
@@ -351,6 +353,7 @@ export async function createFcmPeer(settings: FcmPeerSettings = {}): Promise<Fcm
       }
       res.writeHead(reply.status, { 'content-type': 'application/json; charset=UTF-8', ...reply.headers });
       res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+      if (reply.goaway && req.httpVersionMajor === 2) req.stream.session?.goaway(http2.constants.NGHTTP2_NO_ERROR);
     });
   });
   server.on('secureConnection', (socket: tls.TLSSocket) => {
