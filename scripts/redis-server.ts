@@ -44,7 +44,8 @@ export function ensureRedisServerInstalled(): void {
   if (isRoot && hasApt) {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     const install = (): number | null =>
-      spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], { stdio: 'inherit', env }).status;
+      spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], { stdio: 'inherit', env })
+        .status;
     // The package lists are refreshed only when the first attempt cannot find the package.
     if (install() !== 0) {
       spawnSync('apt-get', ['update'], { stdio: 'inherit', env });

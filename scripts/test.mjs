@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 
+process.env.TURBO_TELEMETRY_DISABLED ??= '1';
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 function run(command, args, options = {}) {

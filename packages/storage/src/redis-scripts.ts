@@ -1,0 +1,338 @@
+// The Lua scripts behind RedisStore. Each one is a single atomic step: a state change and the counters and
+// indexes that describe it move together or not at all. Every script is also safe to run twice (a client may
+// resend a command whose reply was lost), because it checks the state it changes.
+//
+// Inbox keys of one user all start with `<prefix>{u:<userId>}:` (ARGV[1], "base"), so they share a Redis Cluster
+// hash slot; scripts derive the per-item and per-type key names from that base. Layout under the base:
+//   pos                 last position (string)
+//   counts              hash: `#` = unread total, `t:<type>` = unread of that type (fields removed at zero)
+//   i:<id>              hash: j = item JSON (without position/readAt/deliveredAt), p = position, t = type,
+//                       r = readAt, d = deliveredAt
+//   z:all / z:t:<type>  every item, scored by position
+//   z:u / z:u:<type>    unread items            z:r / z:r:<type>   read items
+//   z:n / z:n:<type>    undelivered items       z:readat           read items scored by readAt (epoch ms), for pruning
+
+/** The scripts, keyed by the command name they are registered under (`defineCommand`). */
+export const redisScripts = {
+  /**
+   * KEYS[1] = base..'pos'. ARGV: base, count, then id, type, json per item.
+   * Returns one entry per item: the new position, or `{p, j, r, d}` of the item the user already had.
+   */
+  heraldInboxInsert: {
+    numberOfKeys: 1,
+    lua: `
+local base = ARGV[1]
+local n = tonumber(ARGV[2])
+local pos = tonumber(redis.call('get', KEYS[1]) or '0')
+local first = pos
+local out = {}
+local byType = {}
+for i = 0, n - 1 do
+  local id = ARGV[3 + i * 3]
+  local t = ARGV[4 + i * 3]
+  local key = base .. 'i:' .. id
+  local existing = redis.call('hmget', key, 'p', 'j', 'r', 'd')
+  if existing[1] then
+    out[i + 1] = existing
+  else
+    pos = pos + 1
+    redis.call('hset', key, 'j', ARGV[5 + i * 3], 'p', pos, 't', t)
+    redis.call('zadd', base .. 'z:all', pos, id)
+    redis.call('zadd', base .. 'z:t:' .. t, pos, id)
+    redis.call('zadd', base .. 'z:u', pos, id)
+    redis.call('zadd', base .. 'z:u:' .. t, pos, id)
+    redis.call('zadd', base .. 'z:n', pos, id)
+    redis.call('zadd', base .. 'z:n:' .. t, pos, id)
+    byType[t] = (byType[t] or 0) + 1
+    out[i + 1] = pos
+  end
+end
+if pos > first then
+  redis.call('set', KEYS[1], pos)
+  redis.call('hincrby', base .. 'counts', '#', pos - first)
+  for t, c in pairs(byType) do redis.call('hincrby', base .. 'counts', 't:' .. t, c) end
+end
+return out
+`,
+  },
+
+  /** KEYS[1] = index zset. ARGV: base, max score ('+inf' or '(<pos>'), count. Newest first: {p, j, r, d}... */
+  heraldInboxPage: {
+    numberOfKeys: 1,
+    lua: `
+local base = ARGV[1]
+local ids = redis.call('zrevrangebyscore', KEYS[1], ARGV[2], '-inf', 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for i, id in ipairs(ids) do out[i] = redis.call('hmget', base .. 'i:' .. id, 'p', 'j', 'r', 'd') end
+return out
+`,
+  },
+
+  /** KEYS[1] = base..'z:all'. ARGV: base, min score ('(<pos>' or '-inf'), count. Oldest first: {p, j, r, d}... */
+  heraldInboxAfter: {
+    numberOfKeys: 1,
+    lua: `
+local base = ARGV[1]
+local ids = redis.call('zrangebyscore', KEYS[1], ARGV[2], '+inf', 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for i, id in ipairs(ids) do out[i] = redis.call('hmget', base .. 'i:' .. id, 'p', 'j', 'r', 'd') end
+return out
+`,
+  },
+
+  /** KEYS[1] = base..'counts'. ARGV: base, readAt, readAt epoch ms, ids... Returns the ids that were unread. */
+  heraldInboxMarkRead: {
+    numberOfKeys: 1,
+    lua: `
+local base = ARGV[1]
+local changed = {}
+local byType = {}
+for i = 4, #ARGV do
+  local id = ARGV[i]
+  local key = base .. 'i:' .. id
+  local v = redis.call('hmget', key, 'p', 't', 'r')
+  if v[1] and not v[3] then
+    local p, t = v[1], v[2]
+    redis.call('hset', key, 'r', ARGV[2])
+    redis.call('zrem', base .. 'z:u', id)
+    redis.call('zrem', base .. 'z:u:' .. t, id)
+    redis.call('zadd', base .. 'z:r', p, id)
+    redis.call('zadd', base .. 'z:r:' .. t, p, id)
+    redis.call('zadd', base .. 'z:readat', ARGV[3], id)
+    byType[t] = (byType[t] or 0) + 1
+    changed[#changed + 1] = id
+  end
+end
+if #changed > 0 then
+  if redis.call('hincrby', KEYS[1], '#', -#changed) <= 0 then redis.call('hdel', KEYS[1], '#') end
+  for t, c in pairs(byType) do
+    if redis.call('hincrby', KEYS[1], 't:' .. t, -c) <= 0 then redis.call('hdel', KEYS[1], 't:' .. t) end
+  end
+end
+return changed
+`,
+  },
+
+  /**
+   * Marks up to `chunk` unread items with position <= maxPosition read. KEYS[1] = base..'counts'.
+   * ARGV: base, readAt, readAt epoch ms, maxPosition ('' = the current last position), type ('' = all), chunk.
+   * Returns {changed, maxPosition, hasMore}.
+   */
+  heraldInboxMarkAllRead: {
+    numberOfKeys: 1,
+    lua: `
+local base = ARGV[1]
+local maxPos = ARGV[4]
+if maxPos == '' then maxPos = redis.call('get', base .. 'pos') or '0' end
+local source = base .. 'z:u'
+if ARGV[5] ~= '' then source = base .. 'z:u:' .. ARGV[5] end
+local chunk = tonumber(ARGV[6])
+local ids = redis.call('zrangebyscore', source, '-inf', maxPos, 'WITHSCORES', 'LIMIT', 0, chunk + 1)
+local count = math.min(#ids / 2, chunk)
+local byType = {}
+for i = 1, count do
+  local id, p = ids[i * 2 - 1], ids[i * 2]
+  local key = base .. 'i:' .. id
+  local t = redis.call('hget', key, 't')
+  redis.call('hset', key, 'r', ARGV[2])
+  redis.call('zrem', base .. 'z:u', id)
+  redis.call('zrem', base .. 'z:u:' .. t, id)
+  redis.call('zadd', base .. 'z:r', p, id)
+  redis.call('zadd', base .. 'z:r:' .. t, p, id)
+  redis.call('zadd', base .. 'z:readat', ARGV[3], id)
+  byType[t] = (byType[t] or 0) + 1
+end
+if count > 0 then
+  if redis.call('hincrby', KEYS[1], '#', -count) <= 0 then redis.call('hdel', KEYS[1], '#') end
+  for t, c in pairs(byType) do
+    if redis.call('hincrby', KEYS[1], 't:' .. t, -c) <= 0 then redis.call('hdel', KEYS[1], 't:' .. t) end
+  end
+end
+local hasMore = 0
+if #ids / 2 > chunk then hasMore = 1 end
+return {count, maxPos, hasMore}
+`,
+  },
+
+  /** KEYS[1] = base..'counts'. ARGV: base, ids... Returns the ids that were read. */
+  heraldInboxMarkUnread: {
+    numberOfKeys: 1,
+    lua: `
+local base = ARGV[1]
+local changed = {}
+local byType = {}
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  local key = base .. 'i:' .. id
+  local v = redis.call('hmget', key, 'p', 't', 'r')
+  if v[1] and v[3] then
+    local p, t = v[1], v[2]
+    redis.call('hdel', key, 'r')
+    redis.call('zadd', base .. 'z:u', p, id)
+    redis.call('zadd', base .. 'z:u:' .. t, p, id)
+    redis.call('zrem', base .. 'z:r', id)
+    redis.call('zrem', base .. 'z:r:' .. t, id)
+    redis.call('zrem', base .. 'z:readat', id)
+    byType[t] = (byType[t] or 0) + 1
+    changed[#changed + 1] = id
+  end
+end
+if #changed > 0 then
+  redis.call('hincrby', KEYS[1], '#', #changed)
+  for t, c in pairs(byType) do redis.call('hincrby', KEYS[1], 't:' .. t, c) end
+end
+return changed
+`,
+  },
+
+  /** KEYS[1] = base..'z:n'. ARGV: base, deliveredAt, ids... Returns the ids that were not yet delivered. */
+  heraldInboxMarkDelivered: {
+    numberOfKeys: 1,
+    lua: `
+local base = ARGV[1]
+local changed = {}
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local key = base .. 'i:' .. id
+  local v = redis.call('hmget', key, 't', 'd')
+  if v[1] and not v[2] then
+    redis.call('hset', key, 'd', ARGV[2])
+    redis.call('zrem', KEYS[1], id)
+    redis.call('zrem', base .. 'z:n:' .. v[1], id)
+    changed[#changed + 1] = id
+  end
+end
+return changed
+`,
+  },
+
+  /**
+   * Deletes up to `max` items read before the cutoff. KEYS[1] = base..'z:readat'. ARGV: base, cutoff epoch ms, max.
+   * Returns {removed, readItemsLeft}.
+   */
+  heraldInboxPrune: {
+    numberOfKeys: 1,
+    lua: `
+local base = ARGV[1]
+local ids = redis.call('zrangebyscore', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do
+  local key = base .. 'i:' .. id
+  local t = redis.call('hget', key, 't')
+  if t then
+    redis.call('zrem', base .. 'z:all', id)
+    redis.call('zrem', base .. 'z:t:' .. t, id)
+    redis.call('zrem', base .. 'z:r', id)
+    redis.call('zrem', base .. 'z:r:' .. t, id)
+    redis.call('zrem', base .. 'z:n', id)
+    redis.call('zrem', base .. 'z:n:' .. t, id)
+    redis.call('del', key)
+  end
+  redis.call('zrem', KEYS[1], id)
+end
+return {#ids, redis.call('zcard', KEYS[1])}
+`,
+  },
+
+  /** Notes that a user has read items, for pruning. KEYS: registry zset, sequence. ARGV: userId. */
+  heraldPruneRegister: {
+    numberOfKeys: 2,
+    lua: `
+local seq = redis.call('incr', KEYS[2])
+redis.call('zadd', KEYS[1], seq, ARGV[1])
+return seq
+`,
+  },
+
+  /** Removes a member only if its score is unchanged. KEYS[1] = zset. ARGV: member, score. */
+  heraldZremIfScore: {
+    numberOfKeys: 1,
+    lua: `
+local score = redis.call('zscore', KEYS[1], ARGV[1])
+if score and tonumber(score) == tonumber(ARGV[2]) then return redis.call('zrem', KEYS[1], ARGV[1]) end
+return 0
+`,
+  },
+
+  /** Deletes a key only if it holds the value. KEYS[1] = key. ARGV: value. */
+  heraldDelIfEqual: {
+    numberOfKeys: 1,
+    lua: `
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+`,
+  },
+
+  /**
+   * KEYS[1] = claim key. ARGV: now (epoch ms), ttl ms, value ('<expiresAt>|<notificationId>').
+   * Returns false when claimed, or the holder's value.
+   */
+  heraldIdempotencyClaim: {
+    numberOfKeys: 1,
+    lua: `
+local held = redis.call('get', KEYS[1])
+if held then
+  local bar = string.find(held, '|', 1, true)
+  if bar and tonumber(string.sub(held, 1, bar - 1)) > tonumber(ARGV[1]) then return held end
+end
+redis.call('set', KEYS[1], ARGV[3], 'PX', ARGV[2])
+return false
+`,
+  },
+
+  /** KEYS[1] = claim key. ARGV: notificationId. Releases only the holder's own claim. */
+  heraldIdempotencyRelease: {
+    numberOfKeys: 1,
+    lua: `
+local held = redis.call('get', KEYS[1])
+if held then
+  local bar = string.find(held, '|', 1, true)
+  if bar and string.sub(held, bar + 1) == ARGV[1] then return redis.call('del', KEYS[1]) end
+end
+return 0
+`,
+  },
+
+  /**
+   * Creates a delivery record unless the id exists. KEYS[1] = record key. ARGV: field, JSON value pairs.
+   * Returns 1 when created.
+   */
+  heraldDeliveryCreate: {
+    numberOfKeys: 1,
+    lua: `
+if redis.call('exists', KEYS[1]) == 1 then return 0 end
+redis.call('hset', KEYS[1], unpack(ARGV))
+return 1
+`,
+  },
+
+  /**
+   * KEYS[1] = record key. ARGV: updatedAt (JSON), number of allowed statuses, the statuses (JSON), then field,
+   * JSON value pairs. Returns false when missing or not allowed, else {previous providerMessageId or '', fields...}.
+   */
+  heraldDeliveryUpdate: {
+    numberOfKeys: 1,
+    lua: `
+local status = redis.call('hget', KEYS[1], 'status')
+if not status then return false end
+local allowed = tonumber(ARGV[2])
+if allowed >= 0 then
+  local ok = false
+  for i = 3, 2 + allowed do if ARGV[i] == status then ok = true end end
+  if not ok then return false end
+else
+  allowed = 0
+end
+local previous = redis.call('hget', KEYS[1], 'providerMessageId') or ''
+local fields = {}
+for i = 3 + allowed, #ARGV do fields[#fields + 1] = ARGV[i] end
+fields[#fields + 1] = 'updatedAt'
+fields[#fields + 1] = ARGV[1]
+redis.call('hset', KEYS[1], unpack(fields))
+local out = redis.call('hgetall', KEYS[1])
+table.insert(out, 1, previous)
+return out
+`,
+  },
+} as const;
+
+export type RedisScriptName = keyof typeof redisScripts;

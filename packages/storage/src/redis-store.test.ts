@@ -1,0 +1,202 @@
+// RedisStore against the real redis-server the test run starts: the shared Store contract, then what only a
+// networked store can get wrong — many connections racing on one user, and its own settings.
+import { ConfigurationError, type InboxItem, type NewInboxItem, StoreError, ValidationError } from '@herald/core';
+import { describeStoreContract } from '@herald/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStore } from './redis';
+
+const url = process.env.HERALD_TEST_REDIS_URL;
+if (!url) throw new Error('HERALD_TEST_REDIS_URL is not set: run the tests through the root vitest config.');
+const prefix = `test:redis-store:${Math.random().toString(36).slice(2, 10)}:`;
+
+const clients: Redis[] = [];
+function connect(): Redis {
+  const client = new Redis(url!, { maxRetriesPerRequest: 1, commandTimeout: 5_000 });
+  clients.push(client);
+  return client;
+}
+
+let redis: Redis;
+beforeAll(() => {
+  redis = connect();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.quit().catch(() => undefined)));
+});
+
+describeStoreContract('RedisStore', () => new RedisStore({ redis, prefix }));
+
+let counter = 0;
+function unique(label: string): string {
+  counter += 1;
+  return `${label}-${counter}`;
+}
+
+function item(userId: string, type = 'ticket.assigned'): NewInboxItem {
+  return {
+    id: unique('item'),
+    userId,
+    notificationId: unique('notification'),
+    type,
+    title: 'Ticket assigned',
+    body: 'Printer on fire',
+    createdAt: new Date().toISOString(),
+  };
+}
+
+function truthOf(items: readonly InboxItem[]): { total: number; byType: Record<string, number> } {
+  const byType: Record<string, number> = {};
+  let total = 0;
+  for (const each of items) {
+    if (each.readAt !== undefined) continue;
+    total += 1;
+    byType[each.type] = (byType[each.type] ?? 0) + 1;
+  }
+  return { total, byType };
+}
+
+async function everything(store: RedisStore, userId: string): Promise<InboxItem[]> {
+  const all: InboxItem[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listInbox(userId, { limit: 100, ...(cursor === undefined ? {} : { cursor }) });
+    all.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return all;
+}
+
+describe('RedisStore across many connections', () => {
+  it('keeps unreadCount exact while 50 connections insert, read, read-all and unread one user', async () => {
+    const stores = Array.from({ length: 50 }, () => new RedisStore({ redis: connect(), prefix }));
+    const userId = unique('busy-user');
+    const types = ['alpha', 'beta', 'gamma'];
+    const seeded = await stores[0]!.insertInboxItems(
+      Array.from({ length: 60 }, (_, index) => item(userId, types[index % 3])),
+    );
+    const ids = seeded.map((each) => each.id);
+    let inserted = seeded.length;
+    const at = (): string => new Date().toISOString();
+    await Promise.all(
+      stores.map(async (store, connection) => {
+        for (let round = 0; round < 8; round++) {
+          const pick = ids[(connection * 7 + round * 13) % ids.length]!;
+          const other = ids[(connection * 11 + round * 5) % ids.length]!;
+          switch ((connection + round) % 5) {
+            case 0: {
+              const batch = [item(userId, types[round % 3]), item(userId, types[connection % 3])];
+              inserted += batch.length;
+              ids.push(...batch.map((each) => each.id));
+              await store.insertInboxItems(batch);
+              break;
+            }
+            case 1:
+              await store.markRead(userId, [pick, other], at());
+              break;
+            case 2:
+              await store.markUnread(userId, [pick, other]);
+              break;
+            case 3:
+              await store.markAllRead(userId, round % 2 === 0 ? {} : { type: types[connection % 3]! }, at());
+              break;
+            default:
+              await store.markDelivered(userId, [pick], at());
+          }
+        }
+      }),
+    );
+    const all = await everything(stores[0]!, userId);
+    expect(all).toHaveLength(inserted);
+    expect(await stores[0]!.unreadCount(userId)).toEqual(truthOf(all));
+    expect((await stores[0]!.listInbox(userId, { status: 'unread', limit: 100 })).items.length).toBe(
+      Math.min(100, truthOf(all).total),
+    );
+  });
+
+  it('lets exactly one of 100 idempotency claims from 100 connections win', async () => {
+    const stores = Array.from({ length: 100 }, () => new RedisStore({ redis: connect(), prefix }));
+    const key = unique('key');
+    const claims = await Promise.all(
+      stores.map((store, index) => store.claimIdempotencyKey(key, `notification-${index}`, 60_000)),
+    );
+    const winners = claims.flatMap((claim, index) => (claim.claimed ? [`notification-${index}`] : []));
+    expect(winners).toHaveLength(1);
+    for (const claim of claims) if (!claim.claimed) expect(claim.notificationId).toBe(winners[0]);
+    expect(await stores[0]!.getIdempotencyKey(key)).toBe(winners[0]);
+  });
+});
+
+describe('RedisStore bulk insert', () => {
+  it('stores 10,000 items for 10,000 users in one call, each at position 1 with its own counter', async () => {
+    const store = new RedisStore({ redis, prefix });
+    const run = unique('bulk');
+    const items = Array.from({ length: 10_000 }, (_, index) => item(`${run}-user-${index}`));
+    const stored = await store.insertInboxItems(items);
+    expect(stored.map((each) => each.id)).toEqual(items.map((each) => each.id));
+    expect(stored.every((each) => each.position === 1)).toBe(true);
+    for (const index of [0, 4_321, 9_999]) {
+      expect(await store.unreadCount(`${run}-user-${index}`)).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+      expect(await store.lastPosition(`${run}-user-${index}`)).toBe(1);
+    }
+  });
+
+  it('returns the stored item when an id is inserted again, without a new position or count', async () => {
+    const store = new RedisStore({ redis, prefix });
+    const userId = unique('user');
+    const first = item(userId);
+    const [stored] = await store.insertInboxItems([first]);
+    await store.markRead(userId, [first.id], '2024-01-01T00:00:00.000Z');
+    const [again] = await store.insertInboxItems([{ ...first, title: 'A retried job' }]);
+    expect(again).toEqual({ ...stored, readAt: '2024-01-01T00:00:00.000Z' });
+    expect(await store.lastPosition(userId)).toBe(1);
+    expect(await store.unreadCount(userId)).toEqual({ total: 0, byType: {} });
+  });
+
+  it('rejects a bad item with a ValidationError naming it and stores none of the batch', async () => {
+    const store = new RedisStore({ redis, prefix });
+    const userId = unique('user');
+    const good = item(userId);
+    const bad = { ...item(userId), title: 42 } as unknown as NewInboxItem;
+    const error = await store.insertInboxItems([good, bad]).catch((caught: unknown) => caught);
+    expect(ValidationError.is(error)).toBe(true);
+    expect((error as ValidationError).issues).toEqual([{ path: 'items.1.title', message: 'Expected a string' }]);
+    expect(await store.lastPosition(userId)).toBe(0);
+    expect(await store.getInboxItems(userId, [good.id])).toEqual([]);
+  });
+});
+
+describe('RedisStore settings', () => {
+  it('explains how to get a client when none is given', () => {
+    expect(() => new RedisStore({} as never)).toThrow(ConfigurationError);
+    expect(() => new RedisStore({} as never)).toThrow(/npm install ioredis.*new Redis\(url\)/);
+  });
+
+  it('rejects a prefix with hash-tag braces and a client with keyPrefix', () => {
+    expect(() => new RedisStore({ redis, prefix: 'app{1}:' })).toThrow(/must be a string without "\{" or "\}"/);
+    const prefixed = connect();
+    prefixed.options.keyPrefix = 'app:';
+    expect(() => new RedisStore({ redis: prefixed })).toThrow(/keyPrefix/);
+  });
+
+  it('keeps prefixes apart: two stores on one Redis never see each other’s items', async () => {
+    const userId = unique('user');
+    const one = new RedisStore({ redis, prefix: `${prefix}one:` });
+    const two = new RedisStore({ redis, prefix: `${prefix}two:` });
+    await one.insertInboxItems([item(userId)]);
+    expect(await two.lastPosition(userId)).toBe(0);
+    expect(await two.unreadCount(userId)).toEqual({ total: 0, byType: {} });
+    expect(await one.unreadCount(userId)).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+  });
+
+  it('turns a closed connection into a StoreError carrying the cause', async () => {
+    const closed = connect();
+    const store = new RedisStore({ redis: closed, prefix });
+    await closed.quit();
+    const error = await store.unreadCount(unique('user')).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).code).toBe('STORE');
+    expect((error as StoreError).message).toMatch(/^RedisStore\.unreadCount failed: /);
+    expect((error as StoreError).cause).toBeInstanceOf(Error);
+  });
+});
