@@ -117,7 +117,7 @@ describe('createHeraldClient', () => {
     await waitUntil(() => shown.length === 1);
 
     sockets.at(-1)!.terminate();
-    await waitForStatus(ann, 'reconnecting');
+    await waitUntil(() => statuses.includes('reconnecting'));
     // Written while the client is away: replayed after its position on reconnect.
     await herald.notify(ticketAssigned, { to: 'ann', payload: { title: 'b' } });
     await waitUntil(() => shown.length === 2);

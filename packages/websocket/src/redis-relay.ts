@@ -17,7 +17,10 @@ export interface RealtimeRedisSubscriber {
   unsubscribe(...channels: string[]): Promise<unknown>;
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
   on(event: 'ready', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
   quit(): Promise<unknown>;
+  /** ioredis connection status (`ready` once usable). */
+  readonly status?: string;
 }
 
 export type RelayMessage =
@@ -87,7 +90,16 @@ export function createRelaySubscription(settings: RelaySubscriptionSettings): Re
   const channelPrefix = userChannel(settings.prefix, '');
   const subscribed = new Map<string, Promise<void>>();
   let readyBefore = false;
+  // Subscribing before the connection is ready races ioredis's ready check (an INFO that subscriber mode refuses).
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  if (subscriber.status === 'ready') markReady();
 
+  subscriber.on('error', (error) => {
+    settings.logger.warn('herald websocket: Redis subscriber error', { error: error.message });
+  });
   subscriber.on('message', (channel, text) => {
     if (!channel.startsWith(channelPrefix)) return;
     let message: RelayMessage;
@@ -104,22 +116,25 @@ export function createRelaySubscription(settings: RelaySubscriptionSettings): Re
     // ioredis resubscribes by itself after a reconnect; anything published while it was away is gone.
     if (readyBefore) settings.onResubscribed();
     readyBefore = true;
+    markReady();
   });
 
   return {
     add(userId) {
       const existing = subscribed.get(userId);
       if (existing) return existing;
-      const pending = subscriber.subscribe(userChannel(settings.prefix, userId)).then(
-        () => undefined,
-        (error: unknown) => {
-          subscribed.delete(userId);
-          settings.logger.warn('herald websocket: subscribing to Redis failed', {
-            userId,
-            error: error instanceof Error ? error.message : String(error),
-          });
-        },
-      );
+      const pending = ready
+        .then(() => subscriber.subscribe(userChannel(settings.prefix, userId)))
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            subscribed.delete(userId);
+            settings.logger.warn('herald websocket: subscribing to Redis failed', {
+              userId,
+              error: error instanceof Error ? error.message : String(error),
+            });
+          },
+        );
       subscribed.set(userId, pending);
       return pending;
     },

@@ -210,7 +210,16 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
         users.set(connection.userId, set);
       }
       set.add(connection);
-      await relay?.add(connection.userId);
+      if (!relay) return;
+      // Redis down must not hold the socket hostage: after a bound, go on; heartbeats re-check positions.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        relay.add(connection.userId),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, 3_000);
+        }),
+      ]);
+      clearTimeout(timer);
     },
     unregister(connection: GatewayConnection) {
       const set = users.get(connection.userId);

@@ -1,0 +1,136 @@
+// Several gateways (and a socket-less worker) sharing one store and one real redis-server.
+
+import { randomUUID } from 'node:crypto';
+import { createHerald, defineNotification, type InAppContent, type InboxItem, type SendRequest } from '@herald/core';
+import { MemoryStore } from '@herald/storage';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createRealtimePublisher } from './realtime-publisher';
+import { connectProtocolClient, insertItems, startTestGateway, type TestGateway, waitUntil } from './test-support';
+import type { WebSocketGatewaySettings } from './websocket-gateway';
+
+const redisUrl = process.env.HERALD_TEST_REDIS_URL;
+if (!redisUrl) throw new Error('HERALD_TEST_REDIS_URL is not set: run through the root vitest config');
+
+const ticketAssigned = defineNotification({
+  type: 'ticket.assigned',
+  schema: z.object({ title: z.string() }),
+  channels: { inApp: ({ payload }) => ({ title: 'Ticket assigned', body: payload.title }) },
+});
+
+const cleanups: (() => Promise<unknown> | undefined)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function redisClient(): Redis {
+  const client = new Redis(redisUrl!, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  cleanups.push(() => client.quit());
+  return client;
+}
+
+async function gatewayPair(settings: Partial<WebSocketGatewaySettings> = {}) {
+  const store = new MemoryStore();
+  const redisPrefix = `test:${randomUUID()}:`;
+  const start = async (): Promise<TestGateway> => {
+    const gateway = await startTestGateway({ store, redis: redisClient(), redisPrefix, ...settings });
+    cleanups.push(() => gateway.stop());
+    return gateway;
+  };
+  return { store, redisPrefix, first: await start(), second: await start() };
+}
+
+async function hello(url: string, userId: string, lastPosition?: number) {
+  const client = await connectProtocolClient(url, { token: `user:${userId}` });
+  cleanups.push(() => client.close());
+  client.send(lastPosition === undefined ? { type: 'hello' } : { type: 'hello', lastPosition });
+  await client.next('welcome');
+  return client;
+}
+
+function sendRequest(item: InboxItem): SendRequest<InAppContent> {
+  return {
+    deliveryId: `d-${item.id}`,
+    notificationId: item.notificationId,
+    type: item.type,
+    recipient: { id: item.userId },
+    content: { title: item.title, body: item.body },
+    attempt: 1,
+    signal: new AbortController().signal,
+    inboxItem: item,
+  };
+}
+
+describe('multi-process fan-out through Redis', () => {
+  it('delivers an item sent on one gateway to the user’s sockets on another; sent counts remote sockets', async () => {
+    const { store, first, second } = await gatewayPair();
+    const onSecond = await hello(second.url, 'ann');
+    const [item] = await insertItems(store, 'ann', 1);
+    expect(await first.gateway.channel.send(sendRequest(item!))).toEqual({ status: 'sent' });
+    expect((await onSecond.next('notification')).item.id).toBe(item!.id);
+    const [forBob] = await insertItems(store, 'bob', 1);
+    expect((await first.gateway.channel.send(sendRequest(forBob!))).status).toBe('queued');
+  });
+
+  it('repairs a lost pub/sub message from the store when the next position shows the gap', async () => {
+    const { store, first, second } = await gatewayPair();
+    const client = await hello(second.url, 'ann');
+    const [lost, next] = await insertItems(store, 'ann', 2);
+    // `lost` was never published (as if Redis dropped it); only `next` travels.
+    await first.gateway.channel.send(sendRequest(next!));
+    const received = [
+      (await client.next('notification')).item.position,
+      (await client.next('notification')).item.position,
+    ];
+    expect(received).toEqual([lost!.position, next!.position]);
+    expect(second.gateway.stats().repairs).toBe(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(client.frames.filter((frame) => frame.type === 'notification')).toHaveLength(2);
+  });
+
+  it('finds a lost newest item on the next heartbeat, with no later item to reveal the gap', async () => {
+    const { store, second } = await gatewayPair({ heartbeatMs: 50 });
+    const client = await hello(second.url, 'ann');
+    const [lost] = await insertItems(store, 'ann', 1);
+    expect((await client.next('notification')).item.id).toBe(lost!.id);
+  });
+
+  it('syncs read state between tabs held by different gateways', async () => {
+    const { store, first, second } = await gatewayPair();
+    const [item] = await insertItems(store, 'ann', 1);
+    const tabA = await hello(first.url, 'ann', 1);
+    const tabB = await hello(second.url, 'ann', 1);
+    tabA.send({ type: 'read', ids: [item!.id] });
+    expect(await tabB.next('read')).toEqual({ type: 'read', ids: [item!.id] });
+    expect((await tabB.next('unread')).counts.total).toBe(0);
+    tabB.send({ type: 'unread', ids: [item!.id] });
+    expect(await tabA.next('unreadItems')).toEqual({ type: 'unreadItems', ids: [item!.id] });
+  });
+
+  it('lets a worker with no sockets publish items and read state that gateways push', async () => {
+    const { store, redisPrefix, first } = await gatewayPair();
+    const gatewayHerald = createHerald({ store, channels: [first.gateway.channel] });
+    const worker = createHerald({
+      store,
+      channels: [createRealtimePublisher({ redis: redisClient(), prefix: redisPrefix })],
+    });
+    cleanups.push(
+      () => gatewayHerald.close(),
+      () => worker.close(),
+    );
+
+    const offline = await worker.notify(ticketAssigned, { to: 'ann', payload: { title: 'nobody home' } });
+    expect((await offline.settled).queued).toBe(1);
+
+    const client = await hello(first.url, 'ann');
+    expect((await client.next('notification')).item.body).toBe('nobody home');
+    const online = await worker.notify(ticketAssigned, { to: 'ann', payload: { title: 'from the worker' } });
+    expect((await online.settled).sent).toBe(1);
+    const live = await client.next('notification', (frame) => frame.item.body === 'from the worker');
+
+    await worker.inbox.markRead('ann', [live.item.id]);
+    expect(await client.next('read')).toEqual({ type: 'read', ids: [live.item.id] });
+    await waitUntil(() => client.frames.some((frame) => frame.type === 'unread'));
+  });
+});
