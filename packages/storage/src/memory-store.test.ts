@@ -1,4 +1,4 @@
-import { type InboxItem, type NewInboxItem, ValidationError } from '@herald/core';
+import { type InboxItem, type InboxStatusFilter, type NewInboxItem, ValidationError } from '@herald/core';
 import { describeStoreContract } from '@herald/testing';
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore, MemoryStore } from './memory-store';
@@ -73,6 +73,52 @@ describe('MemoryStore', () => {
     expect(read.items.map((each) => each.position)).toEqual([99_991, 99_981, 99_971]);
     const evens = await store.listInbox('big', { type: 'even', limit: 2 });
     expect(evens.items.map((each) => each.position)).toEqual([100_000, 99_998]);
+  });
+
+  it('pages status filters the same way whether few or many items match', async () => {
+    const store = new MemoryStore();
+    const types = ['even', 'odd', 'third'];
+    const items = Array.from({ length: 2_000 }, (_, index) => item('a', index, { type: types[index % 3]! }));
+    await store.insertInboxItems(items);
+    // About 3% read and 3% undelivered: those filters take the sparse path, their complements the walk.
+    const rare = items.filter((_, index) => (index * 7919) % 97 < 3).map((each) => each.id);
+    const common = items.filter((_, index) => (index * 7919) % 97 >= 3).map((each) => each.id);
+    await store.markRead('a', rare, '2024-05-02T00:00:00.000Z');
+    await store.markDelivered('a', common, '2024-05-02T00:00:00.000Z');
+    const all = await store.listInboxAfter('a', 0, 10_000);
+    const expectations: [InboxStatusFilter, (each: InboxItem) => boolean][] = [
+      ['read', (each) => each.readAt !== undefined],
+      ['unread', (each) => each.readAt === undefined],
+      ['undelivered', (each) => each.deliveredAt === undefined],
+    ];
+    for (const [status, keep] of expectations) {
+      for (const type of [undefined, 'odd']) {
+        const expected = all
+          .filter((each) => keep(each) && (type === undefined || each.type === type))
+          .map((each) => each.position)
+          .reverse();
+        const walked: number[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listInbox('a', {
+            status,
+            limit: 7,
+            ...(type === undefined ? {} : { type }),
+            ...(cursor === undefined ? {} : { cursor }),
+          });
+          walked.push(...page.items.map((each) => each.position));
+          cursor = page.nextCursor;
+          if (cursor !== undefined) expect(page.items).toHaveLength(7);
+        } while (cursor !== undefined);
+        expect(walked, `${status} ${type ?? 'any type'}`).toEqual(expected);
+        if (expected.length <= 100) {
+          // Exactly one page's worth: no cursor, since nothing older matches.
+          const whole = await store.listInbox('a', { status, limit: expected.length, ...(type ? { type } : {}) });
+          expect(whole.items).toHaveLength(expected.length);
+          expect(whole.nextCursor).toBeUndefined();
+        }
+      }
+    }
   });
 
   it('inserts 10,000 items for 10,000 users in one call', async () => {

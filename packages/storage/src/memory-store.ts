@@ -30,6 +30,8 @@ export interface MemoryStoreSettings {
 }
 
 const DEFAULT_PAGE_LIMIT = 20;
+/** A status filter sorts its matching set instead of walking the inbox when under 1/8 of the inbox matches. */
+const SPARSE_RATIO = 8;
 const MAX_PAGE_LIMIT = 100;
 const INBOX_CURSOR_PREFIX = 'i';
 const DELIVERY_CURSOR_PREFIX = 'd';
@@ -55,6 +57,8 @@ interface UserInbox {
   byId: Map<string, InboxItem>;
   /** Unread items; its size is the unread total. */
   unread: Set<InboxItem>;
+  read: Set<InboxItem>;
+  undelivered: Set<InboxItem>;
   /** Unread items per type; sets are dropped when they empty, so `byType` never shows zeros. */
   unreadByType: Map<string, Set<InboxItem>>;
   lastPosition: number;
@@ -78,16 +82,15 @@ interface PageSlice<T> {
 
 /**
  * The in-memory Store. Costs: insert O(1) per item; unfiltered or type-filtered `listInbox` and
- * `listInboxAfter` O(log n + limit); status-filtered pages scan until they fill; `unreadCount` O(types);
- * `markAllRead` O(unread); `pruneInbox` O(read items + size of the inboxes it touches).
+ * `listInboxAfter` O(log n + limit); a status-filtered page walks the inbox when at least 1/8 of it
+ * matches and otherwise sorts the s matching items, O(s log s); `unreadCount` O(types);
+ * `markAllRead` O(unread); `pruneInbox` O(users + read items + size of the inboxes it touches).
  */
 export class MemoryStore implements Store {
   readonly specificationVersion = 'v1' as const;
 
   readonly #clock: Pick<Clock, 'now'>;
   readonly #inboxes = new Map<string, UserInbox>();
-  /** Every read item across users, so pruning never walks unread items. */
-  readonly #readItems = new Set<InboxItem>();
   readonly #notifications = new Map<string, NotificationRecord>();
   readonly #deliveries = new Map<string, DeliveryEntry>();
   readonly #deliveryLog: DeliveryEntry[] = [];
@@ -133,6 +136,7 @@ export class MemoryStore implements Store {
       }
       ofType.push(item);
       inbox.byId.set(item.id, item);
+      inbox.undelivered.add(item);
       addUnread(inbox, item);
       stored[index] = copyItem(item);
     }
@@ -163,12 +167,17 @@ export class MemoryStore implements Store {
     if (!inbox) return { items: [] };
     const source = query.type === undefined ? inbox.items : inbox.itemsByType.get(query.type);
     if (!source) return { items: [] };
-    if (query.status === 'unread') {
-      const unread = query.type === undefined ? inbox.unread.size : (inbox.unreadByType.get(query.type)?.size ?? 0);
-      if (unread === 0) return { items: [] };
+    const subset = statusSubset(inbox, query.status);
+    let slice: PageSlice<InboxItem>;
+    if (subset === undefined) {
+      slice = pageBackward(source, itemPosition, before, limit, undefined);
+    } else if (subset.size * SPARSE_RATIO < source.length) {
+      // Few items have this status: sorting them beats walking the inbox past everything else.
+      slice = pageSparse(subset, before, limit, query.type);
+    } else {
+      slice = pageBackward(source, itemPosition, before, limit, statusMatcher(query.status));
     }
-
-    const { picked, hasMore } = pageBackward(source, itemPosition, before, limit, statusMatcher(query.status));
+    const { picked, hasMore } = slice;
     const page: InboxPage = { items: picked.map(copyItem) };
     const last = picked[picked.length - 1];
     if (hasMore && last) page.nextCursor = encodeCursor(INBOX_CURSOR_PREFIX, last.position);
@@ -221,7 +230,7 @@ export class MemoryStore implements Store {
       const item = inbox.byId.get(id);
       if (!item || item.readAt === undefined) continue;
       delete item.readAt;
-      this.#readItems.delete(item);
+      inbox.read.delete(item);
       addUnread(inbox, item);
       changed.push(id);
     }
@@ -250,6 +259,7 @@ export class MemoryStore implements Store {
       const item = inbox.byId.get(id);
       if (!item || item.deliveredAt !== undefined) continue;
       item.deliveredAt = at;
+      inbox.undelivered.delete(item);
       changed.push(id);
     }
     return changed;
@@ -257,24 +267,17 @@ export class MemoryStore implements Store {
 
   async pruneInbox(options: { readBefore: string }): Promise<number> {
     const cutoff = checkDate(options?.readBefore, 'readBefore');
-    const doomedByUser = new Map<string, Set<InboxItem>>();
-    for (const item of this.#readItems) {
-      if (Date.parse(item.readAt as string) >= cutoff) continue;
-      let doomed = doomedByUser.get(item.userId);
-      if (!doomed) {
-        doomed = new Set();
-        doomedByUser.set(item.userId, doomed);
-      }
-      doomed.add(item);
-    }
     let removed = 0;
-    for (const [userId, doomed] of doomedByUser) {
-      const inbox = this.#inboxes.get(userId);
-      if (!inbox) continue;
+    // Only read items are candidates, so unread counters are untouched by construction.
+    for (const inbox of this.#inboxes.values()) {
+      const doomed = new Set<InboxItem>();
+      for (const item of inbox.read) if (Date.parse(item.readAt as string) < cutoff) doomed.add(item);
+      if (doomed.size === 0) continue;
       const types = new Set<string>();
       for (const item of doomed) {
         inbox.byId.delete(item.id);
-        this.#readItems.delete(item);
+        inbox.read.delete(item);
+        inbox.undelivered.delete(item);
         types.add(item.type);
       }
       inbox.items = inbox.items.filter((item) => !doomed.has(item));
@@ -513,6 +516,8 @@ export class MemoryStore implements Store {
         itemsByType: new Map(),
         byId: new Map(),
         unread: new Set(),
+        read: new Set(),
+        undelivered: new Set(),
         unreadByType: new Map(),
         lastPosition: 0,
       };
@@ -529,7 +534,7 @@ export class MemoryStore implements Store {
       ofType.delete(item);
       if (ofType.size === 0) inbox.unreadByType.delete(item.type);
     }
-    this.#readItems.add(item);
+    inbox.read.add(item);
   }
 
   #forgetDevice(device: Device): void {
@@ -570,6 +575,34 @@ function itemPosition(item: InboxItem): number {
 
 function entrySequence(entry: DeliveryEntry): number {
   return entry.sequence;
+}
+
+function statusSubset(inbox: UserInbox, status: InboxStatusFilter | undefined): Set<InboxItem> | undefined {
+  switch (status) {
+    case 'read':
+      return inbox.read;
+    case 'unread':
+      return inbox.unread;
+    case 'undelivered':
+      return inbox.undelivered;
+    default:
+      return undefined;
+  }
+}
+
+/** A page drawn from a small set of matching items: O(s log s) for a set of size s. */
+function pageSparse(
+  subset: ReadonlySet<InboxItem>,
+  before: number,
+  limit: number,
+  type: string | undefined,
+): PageSlice<InboxItem> {
+  const candidates: InboxItem[] = [];
+  for (const item of subset) {
+    if (item.position < before && (type === undefined || item.type === type)) candidates.push(item);
+  }
+  candidates.sort((a, b) => b.position - a.position);
+  return { picked: candidates.slice(0, limit), hasMore: candidates.length > limit };
 }
 
 function statusMatcher(status: InboxStatusFilter | undefined): ((item: InboxItem) => boolean) | undefined {

@@ -73,6 +73,8 @@ export async function listAllInbox(
   for (let page = 0; page < MAX_PAGES; page++) {
     const result = await store.listInbox(userId, { ...query, limit, ...(cursor === undefined ? {} : { cursor }) });
     expect(result.items.length).toBeLessThanOrEqual(limit);
+    // A cursor promises older items: following it must not land on an empty page.
+    if (page > 0) expect(result.items.length).toBeGreaterThan(0);
     all.push(...result.items);
     if (result.nextCursor === undefined) return all;
     expect(typeof result.nextCursor).toBe('string');
@@ -90,6 +92,7 @@ export async function listAllDeliveries(store: Store, query: Omit<DeliveryQuery,
   for (let page = 0; page < MAX_PAGES; page++) {
     const result = await store.listDeliveries({ ...query, limit, ...(cursor === undefined ? {} : { cursor }) });
     expect(result.records.length).toBeLessThanOrEqual(limit);
+    if (page > 0) expect(result.records.length).toBeGreaterThan(0);
     all.push(...result.records);
     if (result.nextCursor === undefined) return all;
     expect(result.records.length).toBe(limit);
