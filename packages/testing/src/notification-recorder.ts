@@ -129,7 +129,10 @@ export function recordNotifications(herald: Herald): NotificationRecorder {
       );
     });
     if (skipped) return 'preference';
-    if (deduplicated.some((d) => d.type === type)) return 'deduplicated';
+    // A repeated notify that was deduplicated, for a notification that did name this user.
+    if (deduplicated.some((d) => d.type === type && byId.get(d.notificationId)?.recipientIds.includes(userId))) {
+      return 'deduplicated';
+    }
     return undefined;
   };
 
@@ -146,8 +149,9 @@ export function recordNotifications(herald: Herald): NotificationRecorder {
         );
       }
       if (options.times !== undefined && found.length !== options.times) {
+        const reason = whyNot(userId, type, options.kind);
         throw new NotificationAssertionError(
-          `Expected ${userId} to be notified of "${type}"${via} ${options.times} time(s), but it was ${found.length}.\n${describe()}`,
+          `Expected ${userId} to be notified of "${type}"${via} ${options.times} time(s), but it was ${found.length}${reason === 'deduplicated' ? ' (a repeated call was deduplicated)' : ''}.\n${describe()}`,
         );
       }
     },
