@@ -169,6 +169,15 @@ describe.each([
     expect(result).not.toHaveProperty('invalidTokens');
   });
 
+  it('fails with the transient error, still naming the dead tokens, when no device got it', async () => {
+    peer.deadTokens.add('token-dead-too');
+    peer.handler = (request) => (request.token === 'token-throttled-too' ? fcmReplies.quotaExceeded() : undefined);
+    const error = await rejection(fcm.send(pushRequest(['token-dead-too', 'token-throttled-too'])));
+    expect(error).toMatchObject({ code: 'RATE_LIMITED', retryable: true, invalidTokens: ['token-dead-too'] });
+    expect(error.token).toBeUndefined();
+    expect(invalid).toEqual([{ token: 'token-dead-too', code: 'INVALID_RECIPIENT' }]);
+  });
+
   it('rejects an oversized payload before sending anything', async () => {
     const error = await rejection(fcm.send(pushRequest(['token-big'], { body: 'x'.repeat(5000) })));
     expect(error.code).toBe('INVALID_CONTENT');

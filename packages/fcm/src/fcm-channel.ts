@@ -188,9 +188,12 @@ export function createFcmChannel(settings: FcmChannelSettings = {}): Channel<'pu
           cause: deadErrors[0],
         },
       );
-    // Dead tokens found alongside a transient failure are named too, so they can go before the retry.
-    if (invalidTokens.length > 0) failure.invalidTokens = invalidTokens;
-    return failure;
+    if (invalidTokens.length === 0) return failure;
+    // Dead tokens found alongside another failure are named too. A copy: one error object can stand for
+    // every message of a failed sendEach call, and so for other requests.
+    const named: FcmDeliveryError = worst === undefined ? failure : copyDeliveryError(worst);
+    named.invalidTokens = invalidTokens;
+    return named;
   }
 
   async function sendRequests(requests: PushRequest[]): Promise<(SendResult | Error)[]> {
@@ -276,4 +279,12 @@ export function createFcmChannel(settings: FcmChannelSettings = {}): Channel<'pu
       return sendRequests(requests);
     },
   };
+}
+
+function copyDeliveryError(error: DeliveryError): DeliveryError {
+  const options: ConstructorParameters<typeof DeliveryError>[2] = { retryable: error.retryable, cause: error.cause };
+  if (error.retryAfterMs !== undefined) options.retryAfterMs = error.retryAfterMs;
+  if (error.providerCode !== undefined) options.providerCode = error.providerCode;
+  if (error.token !== undefined) options.token = error.token;
+  return new DeliveryError(error.code, error.message, options);
 }
