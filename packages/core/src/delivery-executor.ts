@@ -77,7 +77,8 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
     patch: DeliveryPatch,
     status: Final['status'],
   ): Promise<{ outcome: Final; record: DeliveryRecord }> {
-    const updated = (await store.updateDelivery(record.id, { ...patch, status }, ['pending'])) ?? {
+    patch.status = status;
+    const updated = (await store.updateDelivery(record.id, patch, ['pending'])) ?? {
       ...record,
       ...patch,
       status,
@@ -154,7 +155,8 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
       const channel = channels[index] as AnyChannel;
       try {
         const result = await withTimeout((signal) =>
-          (channel.send as (request: SendRequest<unknown>) => Promise<SendResult>)({ ...prepared.request, signal }),
+          // The request is this attempt's own object: it takes the attempt's signal in place.
+          (channel.send as (request: SendRequest<unknown>) => Promise<SendResult>)(Object.assign(prepared.request, { signal })),
         );
         if (result.status === 'skipped') {
           skipped ??= { channel, result };
@@ -276,7 +278,7 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
       results = await withTimeout((signal) =>
         sendBatch.call(
           first,
-          items.map((item) => ({ ...item.request, signal })),
+          items.map((item) => Object.assign(item.request, { signal })),
         ),
       );
     } catch (thrown) {
