@@ -12,7 +12,7 @@ import { createHerald, type Herald } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createInboxHandler } from './inbox-handler';
-import { type FetchHandler, type NodeNext, toNodeHandler } from './node-handler';
+import { type FetchHandler, getNodeRequest, type NodeNext, toNodeHandler } from './node-handler';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -320,5 +320,31 @@ describe('toNodeHandler with Express-style routing', () => {
     expect(JSON.parse(invalid.body).error.issues).toEqual([
       { path: 'channels.inApp', message: 'Invalid input: expected boolean, received string' },
     ]);
+  });
+
+  it('lets authenticate read what earlier middleware put on the Node request', async () => {
+    const herald = inboxHerald();
+    await herald.preferences.set('carol', { channels: { inApp: false } });
+    const inbox = toNodeHandler(
+      createInboxHandler({
+        herald,
+        authenticate: (request) => {
+          const user = (getNodeRequest(request) as { user?: { id: string } } | undefined)?.user;
+          return user === undefined ? null : { userId: user.id };
+        },
+      }),
+    );
+    // Stands in for a session middleware such as passport, which sets req.user.
+    const session: Middleware = (req, _res, next) => {
+      if (req.headers.cookie === 'session=carol') (req as { user?: { id: string } }).user = { id: 'carol' };
+      next();
+    };
+    const base = await listen(expressLike([{ use: session }, { use: inbox }]));
+    const signedIn = await rawRequest(base, '/preferences', { headers: { cookie: 'session=carol' } });
+    expect(signedIn.status).toBe(200);
+    expect(JSON.parse(signedIn.body)).toEqual({ channels: { inApp: false }, types: {} });
+    const anonymous = await rawRequest(base, '/preferences');
+    expect(anonymous.status).toBe(401);
+    expect(getNodeRequest(new Request('http://localhost/'))).toBeUndefined();
   });
 });

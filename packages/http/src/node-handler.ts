@@ -20,6 +20,17 @@ interface HostRequestExtras {
 
 const bodylessMethods = new Set(['GET', 'HEAD']);
 
+// Each Request built here remembers the Node request it came from, for `getNodeRequest`.
+const nodeRequests = new WeakMap<Request, IncomingMessage>();
+
+/**
+ * The Node request a `Request` was built from by `toNodeHandler`, or undefined for any other Request.
+ * Lets `authenticate` read what Express middleware put on `req` (e.g. passport's `req.user`).
+ */
+export function getNodeRequest(request: Request): IncomingMessage | undefined {
+  return nodeRequests.get(request);
+}
+
 // A lazy stream over the Node request body: nothing is read until the handler reads, so a request the
 // handler passes on (via `next`) or answers without its body stays untouched. Cancelling (e.g. a 413)
 // drains the rest quietly so the answer still reaches the client.
@@ -131,7 +142,9 @@ function toRequest(request: IncomingMessage & HostRequestExtras, signal: AbortSi
   // `duplex` is required by Node's fetch for streamed bodies and missing from the DOM typings.
   const init: RequestInit & { duplex?: 'half' } = { method, headers, body, signal };
   if (body instanceof ReadableStream) init.duplex = 'half';
-  return new Request(url, init);
+  const built = new Request(url, init);
+  nodeRequests.set(built, request);
+  return built;
 }
 
 async function writeBody(response: Response, target: ServerResponse): Promise<void> {
