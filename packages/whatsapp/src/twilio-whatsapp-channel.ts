@@ -63,7 +63,7 @@ export function createTwilioWhatsAppChannel(settings: TwilioWhatsAppChannelSetti
   const contentSids = settings.contentSids ?? {};
   const base = (settings.baseUrl ?? 'https://api.twilio.com').replace(/\/+$/, '');
   const endpoint = `${base}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`;
-  const authorization = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
+  const authorization = `Basic ${globalThis.btoa(`${accountSid}:${authToken}`)}`;
 
   function contentSid(template: WhatsAppTemplate): string {
     const sid = contentSids[`${template.name}:${template.language}`] ?? contentSids[template.name];
