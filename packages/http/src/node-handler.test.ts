@@ -220,6 +220,21 @@ describe('toNodeHandler', () => {
     expect(JSON.parse(response.body)).toEqual({ error: { code: 'INTERNAL', message: 'Internal error' } });
   });
 
+  it('answers 400 BAD_REQUEST when the Node request cannot become a fetch Request', async () => {
+    let calls = 0;
+    const base = await listen(
+      toNodeHandler(async () => {
+        calls++;
+        return new Response('reached');
+      }),
+    );
+    // Node hands TRACE to the listener; fetch refuses to build a Request with it.
+    const response = await rawRequest(base, '/', { method: 'TRACE' });
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body)).toEqual({ error: { code: 'BAD_REQUEST', message: 'Malformed request' } });
+    expect(calls).toBe(0);
+  });
+
   it('passes a rejection to Express’s next(error)', async () => {
     const failing = toNodeHandler(async () => {
       throw new Error('boom');
