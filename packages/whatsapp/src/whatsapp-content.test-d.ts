@@ -21,10 +21,10 @@ test('importing the package types the whatsapp builder', () => {
   defineNotification({ type: 'd', schema, channels: { whatsapp: () => ({ previewUrl: true }) } });
   // @ts-expect-error a template needs a language
   defineNotification({ type: 'e', schema, channels: { whatsapp: () => ({ template: { name: 't' } }) } });
-  // @ts-expect-error body parameters are strings
   defineNotification({
     type: 'f',
     schema,
+    // @ts-expect-error body parameters are strings
     channels: { whatsapp: () => ({ template: { name: 't', language: 'en', body: [1] } }) },
   });
 });
