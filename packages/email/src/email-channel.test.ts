@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import net from 'node:net';
 import { type Channel, ConfigurationError, DeliveryError, html, type Recipient, type SendRequest } from '@herald/core';
 import nodemailer from 'nodemailer';
@@ -447,6 +448,23 @@ describe('createEmailChannel: abort and close', () => {
     expect(server.acceptedCount()).toBe(0);
     release();
     await server.waitForMessages(1);
+  });
+
+  it('watches a signal shared by many sends with one listener, and rejects them all when it aborts', async () => {
+    let release: () => void = () => {};
+    const held = new Promise<undefined>((resolve) => {
+      release = () => resolve(undefined);
+    });
+    const server = await peer({ onMessage: () => held });
+    const channel = channelFor(server);
+    const controller = new AbortController();
+    const sends = Array.from({ length: 20 }, () => failure(channel.send(request({ signal: controller.signal }))));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    controller.abort(new Error('shutting down'));
+    const errors = await Promise.all(sends);
+    expect(errors.map((error) => error.code)).toEqual(Array.from({ length: 20 }, () => 'TIMEOUT'));
+    expect(server.acceptedCount()).toBe(0);
+    release();
   });
 
   it('closes a transport it built, once; later sends fail as UNAVAILABLE', async () => {

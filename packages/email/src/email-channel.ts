@@ -12,6 +12,7 @@ import {
   type SendResult,
   silentLogger,
 } from '@herald/core';
+import { type AbortWatch, createAbortWatch } from './abort-watch';
 import {
   cleanDisplayName,
   type EmailAddress,
@@ -188,24 +189,23 @@ function recipientRefused(address: string, info: EmailSendInfo): DeliveryError {
 }
 
 /** Resolves with the send, or rejects as soon as the signal aborts (the transport may still finish). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, watch: AbortWatch): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
+    const unwatch = watch(signal, () => {
       reject(
         new DeliveryError('TIMEOUT', 'The email send was aborted before the SMTP server confirmed it.', {
           cause: signal.reason,
           retryable: true,
         }),
       );
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    });
     promise.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        unwatch();
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        unwatch();
         reject(error);
       },
     );
@@ -252,6 +252,7 @@ export function createEmailChannel(settings: EmailChannelSettings): Channel<'ema
   const transport: EmailTransport = settings.transport ?? createSmtpTransport(settings.smtp as EmailSmtpSettings);
   const logger = settings.logger ?? silentLogger;
   const id = settings.id ?? 'smtp';
+  const watchAbort = createAbortWatch();
   let closed = false;
 
   function buildMessage(request: SendRequest<EmailContent>, address: string): EmailMessage {
@@ -317,7 +318,7 @@ export function createEmailChannel(settings: EmailChannelSettings): Channel<'ema
     const message = buildMessage(request, address);
     let info: EmailSendInfo;
     try {
-      info = ((await untilAborted(transport.sendMail(message), request.signal)) ?? {}) as EmailSendInfo;
+      info = ((await untilAborted(transport.sendMail(message), request.signal, watchAbort)) ?? {}) as EmailSendInfo;
     } catch (error) {
       const failure = classifySmtpError(error);
       logger.debug('email send failed', {
