@@ -15,42 +15,50 @@
 /** The scripts, keyed by the command name they are registered under (`defineCommand`). */
 export const redisScripts = {
   /**
-   * KEYS[1] = base..'pos'. ARGV: base, count, then id, type, json per item.
+   * Inserts items, possibly of several users (on a single Redis; a Cluster gets one user per call).
+   * KEYS[1] = the first item's base..'pos' (routes the call). ARGV: count, then base, id, type, json per item.
    * Returns one entry per item: the new position, or `{p, j, r, d}` of the item the user already had.
    */
   heraldInboxInsert: {
     numberOfKeys: 1,
     lua: `
-local base = ARGV[1]
-local n = tonumber(ARGV[2])
-local pos = tonumber(redis.call('get', KEYS[1]) or '0')
-local first = pos
+local n = tonumber(ARGV[1])
 local out = {}
+local first = {}
+local last = {}
 local byType = {}
 for i = 0, n - 1 do
-  local id = ARGV[3 + i * 3]
-  local t = ARGV[4 + i * 3]
+  local base = ARGV[2 + i * 4]
+  local id = ARGV[3 + i * 4]
+  local t = ARGV[4 + i * 4]
   local key = base .. 'i:' .. id
   local existing = redis.call('hmget', key, 'p', 'j', 'r', 'd')
   if existing[1] then
     out[i + 1] = existing
   else
+    local pos = last[base]
+    if not pos then
+      pos = tonumber(redis.call('get', base .. 'pos') or '0')
+      first[base] = pos
+      byType[base] = {}
+    end
     pos = pos + 1
-    redis.call('hset', key, 'j', ARGV[5 + i * 3], 'p', pos, 't', t)
+    last[base] = pos
+    redis.call('hset', key, 'j', ARGV[5 + i * 4], 'p', pos, 't', t)
     redis.call('zadd', base .. 'z:all', pos, id)
     redis.call('zadd', base .. 'z:t:' .. t, pos, id)
     redis.call('zadd', base .. 'z:u', pos, id)
     redis.call('zadd', base .. 'z:u:' .. t, pos, id)
     redis.call('zadd', base .. 'z:n', pos, id)
     redis.call('zadd', base .. 'z:n:' .. t, pos, id)
-    byType[t] = (byType[t] or 0) + 1
+    byType[base][t] = (byType[base][t] or 0) + 1
     out[i + 1] = pos
   end
 end
-if pos > first then
-  redis.call('set', KEYS[1], pos)
-  redis.call('hincrby', base .. 'counts', '#', pos - first)
-  for t, c in pairs(byType) do redis.call('hincrby', base .. 'counts', 't:' .. t, c) end
+for base, pos in pairs(last) do
+  redis.call('set', base .. 'pos', pos)
+  redis.call('hincrby', base .. 'counts', '#', pos - first[base])
+  for t, c in pairs(byType[base]) do redis.call('hincrby', base .. 'counts', 't:' .. t, c) end
 end
 return out
 `,

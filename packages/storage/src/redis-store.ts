@@ -138,23 +138,32 @@ export class RedisStore implements Store {
     if (issues.length > 0) throw new ValidationError(issues, { prefix: 'Invalid inbox items' });
     if (items.length === 0) return [];
 
-    // One script call per user (and chunk), in input order, so each user's positions follow the input order.
-    const byUser = new Map<string, number[]>();
-    for (let index = 0; index < items.length; index++) {
-      const userId = items[index]!.userId;
-      const list = byUser.get(userId);
-      if (list) list.push(index);
-      else byUser.set(userId, [index]);
+    // On a single Redis one script call takes a chunk of items of any users; a Cluster needs one user per call
+    // (one hash slot). Either way each user's items are processed in input order, so positions follow it.
+    const groups: number[][] = [];
+    if (this.#redis.isCluster) {
+      const byUser = new Map<string, number[]>();
+      for (let index = 0; index < items.length; index++) {
+        const userId = items[index]!.userId;
+        const list = byUser.get(userId);
+        if (list) list.push(index);
+        else byUser.set(userId, [index]);
+      }
+      groups.push(...byUser.values());
+    } else {
+      groups.push(items.map((_, index) => index));
     }
     const json: string[] = items.map(serializeNewItem);
     const calls: ScriptCall[] = [];
     const callIndexes: number[][] = [];
-    for (const [userId, indexes] of byUser) {
-      const base = this.#userBase(userId);
-      for (let start = 0; start < indexes.length; start += INSERT_CHUNK) {
-        const chunk = indexes.slice(start, start + INSERT_CHUNK);
-        const args: ScriptArgument[] = [`${base}pos`, base, chunk.length];
-        for (const index of chunk) args.push(items[index]!.id, items[index]!.type, json[index]!);
+    for (const group of groups) {
+      for (let start = 0; start < group.length; start += INSERT_CHUNK) {
+        const chunk = group.slice(start, start + INSERT_CHUNK);
+        const args: ScriptArgument[] = [`${this.#userBase(items[chunk[0]!]!.userId)}pos`, chunk.length];
+        for (const index of chunk) {
+          const each = items[index]!;
+          args.push(this.#userBase(each.userId), each.id, each.type, json[index]!);
+        }
         calls.push(['heraldInboxInsert', args]);
         callIndexes.push(chunk);
       }

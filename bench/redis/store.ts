@@ -1,0 +1,144 @@
+// RedisStore benchmarks: bulk inbox insert beside raw pipelined ioredis writes of the same keys, and
+// unreadCount latency for a large inbox versus a small one.
+import type { NewInboxItem } from '@herald/core';
+import { RedisStore } from '@herald/storage/redis';
+import { Redis } from 'ioredis';
+
+export interface StoreBenchResult {
+  insert: { items: number; rounds: number; storeItemsPerSecond: number; rawItemsPerSecond: number; ratio: number };
+  unreadCount: { small: Latency; large: Latency; smallItems: number; largeItems: number };
+}
+
+export interface Latency {
+  p50Ms: number;
+  p99Ms: number;
+  samples: number;
+}
+
+function newItems(run: string, count: number, userOf: (index: number) => string): NewInboxItem[] {
+  const createdAt = new Date().toISOString();
+  return Array.from({ length: count }, (_, index) => ({
+    id: `${run}-item-${index}`,
+    userId: userOf(index),
+    notificationId: `${run}-n-${index}`,
+    type: index % 2 === 0 ? 'ticket.assigned' : 'ticket.closed',
+    title: 'Ticket assigned',
+    body: `Ticket ${index} is yours now`,
+    url: `/tickets/${index}`,
+    createdAt,
+  }));
+}
+
+/**
+ * The writes RedisStore's insert script makes for one new item, sent as plain pipelined commands: the floor a
+ * store-side implementation could reach without atomicity or duplicate checks.
+ */
+async function rawInsert(redis: Redis, prefix: string, items: NewInboxItem[]): Promise<void> {
+  const pipeline = redis.pipeline();
+  for (const item of items) {
+    const base = `${prefix}{u:${item.userId}}:`;
+    const position = 1;
+    pipeline.hmget(`${base}i:${item.id}`, 'p', 'j', 'r', 'd');
+    pipeline.hset(`${base}i:${item.id}`, 'j', JSON.stringify(item), 'p', position, 't', item.type);
+    pipeline.zadd(`${base}z:all`, position, item.id);
+    pipeline.zadd(`${base}z:t:${item.type}`, position, item.id);
+    pipeline.zadd(`${base}z:u`, position, item.id);
+    pipeline.zadd(`${base}z:u:${item.type}`, position, item.id);
+    pipeline.zadd(`${base}z:n`, position, item.id);
+    pipeline.zadd(`${base}z:n:${item.type}`, position, item.id);
+    pipeline.set(`${base}pos`, position);
+    pipeline.hincrby(`${base}counts`, '#', 1);
+    pipeline.hincrby(`${base}counts`, `t:${item.type}`, 1);
+  }
+  await pipeline.exec();
+}
+
+function percentile(sorted: number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))]!;
+}
+
+async function latency(call: () => Promise<unknown>, samples: number): Promise<Latency> {
+  for (let warm = 0; warm < 200; warm++) await call();
+  const times: number[] = [];
+  for (let sample = 0; sample < samples; sample++) {
+    const start = process.hrtime.bigint();
+    await call();
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return { p50Ms: percentile(times, 0.5), p99Ms: percentile(times, 0.99), samples };
+}
+
+export async function runStoreBenchmarks(url: string): Promise<StoreBenchResult> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 60_000 });
+  try {
+    const store = new RedisStore({ redis, prefix: 'bench:store:', timeoutMs: 120_000 });
+    const items = 10_000;
+    const rounds = 5;
+
+    // Warm-up: loads the scripts, grows Redis's allocations.
+    await store.insertInboxItems(newItems('warm', items, (index) => `warm-user-${index}`));
+    await rawInsert(
+      redis,
+      'bench:raw:',
+      newItems('warm', items, (index) => `warm-user-${index}`),
+    );
+
+    let storeMs = 0;
+    let rawMs = 0;
+    // Alternating rounds so both see the same machine state.
+    for (let round = 0; round < rounds; round++) {
+      const run = `r${round}`;
+      const forStore = newItems(run, items, (index) => `${run}-user-${index}`);
+      const forRaw = newItems(run, items, (index) => `${run}-user-${index}`);
+      let start = performance.now();
+      await store.insertInboxItems(forStore);
+      storeMs += performance.now() - start;
+      start = performance.now();
+      await rawInsert(redis, 'bench:raw:', forRaw);
+      rawMs += performance.now() - start;
+    }
+    const storeItemsPerSecond = (items * rounds) / (storeMs / 1000);
+    const rawItemsPerSecond = (items * rounds) / (rawMs / 1000);
+
+    // unreadCount: one user with 100,000 items, one with 10.
+    const largeItems = 100_000;
+    const smallItems = 10;
+    for (let start = 0; start < largeItems; start += 10_000) {
+      await store.insertInboxItems(newItems(`large-${start}`, 10_000, () => 'large-user'));
+    }
+    await store.insertInboxItems(newItems('small', smallItems, () => 'small-user'));
+    const samples = 5_000;
+    const large = await latency(() => store.unreadCount('large-user'), samples);
+    const small = await latency(() => store.unreadCount('small-user'), samples);
+
+    return {
+      insert: {
+        items,
+        rounds,
+        storeItemsPerSecond,
+        rawItemsPerSecond,
+        ratio: storeItemsPerSecond / rawItemsPerSecond,
+      },
+      unreadCount: { small, large, smallItems, largeItems },
+    };
+  } finally {
+    await redis.quit();
+  }
+}
+
+export function printStoreBenchmarks(result: StoreBenchResult): void {
+  const { insert, unreadCount } = result;
+  const rate = (value: number): string => `${Math.round(value).toLocaleString('en-US')} items/s`;
+  console.log(
+    `RedisStore bulk insert (${insert.items.toLocaleString('en-US')} items for as many users, one call, ${insert.rounds} rounds)`,
+  );
+  console.log(`  RedisStore.insertInboxItems   ${rate(insert.storeItemsPerSecond)}`);
+  console.log(`  raw pipelined ioredis writes  ${rate(insert.rawItemsPerSecond)}   (same keys, no atomicity)`);
+  console.log(`  store / raw                   ${insert.ratio.toFixed(2)}`);
+  const line = (label: string, latency: Latency): string =>
+    `  ${label.padEnd(28)} p50 ${latency.p50Ms.toFixed(3)} ms   p99 ${latency.p99Ms.toFixed(3)} ms   (${latency.samples} calls)`;
+  console.log('RedisStore.unreadCount latency');
+  console.log(line(`user with ${unreadCount.largeItems.toLocaleString('en-US')} items`, unreadCount.large));
+  console.log(line(`user with ${unreadCount.smallItems} items`, unreadCount.small));
+}
