@@ -121,6 +121,28 @@ describe('MemoryStore', () => {
     }
   });
 
+  it('drops pruned items from the status sets that serve sparse filters', async () => {
+    const store = new MemoryStore();
+    const items = Array.from({ length: 100 }, (_, index) => item('a', index));
+    await store.insertInboxItems(items);
+    await store.markDelivered(
+      'a',
+      items.slice(5).map((each) => each.id),
+      '2024-05-02T00:00:00.000Z',
+    );
+    // Three of the five undelivered items are read long ago, then pruned.
+    await store.markRead(
+      'a',
+      items.slice(0, 3).map((each) => each.id),
+      '2001-01-01T00:00:00.000Z',
+    );
+    expect(await store.pruneInbox({ readBefore: '2002-01-01T00:00:00.000Z' })).toBe(3);
+    const undelivered = await store.listInbox('a', { status: 'undelivered' });
+    expect(undelivered.items.map((each) => each.id)).toEqual([items[4]!.id, items[3]!.id]);
+    expect((await store.listInbox('a', { status: 'read' })).items).toEqual([]);
+    expect(await store.unreadCount('a')).toEqual({ total: 97, byType: { even: 48, odd: 49 } });
+  });
+
   it('inserts 10,000 items for 10,000 users in one call', async () => {
     const store = new MemoryStore();
     const items = Array.from({ length: 10_000 }, (_, index) => item(`user-${index}`, 1));
