@@ -1,0 +1,325 @@
+import { type Channel, type DeliveryTask, HeraldError, type SendRequest, type SendResult } from '@herald/core';
+import { RedisStore } from '@herald/storage/redis';
+import { createTestChannel, failPermanently, failTimes } from '@herald/testing';
+import { QueueEvents } from 'bullmq';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createBullMQRunner, limiterForRate } from './bullmq-runner';
+import {
+  closeAll,
+  connectionFor,
+  redisClient,
+  rig,
+  testRedisUrl,
+  ticketAssigned,
+  uniqueName,
+  waitFor,
+} from './test-fixtures';
+
+afterEach(closeAll);
+
+const payload = { title: 'Printer on fire' };
+
+describe('deliveries through BullMQ', () => {
+  it('delivers through BullMQ jobs with a MemoryStore, a job per delivery named by its id', async () => {
+    const pager = createTestChannel('pager');
+    const { herald, runner } = rig({ channels: [pager], queueName: uniqueName('memory') });
+    const added: string[] = [];
+    const events = new QueueEvents(runner.queueName('pager'), {
+      connection: connectionFor(testRedisUrl()),
+      prefix: 'hbq',
+    });
+    await events.waitUntilReady();
+    events.on('added', ({ jobId }) => added.push(jobId));
+
+    const result = await herald.notify(ticketAssigned, { to: ['ann', 'bob', 'cy'], payload, channels: ['pager'] });
+    const report = await result.settled;
+
+    expect(report).toMatchObject({ total: 3, sent: 3, failed: 0 });
+    expect(pager.delivered.map((request) => request.recipient.id).sort()).toEqual(['ann', 'bob', 'cy']);
+    await waitFor('three added events', () => added.length === 3);
+    expect(added.sort()).toEqual(pager.delivered.map((request) => request.deliveryId).sort());
+    expect(runner.queueName('pager')).toMatch(/^memory-.*\.pager$/);
+    await events.close();
+  });
+
+  it('delivers with a RedisStore, in-app items and pager messages alike', async () => {
+    const pager = createTestChannel('pager');
+    const inApp = createTestChannel('inApp', { id: 'realtime' });
+    const store = new RedisStore({ redis: redisClient(), prefix: `${uniqueName('store')}:` });
+    const { herald } = rig({ channels: [pager, inApp], queueName: uniqueName('redis'), store });
+
+    const result = await herald.notify(ticketAssigned, { to: ['ann', 'bob'], payload });
+    const report = await result.settled;
+
+    expect(report).toMatchObject({ total: 4, sent: 4 });
+    expect(pager.delivered).toHaveLength(2);
+    expect(inApp.delivered.map((request) => request.inboxItem?.title)).toEqual(['Ticket assigned', 'Ticket assigned']);
+    const records = await store.listDeliveries({ notificationId: result.id, limit: 10 });
+    expect(records.records.map((record) => record.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
+  });
+
+  it('adds a delivery once however often it is enqueued, and sends it once', async () => {
+    const pager = createTestChannel('pager');
+    const { herald, runner } = rig({ channels: [pager], queueName: uniqueName('twice') });
+    const result = await herald.notify(ticketAssigned, { to: 'ann', payload, channels: ['pager'], delayMs: 300 });
+    const [job] = await runner.queue('pager').getDelayed();
+    const task = job?.data as DeliveryTask;
+
+    await runner.enqueue([task]);
+    await runner.enqueue([task], { runAt: Date.now() + 300 });
+
+    expect(await runner.queue('pager').getJobCounts('delayed', 'waiting', 'active')).toMatchObject({
+      delayed: 1,
+      waiting: 0,
+      active: 0,
+    });
+    expect(await result.settled).toMatchObject({ sent: 1 });
+    expect(pager.calls).toHaveLength(1);
+  });
+
+  it('retries a transient failure after the delay the retry policy chose, as BullMQ backoff', async () => {
+    const pager = createTestChannel('pager', { script: failTimes(2) });
+    const { herald, runner, store } = rig({ channels: [pager], queueName: uniqueName('retry') });
+    const retries: number[] = [];
+    herald.on('delivery.retrying', ({ retryInMs }) => retries.push(retryInMs));
+    const delayedEvents: number[] = [];
+    const events = new QueueEvents(runner.queueName('pager'), {
+      connection: connectionFor(testRedisUrl()),
+      prefix: 'hbq',
+    });
+    await events.waitUntilReady();
+    events.on('delayed', ({ delay }) => delayedEvents.push(delay));
+
+    const result = await herald.notify(ticketAssigned, { to: 'ann', payload, channels: ['pager'] });
+
+    expect(await result.settled).toMatchObject({ sent: 1, failed: 0 });
+    expect(pager.calls.map((call) => call.request.attempt)).toEqual([1, 2, 3]);
+    expect(retries).toHaveLength(2);
+    const [record] = (await store.listDeliveries({ notificationId: result.id, limit: 5 })).records;
+    expect(record).toMatchObject({ status: 'sent', attempts: 3 });
+    // Each non-zero delay went through BullMQ's delayed set (a zero delay is an immediate BullMQ retry).
+    await waitFor('delayed events', () => delayedEvents.length === retries.filter((delay) => delay > 0).length);
+    await events.close();
+  });
+
+  it('ends a permanently failing delivery at once: job failed as unrecoverable, record failed, no retry', async () => {
+    const pager = createTestChannel('pager', { script: failPermanently('INVALID_RECIPIENT') });
+    const { herald, runner, store } = rig({ channels: [pager], queueName: uniqueName('permanent') });
+
+    const result = await herald.notify(ticketAssigned, { to: 'ann', payload, channels: ['pager'] });
+    const report = await result.settled;
+
+    expect(report).toMatchObject({ failed: 1, sent: 0 });
+    expect(report.failures[0]).toMatchObject({ recipientId: 'ann', kind: 'pager', code: 'INVALID_RECIPIENT' });
+    expect(pager.calls).toHaveLength(1);
+    const [record] = (await store.listDeliveries({ notificationId: result.id, limit: 5 })).records;
+    expect(record).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'INVALID_RECIPIENT' } });
+    await waitFor('the failed job', async () => (await runner.queue('pager').getFailedCount()) === 1);
+    const [job] = await runner.queue('pager').getFailed();
+    expect(job?.id).toBe(record?.id);
+    expect(job?.attemptsMade).toBe(1);
+    expect(job?.failedReason).toBe('INVALID_RECIPIENT: test-pager: scripted INVALID_RECIPIENT');
+  });
+
+  it('sends a scheduled notification only when it is due, from a delayed job', async () => {
+    const pager = createTestChannel('pager');
+    const { herald, runner, store } = rig({ channels: [pager], queueName: uniqueName('delayed') });
+
+    const result = await herald.notify(ticketAssigned, { to: 'ann', payload, channels: ['pager'], delayMs: 400 });
+
+    expect(await runner.queue('pager').getDelayedCount()).toBe(1);
+    expect(pager.calls).toHaveLength(0);
+    expect(await result.settled).toMatchObject({ sent: 1 });
+    expect(result.scheduledFor).toBeTypeOf('number');
+    const [record] = (await store.listDeliveries({ notificationId: result.id, limit: 5 })).records;
+    // Sent no earlier than due (BullMQ promotes a delayed job at its time, never before).
+    expect(Date.parse(record?.updatedAt ?? '')).toBeGreaterThanOrEqual(result.scheduledFor as number);
+  });
+
+  it('withdraws the jobs of a notification cancelled before it is due', async () => {
+    const pager = createTestChannel('pager');
+    const inApp = createTestChannel('inApp');
+    const { herald, runner, store } = rig({ channels: [pager, inApp], queueName: uniqueName('cancel') });
+    const result = await herald.notify(ticketAssigned, {
+      to: ['ann', 'bob'],
+      payload,
+      delayMs: 60_000,
+      idempotencyKey: uniqueName('key'),
+    });
+    const key = (await store.getNotification(result.id))?.idempotencyKey as string;
+    expect(await runner.queue('pager').getDelayedCount()).toBe(2);
+
+    const cancelled = await herald.cancel(key);
+
+    expect(cancelled).toEqual({ notificationId: result.id, cancelled: 4 });
+    expect(await runner.queue('pager').getDelayedCount()).toBe(0);
+    expect(await runner.queue('inApp').getDelayedCount()).toBe(0);
+    expect(await result.settled).toMatchObject({ total: 4, cancelled: 4, sent: 0 });
+    const records = (await store.listDeliveries({ notificationId: result.id, limit: 10 })).records;
+    expect(records.map((record) => record.status)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
+    expect(pager.calls).toHaveLength(0);
+    expect(inApp.calls).toHaveLength(0);
+  });
+
+  it('withdraws nothing it does not hold: unknown ids and finished jobs are not reported', async () => {
+    const pager = createTestChannel('pager');
+    const { herald, runner } = rig({ channels: [pager], queueName: uniqueName('withdraw') });
+    const result = await herald.notify(ticketAssigned, { to: 'ann', payload, channels: ['pager'] });
+    await result.settled;
+
+    expect(await runner.cancel([pager.delivered[0]?.deliveryId as string, 'nX.0.pager', 'no-kind-here.'])).toEqual([]);
+    expect(pager.calls).toHaveLength(1);
+  });
+
+  it('does not send again when the job of a delivery already sent runs again (a stalled re-run)', async () => {
+    const pager = createTestChannel('pager');
+    const { herald, runner } = rig({ channels: [pager], queueName: uniqueName('rerun') });
+    const result = await herald.notify(ticketAssigned, { to: 'ann', payload, channels: ['pager'] });
+    await result.settled;
+    const task = { ...(pager.delivered[0] as SendRequest<unknown>) };
+    const data: DeliveryTask = {
+      deliveryId: task.deliveryId,
+      notificationId: task.notificationId,
+      type: task.type,
+      kind: 'pager',
+      recipient: task.recipient,
+      attempt: 1,
+    };
+    const events = new QueueEvents(runner.queueName('pager'), {
+      connection: connectionFor(testRedisUrl()),
+      prefix: 'hbq',
+    });
+    await events.waitUntilReady();
+
+    // The same delivery under another job id: what a job lost mid-run and run again looks like to the executor.
+    const job = await runner.queue('pager').add(data.type, data, { jobId: `${data.deliveryId}-again` });
+    const returned = await job.waitUntilFinished(events, 20_000);
+
+    expect(returned).toEqual({
+      deliveryId: data.deliveryId,
+      notificationId: data.notificationId,
+      recipientId: 'ann',
+      kind: 'pager',
+      status: 'sent',
+    });
+    expect(pager.calls).toHaveLength(1);
+    await events.close();
+  });
+});
+
+describe('rate limits', () => {
+  function limitedChannel(ratePerSecond: number): Channel<'pager'> {
+    return {
+      specificationVersion: 'v1',
+      kind: 'pager',
+      id: 'limited',
+      capabilities: { ratePerSecond },
+      async send(): Promise<SendResult> {
+        return { status: 'sent' };
+      },
+    };
+  }
+
+  it("makes a channel's ratePerSecond its queue's worker limiter", async () => {
+    const { herald, runner } = rig({ channels: [limitedChannel(5)], queueName: uniqueName('rate') });
+    const result = await herald.notify(ticketAssigned, { to: ['a', 'b'], payload, channels: ['pager'] });
+    expect(await result.settled).toMatchObject({ sent: 2 });
+
+    expect(runner.worker('pager')?.opts.limiter).toEqual({ max: 5, duration: 1_000 });
+    expect(runner.worker('inApp')).toBeUndefined();
+  });
+
+  it('lets a limiter setting override the channel rate for its kind', async () => {
+    const { herald, runner } = rig({
+      channels: [limitedChannel(5)],
+      queueName: uniqueName('override'),
+      runner: { limiter: { pager: { max: 100, duration: 10_000 } } },
+    });
+    await (await herald.notify(ticketAssigned, { to: 'a', payload, channels: ['pager'] })).settled;
+    expect(runner.worker('pager')?.opts.limiter).toEqual({ max: 100, duration: 10_000 });
+  });
+
+  it('turns rates into whole jobs per window', () => {
+    expect(limiterForRate(50)).toEqual({ max: 50, duration: 1_000 });
+    expect(limiterForRate(2.5)).toEqual({ max: 2, duration: 1_000 });
+    expect(limiterForRate(0.5)).toEqual({ max: 1, duration: 2_000 });
+  });
+});
+
+describe('settings and lifecycle', () => {
+  it('needs a connection', () => {
+    expect(() => createBullMQRunner(undefined as never)).toThrow(
+      'createBullMQRunner needs a connection: pass { connection: { host, port } } or an ioredis client.',
+    );
+  });
+
+  it('refuses a queue name BullMQ cannot use', () => {
+    expect(() => createBullMQRunner({ connection: connectionFor(testRedisUrl()), queueName: 'a:b' })).toThrow(
+      'queueName must be a non-empty string without ":" (BullMQ reserves it): got "a:b".',
+    );
+  });
+
+  it('refuses to enqueue before it is started, and adds nothing', async () => {
+    const runner = createBullMQRunner({
+      connection: connectionFor(testRedisUrl()),
+      queueName: uniqueName('unstarted'),
+    });
+    const task: DeliveryTask = {
+      deliveryId: 'n1.0.pager',
+      notificationId: 'n1',
+      type: 't',
+      kind: 'pager',
+      recipient: { id: 'ann' },
+      attempt: 1,
+    };
+    await expect(runner.enqueue([task])).rejects.toMatchObject({ code: 'NOT_STARTED' });
+    expect(await runner.queue('pager').getJobCounts('waiting', 'delayed')).toMatchObject({ waiting: 0, delayed: 0 });
+    await runner.close();
+  });
+
+  it('refuses new deliveries once closed, with CLOSED, and adds nothing', async () => {
+    const pager = createTestChannel('pager');
+    const queueName = uniqueName('closed');
+    const { herald, runner } = rig({ channels: [pager], queueName });
+    await (await herald.notify(ticketAssigned, { to: 'ann', payload, channels: ['pager'] })).settled;
+    await runner.close();
+
+    const task: DeliveryTask = {
+      deliveryId: 'n2.0.pager',
+      notificationId: 'n2',
+      type: 't',
+      kind: 'pager',
+      recipient: { id: 'ann' },
+      attempt: 1,
+    };
+    const error = await runner.enqueue([task]).catch((thrown: unknown) => thrown);
+    expect(HeraldError.is(error)).toBe(true);
+    expect(error).toMatchObject({
+      code: 'CLOSED',
+      message: 'The BullMQ runner is closed: it accepts no new deliveries.',
+    });
+    const check = createBullMQRunner({ connection: connectionFor(testRedisUrl()), prefix: 'hbq', queueName });
+    expect(await check.queue('pager').getJobCounts('waiting', 'delayed')).toMatchObject({ waiting: 0, delayed: 0 });
+    await check.close();
+    expect(pager.calls).toHaveLength(1);
+  });
+
+  it('a producer-only runner starts no worker; the deliveries wait in Redis for one', async () => {
+    const pager = createTestChannel('pager');
+    const queueName = uniqueName('producer');
+    const producer = rig({ channels: [pager], queueName, runner: { worker: false } });
+    const result = await producer.herald.notify(ticketAssigned, { to: ['ann', 'bob'], payload, channels: ['pager'] });
+
+    expect(producer.runner.workingKinds()).toEqual([]);
+    expect(await producer.runner.queue('pager').getWaitingCount()).toBe(2);
+
+    // A worker that shares the store (a MemoryStore here, so the same process) picks them up by discovery.
+    const workerPager = createTestChannel('pager', { id: 'worker-pager' });
+    const worker = rig({ channels: [workerPager], queueName, store: producer.store });
+    await waitFor('the worker to send both', () => workerPager.delivered.length === 2);
+    expect(worker.runner.workingKinds()).toEqual(['pager']);
+    // The producer hears about it through QueueEvents.
+    expect(await result.settled).toMatchObject({ sent: 2 });
+    expect(pager.calls).toHaveLength(0);
+  });
+});

@@ -1,0 +1,97 @@
+// Shared fixtures for this package's tests (files named test-* are left out of the package).
+import { type AnyChannel, createHerald, defineNotification, type Herald, type Store } from '@herald/core';
+import { MemoryStore } from '@herald/storage';
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { type BullMQRunner, type BullMQRunnerSettings, createBullMQRunner } from './bullmq-runner';
+
+declare module '@herald/core' {
+  interface ChannelContentMap {
+    /** A kind only these tests use, so no other package's content type can clash with it. */
+    pager: { text: string };
+  }
+}
+
+export const ticketAssigned = defineNotification({
+  type: 'ticket.assigned',
+  schema: z.object({ title: z.string() }),
+  channels: {
+    inApp: ({ payload }) => ({ title: 'Ticket assigned', body: payload.title }),
+    pager: ({ payload, recipient }) => ({ text: `${recipient.id}: ${payload.title}` }),
+  },
+});
+
+export function testRedisUrl(): string {
+  const url = process.env.HERALD_TEST_REDIS_URL;
+  if (!url) throw new Error('HERALD_TEST_REDIS_URL is not set: run the tests through the root vitest config.');
+  return url;
+}
+
+export function connectionFor(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname, port: Number(parsed.port) };
+}
+
+export function uniqueName(label: string): string {
+  return `${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Polls until `check` holds; fails with `what` after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 5;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+export interface Rig {
+  herald: Herald;
+  runner: BullMQRunner;
+  store: Store;
+}
+
+/** Heralds and clients made by `rig`/`redisClient`, closed after each test. */
+const open: { close(): Promise<unknown> }[] = [];
+
+export async function closeAll(): Promise<void> {
+  const all = open.splice(0);
+  for (const item of all.reverse()) await item.close();
+}
+
+export function redisClient(): Redis {
+  const client = new Redis(testRedisUrl(), { maxRetriesPerRequest: 3 });
+  open.push({ close: () => client.quit() });
+  return client;
+}
+
+export function rig(options: {
+  channels: AnyChannel[];
+  queueName: string;
+  store?: Store;
+  runner?: Partial<BullMQRunnerSettings>;
+  maxAttempts?: number;
+}): Rig {
+  const store = options.store ?? new MemoryStore();
+  const runner = createBullMQRunner({
+    connection: connectionFor(testRedisUrl()),
+    prefix: 'hbq',
+    queueName: options.queueName,
+    ...options.runner,
+  });
+  const herald = createHerald({
+    store,
+    channels: options.channels,
+    notifications: [ticketAssigned],
+    runner,
+    retry: { baseDelayMs: 10, maxDelayMs: 50, maxAttempts: options.maxAttempts ?? 5 },
+  });
+  open.push(herald);
+  return { herald, runner, store };
+}
