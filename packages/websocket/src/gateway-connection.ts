@@ -64,6 +64,8 @@ export function createGatewayConnection(
   bucket: TokenBucket,
 ): GatewayConnection {
   let phase: 'greeting' | 'open' | 'closed' = 'greeting';
+  /** Closed as a slow consumer: its frames still count (acks racing the close frame must not be lost). */
+  let closedSlow = false;
   let lastSent = 0;
   let pumping = false;
   let dirty = false;
@@ -77,6 +79,7 @@ export function createGatewayConnection(
     host.counters.slowConsumerCloses += 1;
     host.logger.warn('herald websocket: closing a slow consumer', { userId, buffered: socket.bufferedAmount });
     phase = 'closed';
+    closedSlow = true;
     socket.close(CloseCode.SLOW_CONSUMER, 'slow consumer');
     // The close frame waits behind the unread buffer; a peer that never reads would hold it forever.
     const timer = setTimeout(() => socket.terminate(), 2_000);
@@ -160,6 +163,7 @@ export function createGatewayConnection(
           if (items.length < REPLAY_PAGE || !isOpen()) break;
         }
       } while (dirty && isOpen());
+      if (replay) send({ type: 'synced', lastPosition: lastSent });
     } catch (error) {
       host.logger.error('herald websocket: replay failed; closing so the client retries', {
         userId,
@@ -281,7 +285,7 @@ export function createGatewayConnection(
   }
 
   function handleText(text: string): void {
-    if (phase === 'closed') return;
+    if (phase === 'closed' && !closedSlow) return;
     const verdict = bucket.take(Date.now());
     if (verdict === 'abusive') {
       host.counters.rateLimitCloses += 1;

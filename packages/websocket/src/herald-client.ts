@@ -57,7 +57,7 @@ export interface HeraldClientSnapshot {
   /** Newest first. */
   readonly items: readonly InboxItem[];
   readonly unread: UnreadCount;
-  /** The highest position received; resume from it. */
+  /** The highest position received or caught up to (0 before any); the next `hello` resumes after it. */
   readonly lastPosition: number;
 }
 
@@ -83,6 +83,7 @@ export interface HeraldClient {
 
 const OPEN = 1;
 const SEEN_LIMIT = 10_000;
+const RECENT_ACK_MS = 10_000;
 
 function base64Url(text: string): string {
   let binary = '';
@@ -126,6 +127,8 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
 
   let socket: SocketLike | undefined;
   let isGreeted = false;
+  /** False until the client has a position to resume from (an item, or a completed catch-up). */
+  let hasPosition = settings.lastPosition !== undefined;
   let isClosed = false;
   let failures = 0;
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -135,6 +138,8 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
   let countedUpTo = 0;
   let pendingReadAll = false;
   const pendingAcks = new Set<string>();
+  /** Acks sent lately, by send time: if the socket dies soon after, the gateway may never have read them. */
+  const recentAcks = new Map<string, number>();
   let ackTimer: ReturnType<typeof setTimeout> | undefined;
   /** read / unread / readAll frames made while disconnected, sent after the next welcome. */
   const queued: ClientFrame[] = [];
@@ -170,6 +175,15 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
       sendFrame({ type: 'ack', ids: ids.slice(start, start + MAX_IDS_PER_FRAME) });
     }
     pendingAcks.clear();
+    const now = Date.now();
+    for (const [id, at] of recentAcks) {
+      if (now - at < RECENT_ACK_MS) break;
+      recentAcks.delete(id);
+    }
+    for (const id of ids) {
+      recentAcks.delete(id);
+      recentAcks.set(id, now);
+    }
   }
 
   function scheduleAck(id: string): void {
@@ -221,6 +235,7 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
     const isNew = remember(item.id);
     const patch: { lastPosition?: number; items?: InboxItem[]; unread?: UnreadCount } = {};
     if (item.position > snapshot.lastPosition) patch.lastPosition = item.position;
+    hasPosition = true;
     if (isNew) {
       patch.items = insertItem(snapshot.items, item);
       if (item.position > countedUpTo && item.readAt === undefined) {
@@ -239,12 +254,14 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
         failures = 0;
         countedUpTo = frame.lastPosition;
         const patch: { -readonly [K in keyof HeraldClientSnapshot]?: HeraldClientSnapshot[K] } = {
-          status: 'open',
           userId: frame.userId,
           unread: cloneCounts(frame.unread),
         };
-        // A store that is behind us was reset: follow it.
-        if (snapshot.lastPosition > frame.lastPosition) patch.lastPosition = 0;
+        // A store that is behind us was reset: the gateway treats this as a first connect; follow it.
+        if (snapshot.lastPosition > frame.lastPosition) {
+          patch.lastPosition = 0;
+          hasPosition = false;
+        }
         update(patch);
         for (const pending of queued.splice(0)) sendFrame(pending);
         if (pendingAcks.size > 0) flushAcks();
@@ -252,6 +269,15 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
       }
       case 'notification':
         onNotification(frame.item, frame.replay === true);
+        return;
+      case 'synced':
+        // Everything up to here was sent: resume after it next time, even if none of it was for us.
+        hasPosition = true;
+        update(
+          frame.lastPosition > snapshot.lastPosition
+            ? { status: 'open', lastPosition: frame.lastPosition }
+            : { status: 'open' },
+        );
         return;
       case 'unread':
         if (pendingReadAll) {
@@ -293,6 +319,12 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
       : { code: frame.code, message: frame.message, ids: frame.ids };
   }
 
+  /** The socket is gone: acks it may not have carried go out again on the next one (they are idempotent). */
+  function requeueRecentAcks(): void {
+    for (const id of recentAcks.keys()) pendingAcks.add(id);
+    recentAcks.clear();
+  }
+
   function stopTimers(): void {
     if (pingTimer !== undefined) clearInterval(pingTimer);
     pingTimer = undefined;
@@ -319,6 +351,7 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
     socket = undefined;
     isGreeted = false;
     stopTimers();
+    requeueRecentAcks();
     try {
       current.close(code, reason);
     } catch {
@@ -356,8 +389,9 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
     socket = current;
     isGreeted = false;
     current.onopen = () => {
-      const hello: ClientFrame =
-        snapshot.lastPosition > 0 ? { type: 'hello', lastPosition: snapshot.lastPosition } : { type: 'hello' };
+      const hello: ClientFrame = hasPosition
+        ? { type: 'hello', lastPosition: snapshot.lastPosition }
+        : { type: 'hello' };
       current.send(JSON.stringify(hello));
       heardSincePing = true;
       if (pingIntervalMs > 0) {
@@ -387,6 +421,7 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
       socket = undefined;
       isGreeted = false;
       stopTimers();
+      requeueRecentAcks();
       if (!isClosed) emit('error', { code: 'CONNECTION', message: `closed (${event.code}) ${event.reason}`.trim() });
       scheduleReconnect();
     };

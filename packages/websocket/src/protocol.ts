@@ -116,6 +116,12 @@ export interface NotificationFrame {
   replay?: true;
 }
 
+/** The catch-up after `hello` is complete: everything up to `lastPosition` was sent; live items follow. */
+export interface SyncedFrame {
+  type: 'synced';
+  lastPosition: number;
+}
+
 export interface UnreadCountFrame {
   type: 'unread';
   counts: UnreadCount;
@@ -152,6 +158,7 @@ export interface PongFrame {
 export type ServerFrame =
   | WelcomeFrame
   | NotificationFrame
+  | SyncedFrame
   | UnreadCountFrame
   | ReadUpdateFrame
   | UnreadUpdateFrame

@@ -52,6 +52,7 @@ async function setup(settings: Partial<WebSocketGatewaySettings> = {}): Promise<
       if (hello !== false) {
         client.send({ type: 'hello', ...hello });
         await client.next('welcome');
+        await client.next('synced');
       }
       return client;
     },
@@ -156,6 +157,14 @@ describe('replay and live delivery', () => {
       [3, true],
       [4, true],
     ]);
+    expect(client.frames.map((frame) => frame.type)).toEqual([
+      'welcome',
+      'notification',
+      'notification',
+      'notification',
+      'synced',
+    ]);
+    expect(client.frames.at(-1)).toEqual({ type: 'synced', lastPosition: 4 });
     await herald.notify(ticketAssigned, { to: 'ann', payload: { title: 'live one' } });
     const live = await client.next('notification');
     expect(live.item).toMatchObject({ position: 5, body: 'live one', userId: 'ann' });
@@ -207,7 +216,7 @@ describe('replay and live delivery', () => {
     await ann.next('read');
     await herald.notify(ticketAssigned, { to: 'bob', payload: { title: 'for bob' } });
     expect((await bob.next('notification')).item.body).toBe('for bob');
-    expect(bob.frames.map((frame) => frame.type)).toEqual(['welcome', 'notification']);
+    expect(bob.frames.map((frame) => frame.type)).toEqual(['welcome', 'synced', 'notification']);
   });
 });
 
@@ -382,7 +391,7 @@ describe('bad frames', () => {
     expect(bobStored?.deliveredAt).toBeUndefined();
     expect(await store.unreadCount('bob')).toMatchObject({ total: 1 });
     expect((await store.getInboxItems('ann', [annItem!.id]))[0]?.readAt).toBeDefined();
-    expect(bob.frames.map((frame) => frame.type)).toEqual(['welcome']);
+    expect(bob.frames.map((frame) => frame.type)).toEqual(['welcome', 'synced']);
   });
 
   it('closes a socket sending an oversize frame with 1009; other sockets carry on', async () => {
