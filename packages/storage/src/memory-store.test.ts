@@ -249,6 +249,21 @@ describe('MemoryStore', () => {
       expect(await store.listInbox('a')).toEqual({ items: [] });
     });
 
+    it('rejects item data that cannot be copied and inserts none of the batch', async () => {
+      const store = new MemoryStore();
+      const withFunction = item('a', 2, { data: { callback: () => 1 } });
+      const error = await rejection(store.insertInboxItems([item('a', 1), withFunction]));
+      expect(error.issues).toHaveLength(1);
+      expect(error.issues[0]!.path).toBe('items.1.data');
+      expect(error.issues[0]!.message).toMatch(/^Expected plain data/);
+      expect(await store.lastPosition('a')).toBe(0);
+      const notificationError = await rejection(
+        store.saveNotification({ id: 'n1', type: 't', payload: { at: Symbol('x') }, recipients: [], createdAt: 'x' }),
+      );
+      expect(notificationError.issues[0]!.path).toBe('record');
+      expect(await store.getNotification('n1')).toBeUndefined();
+    });
+
     it('rejects a delivery cursor passed to listInbox, and an unknown status', async () => {
       const store = new MemoryStore();
       const records = Array.from({ length: 3 }, (_, index) => ({

@@ -113,7 +113,14 @@ export class MemoryStore implements Store {
   async insertInboxItems(items: NewInboxItem[]): Promise<InboxItem[]> {
     if (!Array.isArray(items)) throw invalid('items', 'Expected an array of inbox items');
     const issues: ValidationIssue[] = [];
-    for (let index = 0; index < items.length; index++) checkNewItem(items[index], `items.${index}`, issues);
+    // Data is cloned up front, so an uncloneable value refuses the whole batch before anything is stored.
+    const data: (Record<string, unknown> | undefined)[] = new Array(items.length);
+    for (let index = 0; index < items.length; index++) {
+      const path = `items.${index}`;
+      checkNewItem(items[index], path, issues);
+      const value = items[index]?.data;
+      if (value !== undefined) data[index] = cloneOrReport(value, `${path}.data`, issues);
+    }
     if (issues.length > 0) throw new ValidationError(issues, { prefix: 'Invalid inbox items' });
 
     const stored: InboxItem[] = new Array(items.length);
@@ -127,7 +134,7 @@ export class MemoryStore implements Store {
         continue;
       }
       inbox.lastPosition += 1;
-      const item = toStoredItem(input, inbox.lastPosition);
+      const item = toStoredItem(input, inbox.lastPosition, data[index]);
       inbox.items.push(item);
       let ofType = inbox.itemsByType.get(item.type);
       if (!ofType) {
@@ -295,7 +302,11 @@ export class MemoryStore implements Store {
 
   async saveNotification(record: NotificationRecord): Promise<void> {
     if (!record || !isNonEmptyString(record.id)) throw invalid('record.id', 'Expected a non-empty string');
-    this.#notifications.set(record.id, structuredClone(record));
+    const issues: ValidationIssue[] = [];
+    const stored = cloneOrReport(record, 'record', issues);
+    if (issues.length > 0 || stored === undefined)
+      throw new ValidationError(issues, { prefix: 'Invalid notification' });
+    this.#notifications.set(record.id, stored);
   }
 
   async getNotification(id: string): Promise<NotificationRecord | undefined> {
@@ -503,7 +514,10 @@ export class MemoryStore implements Store {
   async setPreferences(userId: string, preferences: Preferences): Promise<void> {
     if (!isNonEmptyString(userId)) throw invalid('userId', 'Expected a non-empty string');
     if (!preferences || typeof preferences !== 'object') throw invalid('preferences', 'Expected an object');
-    this.#preferences.set(userId, structuredClone(preferences));
+    const issues: ValidationIssue[] = [];
+    const stored = cloneOrReport(preferences, 'preferences', issues);
+    if (issues.length > 0 || stored === undefined) throw new ValidationError(issues, { prefix: 'Invalid preferences' });
+    this.#preferences.set(userId, stored);
   }
 
   // Internals.
@@ -733,12 +747,23 @@ function checkDeliveryRecord(record: unknown, path: string, issues: ValidationIs
   }
 }
 
-function toStoredItem(input: NewInboxItem, position: number): InboxItem {
+/** A deep copy, or an issue when the value holds something a copy cannot carry (functions, symbols). */
+function cloneOrReport<T>(value: T, path: string, issues: ValidationIssue[]): T | undefined {
+  try {
+    return structuredClone(value);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    issues.push({ path, message: `Expected plain data (JSON-like values): ${reason}` });
+    return undefined;
+  }
+}
+
+function toStoredItem(input: NewInboxItem, position: number, data: Record<string, unknown> | undefined): InboxItem {
   const item = { ...input, position } as InboxItem;
   // NewInboxItem has no read or delivered state; drop any a loosely typed caller sent along.
   if ('readAt' in item) delete item.readAt;
   if ('deliveredAt' in item) delete item.deliveredAt;
-  if (input.data !== undefined) item.data = structuredClone(input.data);
+  if (data !== undefined) item.data = data;
   return item;
 }
 
