@@ -224,6 +224,31 @@ describe('createEmailChannel: what arrives', () => {
     expect(mail.envelopeTo).toEqual(['eve@example.test']);
   });
 
+  it('upgrades its noDelay socket with STARTTLS when the server offers it', async () => {
+    const server = await peer({ tls: 'starttls' });
+    const channel = channelFor(server, {}, { ignoreTLS: false, requireTLS: true, tls: { rejectUnauthorized: false } });
+    await expect(channel.send(request())).resolves.toMatchObject({ status: 'sent' });
+    expect(server.secureSessions).toEqual([true]);
+  });
+
+  it('speaks TLS from the first byte over its noDelay socket when secure', async () => {
+    const server = await peer({ tls: 'implicit' });
+    const channel = channelFor(server, {}, { secure: true, tls: { rejectUnauthorized: false } });
+    await expect(channel.send(request())).resolves.toMatchObject({ status: 'sent' });
+    expect(server.secureSessions).toEqual([true]);
+  });
+
+  it('refuses an untrusted certificate as CONFIGURATION', async () => {
+    const server = await peer({ tls: 'implicit' });
+    const channel = channelFor(server, {}, { secure: true });
+    const error = await failure(channel.send(request()));
+    expect(error).toMatchObject({ code: 'CONFIGURATION', retryable: false, providerCode: 'ESOCKET' });
+    expect(error.message).toContain('certificate');
+    expect(server.received).toEqual([]);
+    expect(error).toMatchObject({ code: 'CONFIGURATION', retryable: false });
+    expect(server.received).toEqual([]);
+  });
+
   it('sends with Nagle left on when noDelay is false', async () => {
     const server = await peer();
     const channel = channelFor(server, {}, { noDelay: false });

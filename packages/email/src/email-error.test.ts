@@ -4,8 +4,15 @@ import { DeliveryError } from '@herald/core';
 import { describe, expect, it } from 'vitest';
 import { classifySmtpError } from './email-error';
 
-function smtpError(fields: { code?: string; responseCode?: number; command?: string; response?: string }): Error {
-  return Object.assign(new Error('failed'), fields);
+function smtpError(fields: {
+  code?: string;
+  responseCode?: number;
+  command?: string;
+  response?: string;
+  message?: string;
+}): Error {
+  const { message = 'failed', ...rest } = fields;
+  return Object.assign(new Error(message), rest);
 }
 
 describe('classifySmtpError', () => {
@@ -69,6 +76,9 @@ describe('classifySmtpError', () => {
     [{ code: 'ECONNECTION', command: 'CONN' }, 'UNAVAILABLE', true, 'ECONNECTION'],
     [{ code: 'ESOCKET', command: 'CONN' }, 'UNAVAILABLE', true, 'ESOCKET'],
     [{ code: 'ECONNRESET' }, 'UNAVAILABLE', true, 'ECONNRESET'],
+    [{ code: 'ERR_TLS_CERT_ALTNAME_INVALID' }, 'CONFIGURATION', false, 'ERR_TLS_CERT_ALTNAME_INVALID'],
+    [{ code: 'EENVELOPE', command: 'API', message: 'Invalid sender "x"' }, 'CONFIGURATION', false, 'EENVELOPE'],
+    [{ code: 'EENVELOPE', command: 'API', message: 'Invalid recipient "x"' }, 'INVALID_RECIPIENT', false, 'EENVELOPE'],
     [{}, 'UNAVAILABLE', true, undefined],
   ])('classifies %o as %s', (fields, code, retryable, providerCode) => {
     const error = classifySmtpError(smtpError(fields));

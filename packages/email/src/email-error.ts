@@ -29,6 +29,19 @@ const connectionCodes = new Set([
 
 const configurationCodes = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2', 'ETLS', 'EREQUIRETLS', 'ECONFIG', 'EPROXY']);
 
+/** Node's codes for a certificate it would not trust; nodemailer keeps only their message (as `ESOCKET`). */
+const certificateCodes = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+const certificateMessage =
+  /certificate|self[- ]signed|unable to verify the first|unable to get (local )?issuer|altnames|Hostname\/IP does not match/i;
+
 /** Reply codes a server uses to turn a recipient away (mailbox unknown, not local, name not allowed). */
 const recipientRejections = new Set([550, 551, 553]);
 
@@ -69,6 +82,18 @@ export function classifySmtpError(error: unknown): DeliveryError {
     return new DeliveryError(
       'CONFIGURATION',
       `SMTP ${describeStage(stage)}failed (${errorCode}): ${message}. Check the SMTP credentials and TLS settings.`,
+      base,
+    );
+  }
+  if (
+    errorCode !== undefined &&
+    (certificateCodes.has(errorCode) ||
+      (reply === undefined && errorCode === 'ESOCKET' && certificateMessage.test(message)))
+  ) {
+    // Retrying will meet the same certificate: someone has to fix the server's certificate or our trust settings.
+    return new DeliveryError(
+      'CONFIGURATION',
+      `The SMTP server's TLS certificate was not accepted: ${message}. Check that smtp.host matches the certificate, or pass the issuing CA in smtp.tls.ca.`,
       base,
     );
   }
@@ -118,6 +143,9 @@ export function classifySmtpError(error: unknown): DeliveryError {
   }
   if (errorCode !== undefined && connectionCodes.has(errorCode)) {
     return new DeliveryError('UNAVAILABLE', `SMTP server unreachable (${errorCode}): ${message}`, base);
+  }
+  if (errorCode === 'EENVELOPE' && /^Invalid sender/.test(message)) {
+    return new DeliveryError('CONFIGURATION', `The sender address was refused: ${message}`, base);
   }
   if (errorCode === 'EENVELOPE') {
     // Raised before talking to the server (an address nodemailer could not use).

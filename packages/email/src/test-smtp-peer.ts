@@ -25,6 +25,8 @@ export interface SmtpPeerOptions {
   onRecipient?: (address: string) => SmtpReply | undefined;
   /** Decides the reply after DATA (may take its time); `undefined` accepts. */
   onMessage?: (raw: string) => SmtpReply | undefined | Promise<SmtpReply | undefined>;
+  /** `implicit`: TLS from the first byte (like port 465); `starttls`: offer STARTTLS. Uses smtp-server's localhost certificate. */
+  tls?: 'implicit' | 'starttls';
   /** Speak LMTP: one reply per recipient after DATA, so a client can see a message partly refused. */
   lmtp?: boolean;
   /** Keep only a count of accepted messages, without parsing them (benchmarks). */
@@ -39,6 +41,8 @@ export interface SmtpPeer {
   acceptedCount(): number;
   /** SMTP sessions opened so far. */
   connectionCount(): number;
+  /** Whether each accepted message arrived over TLS, in order. */
+  secureSessions: boolean[];
   /** RCPT TO commands seen, accepted or not. */
   recipientAttempts: string[];
   /** Resolves once `count` messages have been accepted. */
@@ -55,6 +59,7 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
   const recipientAttempts: string[] = [];
   let accepted = 0;
   let connections = 0;
+  const secureSessions: boolean[] = [];
   const waiters: { count: number; resolve: (mail: ReceivedMail[]) => void }[] = [];
   const notify = (): void => {
     for (const waiter of [...waiters]) {
@@ -67,9 +72,9 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
 
   const { credentials } = options;
   const server = new SMTPServer({
-    secure: false,
+    secure: options.tls === 'implicit',
     lmtp: options.lmtp ?? false,
-    disabledCommands: credentials ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    disabledCommands: [...(options.tls === 'starttls' ? [] : ['STARTTLS']), ...(credentials ? [] : ['AUTH'])],
     // Plain-text AUTH over loopback, for the bad-credentials test only.
     allowInsecureAuth: true,
     authOptional: !credentials,
@@ -109,6 +114,7 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
   function accept(raw: string, session: SMTPServerSession, callback: (error?: Error | null) => void): void {
     const envelopeFrom = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
     const envelopeTo = session.envelope.rcptTo.map((entry) => entry.address);
+    secureSessions.push(session.secure);
     if (options.countOnly) {
       accepted += 1;
       callback(null);
@@ -139,6 +145,7 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
     recipientAttempts,
     acceptedCount: () => accepted,
     connectionCount: () => connections,
+    secureSessions,
     waitForMessages(count) {
       if (accepted >= count) return Promise.resolve(received);
       return new Promise((resolve) => waiters.push({ count, resolve }));
