@@ -231,6 +231,14 @@ describe('createTwilioStatusWebhook', () => {
     expect((await handle(callback('https://hooks.example.com/t', params))).status).toBe(200);
   });
 
+  it('answers 413 for a body over maxBodyBytes, recording nothing', async () => {
+    const { record, statusCallback } = await sentDelivery();
+    const handle = createTwilioStatusWebhook({ herald, authToken: peer.authToken, maxBodyBytes: 128 });
+    const params = statusParams(record.providerMessageId as string, 'read', [['Padding', 'x'.repeat(200)]]);
+    expect((await handle(callback(statusCallback, params))).status).toBe(413);
+    expect(await herald.deliveries.get(record.id)).toEqual(record);
+  });
+
   it('answers 405 to GET and refuses to build without an auth token', async () => {
     herald = createHerald({ store: new MemoryStore() });
     const handle = createTwilioStatusWebhook({ herald, authToken: peer.authToken });

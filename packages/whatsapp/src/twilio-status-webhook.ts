@@ -4,6 +4,7 @@ import { ConfigurationError, type Herald, type Logger, silentLogger } from '@her
 import { receiptSink } from './receipt-sink';
 import { base64ToBytes, constantTimeEqual, createHmacSigner } from './signature';
 import { twilioErrorCode } from './twilio-error';
+import { DEFAULT_MAX_WEBHOOK_BODY_BYTES, readBodyLimited } from './webhook-body';
 import type { WebhookHandler } from './whatsapp-webhook';
 
 export interface TwilioStatusWebhookSettings {
@@ -15,6 +16,8 @@ export interface TwilioStatusWebhookSettings {
    * request's own URL differs and signatures would never match. Default: the request's URL.
    */
   url?: string | ((request: Request) => string);
+  /** Larger bodies are refused with 413 before the signature is checked (default 1 MiB). */
+  maxBodyBytes?: number;
   logger?: Logger;
 }
 
@@ -80,7 +83,9 @@ export function createTwilioStatusWebhook(settings: TwilioStatusWebhookSettings)
         : settings.url !== undefined
           ? settings.url
           : request.url;
-    const params = new URLSearchParams(await request.text());
+    const raw = await readBodyLimited(request, settings.maxBodyBytes ?? DEFAULT_MAX_WEBHOOK_BODY_BYTES);
+    if (raw === undefined) return text(413, 'Body too large');
+    const params = new URLSearchParams(new TextDecoder().decode(raw));
     const claimed = base64ToBytes(request.headers.get('x-twilio-signature') ?? '');
     let isSigned = false;
     if (claimed !== undefined) {

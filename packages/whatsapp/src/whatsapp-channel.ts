@@ -3,6 +3,7 @@
 import {
   type Channel,
   ConfigurationError,
+  DeliveryError,
   type Logger,
   type SendRequest,
   type SendResult,
@@ -120,10 +121,7 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings): Channe
       try {
         return { status: 'sent', providerMessageId: await post(textBody, request.signal) };
       } catch (error) {
-        const isWindowClosed =
-          typeof error === 'object' &&
-          error !== null &&
-          (error as { providerCode?: unknown }).providerCode === WINDOW_CLOSED_CODE;
+        const isWindowClosed = DeliveryError.is(error) && error.providerCode === WINDOW_CLOSED_CODE;
         if (!isWindowClosed || templateBody === undefined) throw error;
         logger.info('WhatsApp: the 24-hour window is closed; sending the template instead', {
           deliveryId: request.deliveryId,

@@ -231,6 +231,28 @@ describe('createWhatsAppWebhook: bad requests', () => {
     expect(await status(record.id)).toEqual(record);
   });
 
+  it('answers 413 for a body over maxBodyBytes, before checking the signature, recording nothing', async () => {
+    const record = await sentDelivery();
+    const handle = createWhatsAppWebhook({ herald, appSecret, verifyToken, maxBodyBytes: 256 });
+    const body = statusPayload([{ id: record.providerMessageId as string, status: 'read' }], {
+      padding: 'x'.repeat(300),
+    });
+    // Streamed without a content-length, so the limit is enforced while reading.
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(body));
+        controller.close();
+      },
+    });
+    const signed = signedWebhookRequest(body);
+    const response = await handle(
+      new Request(signed.url, { method: 'POST', headers: signed.headers, body: stream, duplex: 'half' } as RequestInit),
+    );
+    expect(response.status).toBe(413);
+    expect((await handle(signedWebhookRequest(body))).status).toBe(413);
+    expect(await status(record.id)).toEqual(record);
+  });
+
   it('answers 400 for a correctly signed body that is not JSON', async () => {
     const record = await sentDelivery();
     const response = await webhook()(signedWebhookRequest('{"entry": [oops'));

@@ -3,6 +3,7 @@
 import { ConfigurationError, type Herald, type Logger, silentLogger } from '@herald/core';
 import { receiptSink } from './receipt-sink';
 import { constantTimeEqual, constantTimeEqualText, createHmacSigner, hexToBytes } from './signature';
+import { DEFAULT_MAX_WEBHOOK_BODY_BYTES, readBodyLimited } from './webhook-body';
 import { describeGraphError, type GraphError, graphErrorCode } from './whatsapp-error';
 
 /** A fetch-standard request handler: mount it with `toNodeHandler` from `@herald/http`, or in any fetch runtime. */
@@ -15,6 +16,8 @@ export interface WhatsAppWebhookSettings {
   appSecret: string;
   /** The token you typed into the webhook configuration; the GET handshake must present it. */
   verifyToken: string;
+  /** Larger POST bodies are refused with 413 before the signature is checked (default 1 MiB). */
+  maxBodyBytes?: number;
   logger?: Logger;
 }
 
@@ -67,6 +70,7 @@ export function createWhatsAppWebhook(settings: WhatsAppWebhookSettings): Webhoo
     throw new ConfigurationError('createWhatsAppWebhook: verifyToken is required for the GET verification handshake.');
   }
   const logger = settings.logger ?? silentLogger;
+  const maxBodyBytes = settings.maxBodyBytes ?? DEFAULT_MAX_WEBHOOK_BODY_BYTES;
   const sign = createHmacSigner(appSecret, 'SHA-256');
   const apply = receiptSink(herald, logger, 'WhatsApp webhook');
 
@@ -89,7 +93,8 @@ export function createWhatsAppWebhook(settings: WhatsAppWebhookSettings): Webhoo
   async function receive(request: Request): Promise<Response> {
     const header = request.headers.get('x-hub-signature-256');
     const claimed = header?.startsWith(signaturePrefix) ? hexToBytes(header.slice(signaturePrefix.length)) : undefined;
-    const raw = new Uint8Array(await request.arrayBuffer());
+    const raw = await readBodyLimited(request, maxBodyBytes);
+    if (raw === undefined) return text(413, 'Body too large');
     if (claimed === undefined || !constantTimeEqual(claimed, await sign(raw))) {
       logger.warn('WhatsApp webhook: signature missing or wrong; nothing recorded', { hasSignature: header !== null });
       return text(401, 'Invalid signature');
