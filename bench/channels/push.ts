@@ -6,6 +6,7 @@
 // Like with like: both sides send 500 messages per `sendEach` call and keep all 10 calls in flight at once
 // (the raw side with Promise.all, Herald through its in-process runner, concurrency 64 batches).
 
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createHerald, defineNotification } from '@herald/core';
@@ -26,6 +27,8 @@ export interface PushBenchResult {
   ratio: number;
   /** Herald / raw throughput, from the fastest round of each side (least disturbed by other load). */
   bestRatio: number;
+  /** Raw / Herald busy time of the sending thread (median): what the ratio would be if that thread were the limit. */
+  busyRatio: number;
 }
 
 function median(values: number[]): number {
@@ -33,10 +36,18 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
-async function timed(work: () => Promise<void>): Promise<number> {
+interface Timing {
+  wallMs: number;
+  /** Time the sending thread's event loop was busy: CPU spent by firebase-admin (and Herald), not waiting. */
+  busyMs: number;
+}
+
+async function timed(work: () => Promise<void>): Promise<Timing> {
+  const loopBefore = performance.eventLoopUtilization();
   const started = performance.now();
   await work();
-  return performance.now() - started;
+  const wallMs = performance.now() - started;
+  return { wallMs, busyMs: performance.eventLoopUtilization(loopBefore).active };
 }
 
 const format = (value: number): string => Math.round(value).toLocaleString('en-US');
@@ -100,20 +111,25 @@ export async function run(): Promise<PushBenchResult> {
     await sendRaw();
     await sendThroughHerald();
     worker.postMessage('reset');
-    const rawTimes: number[] = [];
-    const heraldTimes: number[] = [];
+    const rawTimings: Timing[] = [];
+    const heraldTimings: Timing[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       if (round % 2 === 0) {
-        rawTimes.push(await timed(sendRaw));
-        heraldTimes.push(await timed(sendThroughHerald));
+        rawTimings.push(await timed(sendRaw));
+        heraldTimings.push(await timed(sendThroughHerald));
       } else {
-        heraldTimes.push(await timed(sendThroughHerald));
-        rawTimes.push(await timed(sendRaw));
+        heraldTimings.push(await timed(sendThroughHerald));
+        rawTimings.push(await timed(sendRaw));
       }
       worker.postMessage('reset');
     }
     await herald.close();
 
+    const rawTimes = rawTimings.map((timing) => timing.wallMs);
+    const heraldTimes = heraldTimings.map((timing) => timing.wallMs);
+    const rawBusy = median(rawTimings.map((timing) => timing.busyMs));
+    const heraldBusy = median(heraldTimings.map((timing) => timing.busyMs));
+    const busyRatio = rawBusy / heraldBusy;
     const rawPerSecond = TOKEN_COUNT / (median(rawTimes) / 1000);
     const heraldPerSecond = TOKEN_COUNT / (median(heraldTimes) / 1000);
     const ratio = heraldPerSecond / rawPerSecond;
@@ -123,9 +139,10 @@ export async function run(): Promise<PushBenchResult> {
       `  raw sendEachForMulticast         ${format(rawPerSecond).padStart(8)} messages/s  (median ${median(rawTimes).toFixed(0)} ms, best ${Math.min(...rawTimes).toFixed(0)} ms)`,
       `  Herald notify → @herald/fcm      ${format(heraldPerSecond).padStart(8)} messages/s  (median ${median(heraldTimes).toFixed(0)} ms, best ${Math.min(...heraldTimes).toFixed(0)} ms)`,
       `  ratio Herald / raw               ${ratio.toFixed(2)} by median, ${bestRatio.toFixed(2)} by best round  (target ≥ 0.90)`,
+      `  sending thread busy (median)     raw ${rawBusy.toFixed(0)} ms, Herald ${heraldBusy.toFixed(0)} ms → ratio ${busyRatio.toFixed(2)} (steadier than wall time on a loaded machine)`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
-    return { tokens: TOKEN_COUNT, rawPerSecond, heraldPerSecond, ratio, bestRatio };
+    return { tokens: TOKEN_COUNT, rawPerSecond, heraldPerSecond, ratio, bestRatio, busyRatio };
   } finally {
     await peer.close();
     const exited = new Promise((resolve) => worker.once('exit', resolve));
