@@ -5,6 +5,7 @@ import { WebSocket } from 'ws';
 import { z } from 'zod';
 import { CloseCode, HERALD_SUBPROTOCOL } from './protocol';
 import {
+  authenticateTestToken,
   connectProtocolClient,
   insertItems,
   newItem,
@@ -14,7 +15,7 @@ import {
   type TestGateway,
   waitUntil,
 } from './test-support';
-import type { WebSocketGatewaySettings } from './websocket-gateway';
+import { createWebSocketGateway, type WebSocketGatewaySettings } from './websocket-gateway';
 
 const ticketAssigned = defineNotification({
   type: 'ticket.assigned',
@@ -124,6 +125,26 @@ describe('upgrade', () => {
       status: 400,
       opened: false,
     });
+  });
+
+  it('runs a server of its own with `port`: 426 for plain requests, 404 off the path', async () => {
+    const store = new MemoryStore();
+    const gateway = createWebSocketGateway({ port: 0, host: '127.0.0.1', store, authenticate: authenticateTestToken });
+    cleanups.push(() => gateway.close());
+    await gateway.ready;
+    const port = gateway.address()!.port;
+    const plain = await fetch(`http://127.0.0.1:${port}/realtime`);
+    expect(plain.status).toBe(426);
+    await plain.text();
+    const headers = { authorization: 'Bearer user:ann' };
+    expect(await rejectedUpgrade(`ws://127.0.0.1:${port}/elsewhere`, { headers })).toEqual({
+      status: 404,
+      opened: false,
+    });
+    const client = await connectProtocolClient(`ws://127.0.0.1:${port}/realtime?x=1`, { token: 'user:ann' });
+    client.send({ type: 'hello' });
+    expect(await client.next('welcome')).toMatchObject({ userId: 'ann' });
+    await client.close();
   });
 
   it('closes a socket that never says hello with 4002', async () => {
