@@ -1,4 +1,11 @@
-import { type InboxItem, type InboxStatusFilter, type NewInboxItem, ValidationError } from '@herald/core';
+import {
+  type DeliveryQuery,
+  type DeliveryRecord,
+  type InboxItem,
+  type InboxStatusFilter,
+  type NewInboxItem,
+  ValidationError,
+} from '@herald/core';
 import { describeStoreContract } from '@herald/testing';
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore, MemoryStore } from './memory-store';
@@ -141,6 +148,57 @@ describe('MemoryStore', () => {
     expect(undelivered.items.map((each) => each.id)).toEqual([items[4]!.id, items[3]!.id]);
     expect((await store.listInbox('a', { status: 'read' })).items).toEqual([]);
     expect(await store.unreadCount('a')).toEqual({ total: 97, byType: { even: 48, odd: 49 } });
+  });
+
+  it('pages delivery status filters the same way whether few or many records match', async () => {
+    const store = new MemoryStore();
+    const records: DeliveryRecord[] = Array.from({ length: 600 }, (_, index) => ({
+      id: `d${index}`,
+      notificationId: `n${index % 4}`,
+      type: 't',
+      recipientId: `r${index % 5}`,
+      kind: 'inApp',
+      status: 'pending',
+      attempts: 0,
+      createdAt: '2024-05-01T10:00:00.000Z',
+      updatedAt: '2024-05-01T10:00:00.000Z',
+    }));
+    await store.createDeliveries(records.slice(0, 300));
+    await store.createDeliveries(records.slice(300));
+    // 2% fail (sparse), the rest are sent (dense); one failure is then retried into `sent`, leaving the failed set.
+    for (const [index, record] of records.entries()) {
+      await store.updateDelivery(record.id, { status: index % 50 === 7 ? 'failed' : 'sent' });
+    }
+    await store.updateDelivery('d57', { status: 'sent' }, ['failed']);
+    const current = await store.getDeliveries(records.map((record) => record.id));
+    const queries: DeliveryQuery[] = [
+      { status: 'failed' },
+      { status: 'sent' },
+      { status: 'failed', notificationId: 'n3' },
+      { status: 'failed', recipientId: 'r2' },
+      { status: 'sent', notificationId: 'n1', recipientId: 'r4' },
+      { status: 'pending' },
+    ];
+    for (const query of queries) {
+      const expected = current
+        .filter(
+          (record) =>
+            record.status === query.status &&
+            (query.notificationId === undefined || record.notificationId === query.notificationId) &&
+            (query.recipientId === undefined || record.recipientId === query.recipientId),
+        )
+        .map((record) => record.id)
+        .reverse();
+      const walked: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listDeliveries({ ...query, limit: 4, ...(cursor === undefined ? {} : { cursor }) });
+        walked.push(...page.records.map((record) => record.id));
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      expect(walked, JSON.stringify(query)).toEqual(expected);
+    }
+    expect((await store.listDeliveries({ status: 'failed', limit: 100 })).records).toHaveLength(11);
   });
 
   it('inserts 10,000 items for 10,000 users in one call', async () => {

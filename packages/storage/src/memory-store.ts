@@ -97,6 +97,7 @@ export class MemoryStore implements Store {
   readonly #deliveriesByNotification = new Map<string, DeliveryEntry[]>();
   readonly #deliveriesByRecipient = new Map<string, DeliveryEntry[]>();
   readonly #deliveriesByProviderMessageId = new Map<string, DeliveryEntry>();
+  readonly #deliveriesByStatus = new Map<DeliveryStatus, Set<DeliveryEntry>>();
   #deliverySequence = 0;
   /** Insertion order is close to expiry order, which lets claims sweep expired keys from the front. */
   readonly #idempotency = new Map<string, IdempotencyEntry>();
@@ -180,7 +181,8 @@ export class MemoryStore implements Store {
       slice = pageBackward(source, itemPosition, before, limit, undefined);
     } else if (subset.size * SPARSE_RATIO < source.length) {
       // Few items have this status: sorting them beats walking the inbox past everything else.
-      slice = pageSparse(subset, before, limit, query.type);
+      const type = query.type;
+      slice = pageSparse(subset, itemPosition, before, limit, (item) => type === undefined || item.type === type);
     } else {
       slice = pageBackward(source, itemPosition, before, limit, statusMatcher(query.status));
     }
@@ -337,6 +339,7 @@ export class MemoryStore implements Store {
       this.#deliveryLog.push(entry);
       appendTo(this.#deliveriesByNotification, input.notificationId, entry);
       appendTo(this.#deliveriesByRecipient, input.recipientId, entry);
+      this.#indexStatus(entry, undefined);
       if (input.providerMessageId !== undefined)
         this.#deliveriesByProviderMessageId.set(input.providerMessageId, entry);
     }
@@ -368,6 +371,7 @@ export class MemoryStore implements Store {
     if (onlyFrom !== undefined && !onlyFrom.includes(record.status)) return undefined;
 
     const previousProviderMessageId = record.providerMessageId;
+    const previousStatus = record.status;
     const target = record as unknown as Record<string, unknown>;
     for (const field of PATCHABLE_FIELDS) {
       // A field set to undefined leaves the stored value as it is.
@@ -376,6 +380,7 @@ export class MemoryStore implements Store {
       target[field] = field === 'error' ? { ...(value as object) } : value;
     }
     record.updatedAt = new Date(this.#clock.now()).toISOString();
+    if (record.status !== previousStatus) this.#indexStatus(entry, previousStatus);
     if (record.providerMessageId !== previousProviderMessageId) {
       if (
         previousProviderMessageId !== undefined &&
@@ -396,10 +401,10 @@ export class MemoryStore implements Store {
   }
 
   /** Newest first (reverse creation order; within one `createDeliveries` call, later records are newer). */
-  async listDeliveries(query: DeliveryQuery): Promise<DeliveryPage> {
-    const limit = pageLimit(query?.limit);
+  async listDeliveries(query: DeliveryQuery = {}): Promise<DeliveryPage> {
+    const limit = pageLimit(query.limit);
     const before =
-      query?.cursor === undefined ? Number.POSITIVE_INFINITY : decodeCursor(DELIVERY_CURSOR_PREFIX, query.cursor);
+      query.cursor === undefined ? Number.POSITIVE_INFINITY : decodeCursor(DELIVERY_CURSOR_PREFIX, query.cursor);
     if (query.status !== undefined && !DELIVERY_STATUSES.includes(query.status)) {
       throw invalid('status', `Expected one of ${DELIVERY_STATUSES.join(', ')}, got ${JSON.stringify(query.status)}`);
     }
@@ -416,9 +421,15 @@ export class MemoryStore implements Store {
     const matches = needsFilter
       ? (entry: DeliveryEntry): boolean =>
           (status === undefined || entry.record.status === status) &&
+          (notificationId === undefined || entry.record.notificationId === notificationId) &&
           (recipientId === undefined || entry.record.recipientId === recipientId)
       : undefined;
-    const { picked, hasMore } = pageBackward(source, entrySequence, before, limit, matches);
+    const withStatus = status === undefined ? undefined : (this.#deliveriesByStatus.get(status) ?? new Set());
+    const { picked, hasMore } =
+      withStatus && matches && withStatus.size * SPARSE_RATIO < source.length
+        ? // Few records have this status (failures, say): sorting them beats walking past everything else.
+          pageSparse(withStatus, entrySequence, before, limit, matches)
+        : pageBackward(source, entrySequence, before, limit, matches);
     const page: DeliveryPage = { records: picked.map((entry) => copyDelivery(entry.record)) };
     const last = picked[picked.length - 1];
     if (hasMore && last) page.nextCursor = encodeCursor(DELIVERY_CURSOR_PREFIX, last.sequence);
@@ -551,6 +562,16 @@ export class MemoryStore implements Store {
     inbox.read.add(item);
   }
 
+  #indexStatus(entry: DeliveryEntry, previous: DeliveryStatus | undefined): void {
+    if (previous !== undefined) this.#deliveriesByStatus.get(previous)?.delete(entry);
+    let entries = this.#deliveriesByStatus.get(entry.record.status);
+    if (!entries) {
+      entries = new Set();
+      this.#deliveriesByStatus.set(entry.record.status, entries);
+    }
+    entries.add(entry);
+  }
+
   #forgetDevice(device: Device): void {
     this.#devicesByToken.delete(device.token);
     const owned = this.#devicesByUser.get(device.userId);
@@ -604,18 +625,17 @@ function statusSubset(inbox: UserInbox, status: InboxStatusFilter | undefined): 
   }
 }
 
-/** A page drawn from a small set of matching items: O(s log s) for a set of size s. */
-function pageSparse(
-  subset: ReadonlySet<InboxItem>,
+/** A page drawn from a small set of candidates, newest first: O(s log s) for a set of size s. */
+function pageSparse<T>(
+  subset: ReadonlySet<T>,
+  key: (element: T) => number,
   before: number,
   limit: number,
-  type: string | undefined,
-): PageSlice<InboxItem> {
-  const candidates: InboxItem[] = [];
-  for (const item of subset) {
-    if (item.position < before && (type === undefined || item.type === type)) candidates.push(item);
-  }
-  candidates.sort((a, b) => b.position - a.position);
+  matches: (element: T) => boolean,
+): PageSlice<T> {
+  const candidates: T[] = [];
+  for (const element of subset) if (key(element) < before && matches(element)) candidates.push(element);
+  candidates.sort((a, b) => key(b) - key(a));
   return { picked: candidates.slice(0, limit), hasMore: candidates.length > limit };
 }
 
