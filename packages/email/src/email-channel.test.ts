@@ -325,6 +325,16 @@ describe('createEmailChannel: recipients and bad content', () => {
       { subject: 'Hi', text: 'x', attachments: [{ filename: 'a\r\n.txt', content: 'x' }] },
       'email content: attachments.0.filename contains a CR, LF or NUL character; remove line breaks from it.',
     ],
+    [
+      'attachment content that is neither text nor bytes',
+      { subject: 'Hi', text: 'x', attachments: [{ filename: 'a.txt', content: 42 as unknown as string }] },
+      'email content: attachments.0.content must be a string or bytes.',
+    ],
+    [
+      'html that is neither a string nor SafeHtml',
+      { subject: 'Hi', html: { value: '<p>x</p>' } as unknown as string },
+      'email content: html must be a string or the result of the html`…` tag.',
+    ],
     ['neither html nor text', { subject: 'Hi' } as EmailContent, 'email content needs html, text or both.'],
   ];
 

@@ -126,6 +126,13 @@ function contentHeaders(headers: unknown): Record<string, string> {
   return out;
 }
 
+function attachmentContent(content: unknown, index: number): string | Buffer {
+  if (typeof content === 'string') return content;
+  // A view over the same bytes: nodemailer wants a Buffer, the caller may have any Uint8Array.
+  if (content instanceof Uint8Array) return Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  throw invalidContent(`email content: attachments.${index}.content must be a string or bytes.`);
+}
+
 function contentAttachments(attachments: unknown): EmailMessage['attachments'] {
   if (attachments === undefined) return undefined;
   if (!Array.isArray(attachments)) throw invalidContent('email content: attachments must be an array.');
@@ -136,14 +143,7 @@ function contentAttachments(attachments: unknown): EmailMessage['attachments'] {
     const { filename, content, contentType, cid } = attachment as Record<string, unknown>;
     const out: NonNullable<EmailMessage['attachments']>[number] = {
       filename: checkText(filename, `attachments.${index}.filename`),
-      content:
-        typeof content === 'string'
-          ? content
-          : content instanceof Uint8Array
-            ? Buffer.from(content.buffer, content.byteOffset, content.byteLength)
-            : (() => {
-                throw invalidContent(`email content: attachments.${index}.content must be a string or bytes.`);
-              })(),
+      content: attachmentContent(content, index),
     };
     if (contentType !== undefined) out.contentType = checkText(contentType, `attachments.${index}.contentType`);
     if (cid !== undefined) out.cid = checkText(cid, `attachments.${index}.cid`);
@@ -310,9 +310,8 @@ export function createEmailChannel(settings: EmailChannelSettings): Channel<'ema
     const address = typeof request.recipient.email === 'string' ? request.recipient.email.trim() : '';
     if (address === '') return { status: 'skipped', reason: 'recipient has no email address' };
     if (!isPlausibleAddress(address)) {
-      throw new DeliveryError('INVALID_RECIPIENT', `Recipient ${request.recipient.id} has an unusable email address.`, {
-        token: address,
-      });
+      // No `token`: that field names push tokens for Herald to remove, not addresses.
+      throw new DeliveryError('INVALID_RECIPIENT', `Recipient ${request.recipient.id} has an unusable email address.`);
     }
 
     const message = buildMessage(request, address);
