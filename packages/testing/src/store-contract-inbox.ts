@@ -35,6 +35,17 @@ function pruneEpoch(yearsBack: number): number {
   return Date.UTC(1990 - yearsBack, 0, 1) - elapsed * 10;
 }
 
+async function listAllInboxFrom(context: StoreContractContext, userId: string, cursor: string): Promise<InboxItem[]> {
+  const items: InboxItem[] = [];
+  let next: string | undefined = cursor;
+  for (let page = 0; next !== undefined && page < 1000; page++) {
+    const result = await context.store.listInbox(userId, { status: 'unread', limit: 4, cursor: next });
+    items.push(...result.items);
+    next = result.nextCursor;
+  }
+  return items;
+}
+
 export function inboxContract(context: StoreContractContext): void {
   describe('inbox: insert and positions', () => {
     it('stores the content, assigns positions and returns the items in input order', async () => {
@@ -145,6 +156,32 @@ export function inboxContract(context: StoreContractContext): void {
       }
       expect(sizes).toEqual([10, 10, 10]);
       expect(cursor).toBeUndefined();
+    });
+
+    it('keeps a cursor stable while new items arrive and items are read between pages', async () => {
+      const userId = context.userId();
+      const stored = await context.store.insertInboxItems(Array.from({ length: 12 }, () => inboxItem(context, userId)));
+      const newestFirst = [...stored].reverse();
+      const first = await context.store.listInbox(userId, { limit: 5 });
+      expect(first.items).toEqual(newestFirst.slice(0, 5));
+      // New items land above the cursor; reading an item does not move it.
+      await context.store.insertInboxItems([inboxItem(context, userId), inboxItem(context, userId)]);
+      await context.store.markRead(userId, [newestFirst[6]!.id], isoNow());
+      const second = await context.store.listInbox(userId, { limit: 5, cursor: first.nextCursor! });
+      expect(second.items.map((item) => item.id)).toEqual(newestFirst.slice(5, 10).map((item) => item.id));
+      const third = await context.store.listInbox(userId, { limit: 5, cursor: second.nextCursor! });
+      expect(third.items).toEqual(newestFirst.slice(10));
+      expect(third.nextCursor).toBeUndefined();
+
+      // With a status filter, an item that stops matching drops out; nothing repeats and nothing else is skipped.
+      const unreadFirst = await context.store.listInbox(userId, { status: 'unread', limit: 4 });
+      const shown = unreadFirst.items.map((item) => item.id);
+      await context.store.markRead(userId, [newestFirst[8]!.id], isoNow());
+      const unreadRest = await listAllInboxFrom(context, userId, unreadFirst.nextCursor!);
+      const expected = (await listAllInbox(context.store, userId, { status: 'unread' }))
+        .map((item) => item.id)
+        .filter((id) => !shown.includes(id));
+      expect(unreadRest.map((item) => item.id)).toEqual(expected);
     });
 
     it('accepts limits 1 and 100', async () => {
