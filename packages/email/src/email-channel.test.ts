@@ -416,6 +416,21 @@ describe('createEmailChannel: SMTP failures', () => {
     expect(error).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
   });
 
+  it('classifies a server that accepts the connection but never greets as retryable TIMEOUT', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    });
+    const { port } = silent.address() as net.AddressInfo;
+    const channel = channelFor({ host: '127.0.0.1', port }, {}, { greetingTimeout: 200 });
+    const error = await failure(channel.send(request()));
+    expect(error).toMatchObject({ code: 'TIMEOUT', retryable: true, providerCode: 'ETIMEDOUT' });
+    expect(sockets.length).toBeGreaterThan(0);
+  });
+
   it('classifies bad credentials as CONFIGURATION, not retryable; good ones send', async () => {
     const server = await peer({ credentials: { user: 'herald', pass: 'right' } });
     const wrong = channelFor(server, {}, { auth: { user: 'herald', pass: 'wrong' } });
