@@ -5,8 +5,22 @@ import { RedisStore } from '@herald/storage/redis';
 import { Redis } from 'ioredis';
 
 export interface StoreBenchResult {
-  insert: { items: number; rounds: number; storeItemsPerSecond: number; rawItemsPerSecond: number; ratio: number };
+  insert: {
+    items: number;
+    rounds: number;
+    storeItemsPerSecond: number;
+    rawItemsPerSecond: number;
+    ratio: number;
+    /** CPU time per item (µs), the figures that do not depend on how busy the machine is. */
+    storeCpu: CpuPerItem;
+    rawCpu: CpuPerItem;
+  };
   unreadCount: { small: Latency; large: Latency; smallItems: number; largeItems: number };
+}
+
+export interface CpuPerItem {
+  clientMicros: number;
+  redisMicros: number;
 }
 
 export interface Latency {
@@ -37,20 +51,52 @@ async function rawInsert(redis: Redis, prefix: string, items: NewInboxItem[]): P
   const pipeline = redis.pipeline();
   for (const item of items) {
     const base = `${prefix}{u:${item.userId}}:`;
-    const position = 1;
+    const member = `${String(1).padStart(12, '0')}${item.id}`;
+    const typed = (set: string): string => `${set}#${Buffer.byteLength(item.type)}:${item.type}/${member}`;
     pipeline.hmget(`${base}i:${item.id}`, 'p', 'j', 'r', 'd');
-    pipeline.hset(`${base}i:${item.id}`, 'j', JSON.stringify(item), 'p', position, 't', item.type);
-    pipeline.zadd(`${base}z:all`, position, item.id);
-    pipeline.zadd(`${base}z:t:${item.type}`, position, item.id);
-    pipeline.zadd(`${base}z:u`, position, item.id);
-    pipeline.zadd(`${base}z:u:${item.type}`, position, item.id);
-    pipeline.zadd(`${base}z:n`, position, item.id);
-    pipeline.zadd(`${base}z:n:${item.type}`, position, item.id);
-    pipeline.set(`${base}pos`, position);
+    pipeline.hget(`${base}counts`, 'pos');
+    pipeline.hset(`${base}i:${item.id}`, 'j', JSON.stringify(item), 'p', 1, 't', item.type);
+    pipeline.zadd(
+      `${base}x`,
+      0,
+      `a/${member}`,
+      0,
+      typed('A'),
+      0,
+      `u/${member}`,
+      0,
+      typed('U'),
+      0,
+      `n/${member}`,
+      0,
+      typed('N'),
+    );
+    pipeline.hset(`${base}counts`, 'pos', 1);
     pipeline.hincrby(`${base}counts`, '#', 1);
     pipeline.hincrby(`${base}counts`, `t:${item.type}`, 1);
   }
   await pipeline.exec();
+}
+
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string): number => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+/** Wall time, client CPU and Redis CPU of one call. */
+async function measure(
+  redis: Redis,
+  run: () => Promise<unknown>,
+): Promise<{ ms: number; clientUs: number; redisUs: number }> {
+  const redisBefore = await redisCpuSeconds(redis);
+  const cpuBefore = process.cpuUsage();
+  const start = performance.now();
+  await run();
+  const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpuBefore);
+  const redisUs = ((await redisCpuSeconds(redis)) - redisBefore) * 1e6;
+  return { ms, clientUs: cpu.user + cpu.system, redisUs };
 }
 
 function percentile(sorted: number[], fraction: number): number {
@@ -84,22 +130,30 @@ export async function runStoreBenchmarks(url: string): Promise<StoreBenchResult>
       newItems('warm', items, (index) => `warm-user-${index}`),
     );
 
-    let storeMs = 0;
-    let rawMs = 0;
+    const totals = {
+      store: { ms: 0, clientUs: 0, redisUs: 0 },
+      raw: { ms: 0, clientUs: 0, redisUs: 0 },
+    };
+    const add = (into: typeof totals.store, from: typeof totals.store): void => {
+      into.ms += from.ms;
+      into.clientUs += from.clientUs;
+      into.redisUs += from.redisUs;
+    };
     // Alternating rounds so both see the same machine state.
     for (let round = 0; round < rounds; round++) {
       const run = `r${round}`;
       const forStore = newItems(run, items, (index) => `${run}-user-${index}`);
       const forRaw = newItems(run, items, (index) => `${run}-user-${index}`);
-      let start = performance.now();
-      await store.insertInboxItems(forStore);
-      storeMs += performance.now() - start;
-      start = performance.now();
-      await rawInsert(redis, 'bench:raw:', forRaw);
-      rawMs += performance.now() - start;
+      add(totals.store, await measure(redis, () => store.insertInboxItems(forStore)));
+      add(totals.raw, await measure(redis, () => rawInsert(redis, 'bench:raw:', forRaw)));
     }
-    const storeItemsPerSecond = (items * rounds) / (storeMs / 1000);
-    const rawItemsPerSecond = (items * rounds) / (rawMs / 1000);
+    const count = items * rounds;
+    const storeItemsPerSecond = count / (totals.store.ms / 1000);
+    const rawItemsPerSecond = count / (totals.raw.ms / 1000);
+    const perItem = (total: typeof totals.store): CpuPerItem => ({
+      clientMicros: total.clientUs / count,
+      redisMicros: total.redisUs / count,
+    });
 
     // unreadCount: one user with 100,000 items, one with 10.
     const largeItems = 100_000;
@@ -119,6 +173,8 @@ export async function runStoreBenchmarks(url: string): Promise<StoreBenchResult>
         storeItemsPerSecond,
         rawItemsPerSecond,
         ratio: storeItemsPerSecond / rawItemsPerSecond,
+        storeCpu: perItem(totals.store),
+        rawCpu: perItem(totals.raw),
       },
       unreadCount: { small, large, smallItems, largeItems },
     };
@@ -136,6 +192,11 @@ export function printStoreBenchmarks(result: StoreBenchResult): void {
   console.log(`  RedisStore.insertInboxItems   ${rate(insert.storeItemsPerSecond)}`);
   console.log(`  raw pipelined ioredis writes  ${rate(insert.rawItemsPerSecond)}   (same keys, no atomicity)`);
   console.log(`  store / raw                   ${insert.ratio.toFixed(2)}`);
+  const cpu = (label: string, value: CpuPerItem): string =>
+    `  ${label.padEnd(28)}  client ${value.clientMicros.toFixed(1)} µs/item   redis ${value.redisMicros.toFixed(1)} µs/item   (uncontended ceiling ≈ ${Math.round(1e6 / Math.max(value.clientMicros, value.redisMicros)).toLocaleString('en-US')} items/s)`;
+  console.log('  CPU per item (independent of machine load):');
+  console.log(cpu('  RedisStore', insert.storeCpu));
+  console.log(cpu('  raw pipelined writes', insert.rawCpu));
   const line = (label: string, latency: Latency): string =>
     `  ${label.padEnd(28)} p50 ${latency.p50Ms.toFixed(3)} ms   p99 ${latency.p99Ms.toFixed(3)} ms   (${latency.samples} calls)`;
   console.log('RedisStore.unreadCount latency');

@@ -2,26 +2,33 @@
 // indexes that describe it move together or not at all. Every script is also safe to run twice (a client may
 // resend a command whose reply was lost), because it checks the state it changes.
 //
-// Inbox keys of one user all start with `<prefix>{u:<userId>}:` (ARGV[1], "base"), so they share a Redis Cluster
-// hash slot; scripts derive the per-item and per-type key names from that base. Layout under the base:
-//   pos                 last position (string)
-//   counts              hash: `#` = unread total, `t:<type>` = unread of that type (fields removed at zero)
-//   i:<id>              hash: j = item JSON (without position/readAt/deliveredAt), p = position, t = type,
-//                       r = readAt, d = deliveredAt
-//   z:all / z:t:<type>  every item, scored by position
-//   z:u / z:u:<type>    unread items            z:r / z:r:<type>   read items
-//   z:n / z:n:<type>    undelivered items       z:readat           read items scored by readAt (epoch ms), for pruning
+// Inbox keys of one user all start with `<prefix>{u:<userId>}:` (ARGV "base"), so they share a Redis Cluster
+// hash slot; scripts derive the per-item key names from that base. Layout under the base:
+//   counts     hash: `pos` = last position, `#` = unread total, `t:<type>` = unread of that type (removed at zero)
+//   i:<id>     hash: j = item JSON (without position/readAt/deliveredAt), p = position, t = type,
+//              r = readAt, d = deliveredAt
+//   x          one sorted set holding every listing index, ordered by member (all scores 0). A member is
+//              <set prefix><position, 12 digits><id>; set prefixes: `a/` all, `u/` unread, `r/` read,
+//              `n/` undelivered, and per type `A#<bytes>:<type>/` (likewise U, R, N). One key instead of eight
+//              keeps a new user's first insert cheap; ZRANGEBYLEX over a prefix pages any index in O(log n + limit).
+//   readat     sorted set of read item ids scored by readAt (epoch ms), for pruning
+
+/** Lua helpers shared by the inbox scripts. */
+const inboxHelpers = `
+local function pad(pos) return string.format('%012d', pos) end
+local function typed(set, t) return set .. '#' .. #t .. ':' .. t .. '/' end
+`;
 
 /** The scripts, keyed by the command name they are registered under (`defineCommand`). */
 export const redisScripts = {
   /**
    * Inserts items, possibly of several users (on a single Redis; a Cluster gets one user per call).
-   * KEYS[1] = the first item's base..'pos' (routes the call). ARGV: count, then base, id, type, json per item.
+   * KEYS[1] = the first item's base..'counts' (routes the call). ARGV: count, then base, id, type, json per item.
    * Returns one entry per item: the new position, or `{p, j, r, d}` of the item the user already had.
    */
   heraldInboxInsert: {
     numberOfKeys: 1,
-    lua: `
+    lua: `${inboxHelpers}
 local n = tonumber(ARGV[1])
 local out = {}
 local first = {}
@@ -38,52 +45,54 @@ for i = 0, n - 1 do
   else
     local pos = last[base]
     if not pos then
-      pos = tonumber(redis.call('get', base .. 'pos') or '0')
+      pos = tonumber(redis.call('hget', base .. 'counts', 'pos') or '0')
       first[base] = pos
       byType[base] = {}
     end
     pos = pos + 1
     last[base] = pos
     redis.call('hset', key, 'j', ARGV[5 + i * 4], 'p', pos, 't', t)
-    redis.call('zadd', base .. 'z:all', pos, id)
-    redis.call('zadd', base .. 'z:t:' .. t, pos, id)
-    redis.call('zadd', base .. 'z:u', pos, id)
-    redis.call('zadd', base .. 'z:u:' .. t, pos, id)
-    redis.call('zadd', base .. 'z:n', pos, id)
-    redis.call('zadd', base .. 'z:n:' .. t, pos, id)
+    local p = pad(pos) .. id
+    redis.call('zadd', base .. 'x', 0, 'a/' .. p, 0, typed('A', t) .. p, 0, 'u/' .. p, 0, typed('U', t) .. p,
+      0, 'n/' .. p, 0, typed('N', t) .. p)
     byType[base][t] = (byType[base][t] or 0) + 1
     out[i + 1] = pos
   end
 end
 for base, pos in pairs(last) do
-  redis.call('set', base .. 'pos', pos)
-  redis.call('hincrby', base .. 'counts', '#', pos - first[base])
-  for t, c in pairs(byType[base]) do redis.call('hincrby', base .. 'counts', 't:' .. t, c) end
+  local counts = base .. 'counts'
+  redis.call('hset', counts, 'pos', pos)
+  redis.call('hincrby', counts, '#', pos - first[base])
+  for t, c in pairs(byType[base]) do redis.call('hincrby', counts, 't:' .. t, c) end
 end
 return out
 `,
   },
 
-  /** KEYS[1] = index zset. ARGV: base, max score ('+inf' or '(<pos>'), count. Newest first: {p, j, r, d}... */
+  /**
+   * A page of one index, newest first. KEYS[1] = base..'x'. ARGV: base, max bound, min bound, count, prefix length.
+   * Returns {p, j, r, d} per item.
+   */
   heraldInboxPage: {
     numberOfKeys: 1,
     lua: `
 local base = ARGV[1]
-local ids = redis.call('zrevrangebyscore', KEYS[1], ARGV[2], '-inf', 'LIMIT', 0, tonumber(ARGV[3]))
+local skip = tonumber(ARGV[5]) + 13
+local members = redis.call('zrevrangebylex', KEYS[1], ARGV[2], ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
 local out = {}
-for i, id in ipairs(ids) do out[i] = redis.call('hmget', base .. 'i:' .. id, 'p', 'j', 'r', 'd') end
+for i, m in ipairs(members) do out[i] = redis.call('hmget', base .. 'i:' .. string.sub(m, skip), 'p', 'j', 'r', 'd') end
 return out
 `,
   },
 
-  /** KEYS[1] = base..'z:all'. ARGV: base, min score ('(<pos>' or '-inf'), count. Oldest first: {p, j, r, d}... */
+  /** Items after a position, oldest first. KEYS[1] = base..'x'. ARGV: base, min bound, count. {p, j, r, d}... */
   heraldInboxAfter: {
     numberOfKeys: 1,
     lua: `
 local base = ARGV[1]
-local ids = redis.call('zrangebyscore', KEYS[1], ARGV[2], '+inf', 'LIMIT', 0, tonumber(ARGV[3]))
+local members = redis.call('zrangebylex', KEYS[1], ARGV[2], '(a/:', 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {}
-for i, id in ipairs(ids) do out[i] = redis.call('hmget', base .. 'i:' .. id, 'p', 'j', 'r', 'd') end
+for i, m in ipairs(members) do out[i] = redis.call('hmget', base .. 'i:' .. string.sub(m, 15), 'p', 'j', 'r', 'd') end
 return out
 `,
   },
@@ -91,7 +100,7 @@ return out
   /** KEYS[1] = base..'counts'. ARGV: base, readAt, readAt epoch ms, ids... Returns the ids that were unread. */
   heraldInboxMarkRead: {
     numberOfKeys: 1,
-    lua: `
+    lua: `${inboxHelpers}
 local base = ARGV[1]
 local changed = {}
 local byType = {}
@@ -100,13 +109,12 @@ for i = 4, #ARGV do
   local key = base .. 'i:' .. id
   local v = redis.call('hmget', key, 'p', 't', 'r')
   if v[1] and not v[3] then
-    local p, t = v[1], v[2]
+    local t = v[2]
+    local p = pad(tonumber(v[1])) .. id
     redis.call('hset', key, 'r', ARGV[2])
-    redis.call('zrem', base .. 'z:u', id)
-    redis.call('zrem', base .. 'z:u:' .. t, id)
-    redis.call('zadd', base .. 'z:r', p, id)
-    redis.call('zadd', base .. 'z:r:' .. t, p, id)
-    redis.call('zadd', base .. 'z:readat', ARGV[3], id)
+    redis.call('zrem', base .. 'x', 'u/' .. p, typed('U', t) .. p)
+    redis.call('zadd', base .. 'x', 0, 'r/' .. p, 0, typed('R', t) .. p)
+    redis.call('zadd', base .. 'readat', ARGV[3], id)
     byType[t] = (byType[t] or 0) + 1
     changed[#changed + 1] = id
   end
@@ -128,26 +136,26 @@ return changed
    */
   heraldInboxMarkAllRead: {
     numberOfKeys: 1,
-    lua: `
+    lua: `${inboxHelpers}
 local base = ARGV[1]
 local maxPos = ARGV[4]
-if maxPos == '' then maxPos = redis.call('get', base .. 'pos') or '0' end
-local source = base .. 'z:u'
-if ARGV[5] ~= '' then source = base .. 'z:u:' .. ARGV[5] end
+if maxPos == '' then maxPos = redis.call('hget', KEYS[1], 'pos') or '0' end
+local prefix = 'u/'
+if ARGV[5] ~= '' then prefix = typed('U', ARGV[5]) end
 local chunk = tonumber(ARGV[6])
-local ids = redis.call('zrangebyscore', source, '-inf', maxPos, 'WITHSCORES', 'LIMIT', 0, chunk + 1)
-local count = math.min(#ids / 2, chunk)
+local members = redis.call('zrangebylex', base .. 'x', '[' .. prefix, '(' .. prefix .. pad(tonumber(maxPos) + 1),
+  'LIMIT', 0, chunk + 1)
+local count = math.min(#members, chunk)
 local byType = {}
 for i = 1, count do
-  local id, p = ids[i * 2 - 1], ids[i * 2]
+  local p = string.sub(members[i], #prefix + 1)
+  local id = string.sub(p, 13)
   local key = base .. 'i:' .. id
   local t = redis.call('hget', key, 't')
   redis.call('hset', key, 'r', ARGV[2])
-  redis.call('zrem', base .. 'z:u', id)
-  redis.call('zrem', base .. 'z:u:' .. t, id)
-  redis.call('zadd', base .. 'z:r', p, id)
-  redis.call('zadd', base .. 'z:r:' .. t, p, id)
-  redis.call('zadd', base .. 'z:readat', ARGV[3], id)
+  redis.call('zrem', base .. 'x', 'u/' .. p, typed('U', t) .. p)
+  redis.call('zadd', base .. 'x', 0, 'r/' .. p, 0, typed('R', t) .. p)
+  redis.call('zadd', base .. 'readat', ARGV[3], id)
   byType[t] = (byType[t] or 0) + 1
 end
 if count > 0 then
@@ -157,7 +165,7 @@ if count > 0 then
   end
 end
 local hasMore = 0
-if #ids / 2 > chunk then hasMore = 1 end
+if #members > chunk then hasMore = 1 end
 return {count, maxPos, hasMore}
 `,
   },
@@ -165,7 +173,7 @@ return {count, maxPos, hasMore}
   /** KEYS[1] = base..'counts'. ARGV: base, ids... Returns the ids that were read. */
   heraldInboxMarkUnread: {
     numberOfKeys: 1,
-    lua: `
+    lua: `${inboxHelpers}
 local base = ARGV[1]
 local changed = {}
 local byType = {}
@@ -174,13 +182,12 @@ for i = 2, #ARGV do
   local key = base .. 'i:' .. id
   local v = redis.call('hmget', key, 'p', 't', 'r')
   if v[1] and v[3] then
-    local p, t = v[1], v[2]
+    local t = v[2]
+    local p = pad(tonumber(v[1])) .. id
     redis.call('hdel', key, 'r')
-    redis.call('zadd', base .. 'z:u', p, id)
-    redis.call('zadd', base .. 'z:u:' .. t, p, id)
-    redis.call('zrem', base .. 'z:r', id)
-    redis.call('zrem', base .. 'z:r:' .. t, id)
-    redis.call('zrem', base .. 'z:readat', id)
+    redis.call('zadd', base .. 'x', 0, 'u/' .. p, 0, typed('U', t) .. p)
+    redis.call('zrem', base .. 'x', 'r/' .. p, typed('R', t) .. p)
+    redis.call('zrem', base .. 'readat', id)
     byType[t] = (byType[t] or 0) + 1
     changed[#changed + 1] = id
   end
@@ -193,20 +200,20 @@ return changed
 `,
   },
 
-  /** KEYS[1] = base..'z:n'. ARGV: base, deliveredAt, ids... Returns the ids that were not yet delivered. */
+  /** KEYS[1] = base..'x'. ARGV: base, deliveredAt, ids... Returns the ids that were not yet delivered. */
   heraldInboxMarkDelivered: {
     numberOfKeys: 1,
-    lua: `
+    lua: `${inboxHelpers}
 local base = ARGV[1]
 local changed = {}
 for i = 3, #ARGV do
   local id = ARGV[i]
   local key = base .. 'i:' .. id
-  local v = redis.call('hmget', key, 't', 'd')
-  if v[1] and not v[2] then
+  local v = redis.call('hmget', key, 'p', 't', 'd')
+  if v[1] and not v[3] then
+    local p = pad(tonumber(v[1])) .. id
     redis.call('hset', key, 'd', ARGV[2])
-    redis.call('zrem', KEYS[1], id)
-    redis.call('zrem', base .. 'z:n:' .. v[1], id)
+    redis.call('zrem', KEYS[1], 'n/' .. p, typed('N', v[2]) .. p)
     changed[#changed + 1] = id
   end
 end
@@ -215,24 +222,22 @@ return changed
   },
 
   /**
-   * Deletes up to `max` items read before the cutoff. KEYS[1] = base..'z:readat'. ARGV: base, cutoff epoch ms, max.
+   * Deletes up to `max` items read before the cutoff. KEYS[1] = base..'readat'. ARGV: base, cutoff epoch ms, max.
    * Returns {removed, readItemsLeft}.
    */
   heraldInboxPrune: {
     numberOfKeys: 1,
-    lua: `
+    lua: `${inboxHelpers}
 local base = ARGV[1]
 local ids = redis.call('zrangebyscore', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
 for _, id in ipairs(ids) do
   local key = base .. 'i:' .. id
-  local t = redis.call('hget', key, 't')
-  if t then
-    redis.call('zrem', base .. 'z:all', id)
-    redis.call('zrem', base .. 'z:t:' .. t, id)
-    redis.call('zrem', base .. 'z:r', id)
-    redis.call('zrem', base .. 'z:r:' .. t, id)
-    redis.call('zrem', base .. 'z:n', id)
-    redis.call('zrem', base .. 'z:n:' .. t, id)
+  local v = redis.call('hmget', key, 'p', 't')
+  if v[1] then
+    local t = v[2]
+    local p = pad(tonumber(v[1])) .. id
+    redis.call('zrem', base .. 'x', 'a/' .. p, typed('A', t) .. p, 'r/' .. p, typed('R', t) .. p, 'n/' .. p,
+      typed('N', t) .. p)
     redis.call('del', key)
   end
   redis.call('zrem', KEYS[1], id)

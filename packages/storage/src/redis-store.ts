@@ -75,6 +75,8 @@ const DELIVERY_STATUSES: readonly DeliveryStatus[] = [
 const PATCHABLE_FIELDS = ['status', 'channelId', 'attempts', 'providerMessageId', 'reason', 'detail', 'error'] as const;
 /** Hash field holding a delivery's store-wide creation sequence (not part of the record). */
 const SEQUENCE_FIELD = '#seq';
+/** Positions are written with 12 digits in index members. */
+const MAX_POSITION = 999_999_999_999;
 
 type ScriptArgument = string | number;
 type Commands = Record<string, (...args: ScriptArgument[]) => unknown>;
@@ -159,7 +161,7 @@ export class RedisStore implements Store {
     for (const group of groups) {
       for (let start = 0; start < group.length; start += INSERT_CHUNK) {
         const chunk = group.slice(start, start + INSERT_CHUNK);
-        const args: ScriptArgument[] = [`${this.#userBase(items[chunk[0]!]!.userId)}pos`, chunk.length];
+        const args: ScriptArgument[] = [`${this.#userBase(items[chunk[0]!]!.userId)}counts`, chunk.length];
         for (const index of chunk) {
           const each = items[index]!;
           args.push(this.#userBase(each.userId), each.id, each.type, json[index]!);
@@ -210,13 +212,16 @@ export class RedisStore implements Store {
     }
     if (query.type !== undefined && typeof query.type !== 'string') throw invalid('type', 'Expected a string');
     const base = this.#userBase(userId);
-    const index = `${base}${inboxIndex(query.status, query.type)}`;
+    const prefix = inboxIndexPrefix(query.status, query.type);
     return this.#call('listInbox', async () => {
       const raw = (await this.#script('heraldInboxPage', [
-        index,
+        `${base}x`,
         base,
-        before === undefined ? '+inf' : `(${before}`,
+        // ':' sorts after every digit: the bound above all of the index's members.
+        before === undefined ? `(${prefix}:` : `(${prefix}${padPosition(before)}`,
+        `[${prefix}`,
         limit + 1,
+        Buffer.byteLength(prefix, 'utf8'),
       ])) as RawItem[];
       const items: InboxItem[] = [];
       for (const entry of raw.slice(0, limit)) {
@@ -237,11 +242,16 @@ export class RedisStore implements Store {
     if (!Number.isInteger(limit) || limit < 1) {
       throw invalid('limit', `Expected a positive integer, got ${String(limit)}`);
     }
-    if (afterPosition === Number.POSITIVE_INFINITY) return [];
+    const firstPosition = Math.max(0, Math.floor(afterPosition) + 1);
+    if (firstPosition > MAX_POSITION) return [];
     const base = this.#userBase(userId);
-    const min = afterPosition === Number.NEGATIVE_INFINITY ? '-inf' : `(${afterPosition}`;
     return this.#call('listInboxAfter', async () => {
-      const raw = (await this.#script('heraldInboxAfter', [`${base}z:all`, base, min, limit])) as RawItem[];
+      const raw = (await this.#script('heraldInboxAfter', [
+        `${base}x`,
+        base,
+        `[a/${padPosition(firstPosition)}`,
+        limit,
+      ])) as RawItem[];
       const items: InboxItem[] = [];
       for (const entry of raw) {
         const item = toItem(entry);
@@ -252,8 +262,8 @@ export class RedisStore implements Store {
   }
 
   async lastPosition(userId: string): Promise<number> {
-    const key = `${this.#userBase(userId)}pos`;
-    return this.#call('lastPosition', async () => Number((await this.#redis.get(key)) ?? 0));
+    const key = `${this.#userBase(userId)}counts`;
+    return this.#call('lastPosition', async () => Number((await this.#redis.hget(key, 'pos')) ?? 0));
   }
 
   async unreadCount(userId: string): Promise<UnreadCount> {
@@ -323,7 +333,7 @@ export class RedisStore implements Store {
     const base = this.#userBase(userId);
     return this.#call(
       'markDelivered',
-      async () => (await this.#script('heraldInboxMarkDelivered', [`${base}z:n`, base, at, ...ids])) as string[],
+      async () => (await this.#script('heraldInboxMarkDelivered', [`${base}x`, base, at, ...ids])) as string[],
     );
   }
 
@@ -346,7 +356,7 @@ export class RedisStore implements Store {
             let left = 0;
             for (;;) {
               const [count, remaining] = (await this.#script('heraldInboxPrune', [
-                `${base}z:readat`,
+                `${base}readat`,
                 base,
                 cutoff,
                 SWEEP_CHUNK,
@@ -759,10 +769,17 @@ function changedSomething(result: unknown): boolean {
   return false;
 }
 
-function inboxIndex(status: InboxStatusFilter | undefined, type: string | undefined): string {
-  const set = status === 'unread' ? 'u' : status === 'read' ? 'r' : status === 'undelivered' ? 'n' : undefined;
-  if (set === undefined) return type === undefined ? 'z:all' : `z:t:${type}`;
-  return type === undefined ? `z:${set}` : `z:${set}:${type}`;
+/** The member prefix of one listing index in the user's `x` sorted set (see redis-scripts.ts). */
+function inboxIndexPrefix(status: InboxStatusFilter | undefined, type: string | undefined): string {
+  const set = status === 'unread' ? 'u' : status === 'read' ? 'r' : status === 'undelivered' ? 'n' : 'a';
+  if (type === undefined) return `${set}/`;
+  // The byte length makes type prefixes self-delimiting: no type's index is a prefix of another's.
+  return `${set.toUpperCase()}#${Buffer.byteLength(type, 'utf8')}:${type}/`;
+}
+
+/** Positions are stored as 12 digits so that member order is position order. */
+function padPosition(position: number): string {
+  return String(position).padStart(12, '0');
 }
 
 function serializeNewItem(item: NewInboxItem): string {
