@@ -44,8 +44,8 @@ function newItems(run: string, count: number, userOf: (index: number) => string)
 }
 
 /**
- * The writes RedisStore's insert script makes for one new item, sent as plain pipelined commands: the floor a
- * store-side implementation could reach without atomicity or duplicate checks.
+ * The writes RedisStore's insert script makes for one new item of a new user — item hash, index members, counters —
+ * as three plain pipelined commands: the floor without atomicity, duplicate checks or reading the last position.
  */
 async function rawInsert(redis: Redis, prefix: string, items: NewInboxItem[]): Promise<void> {
   const pipeline = redis.pipeline();
@@ -53,8 +53,6 @@ async function rawInsert(redis: Redis, prefix: string, items: NewInboxItem[]): P
     const base = `${prefix}{u:${item.userId}}:`;
     const member = `${String(1).padStart(12, '0')}${item.id}`;
     const typed = (set: string): string => `${set}#${Buffer.byteLength(item.type)}:${item.type}/${member}`;
-    pipeline.hmget(`${base}i:${item.id}`, 'p', 'j', 'r', 'd');
-    pipeline.hget(`${base}counts`, 'pos');
     pipeline.hset(`${base}i:${item.id}`, 'j', JSON.stringify(item), 'p', 1, 't', item.type);
     pipeline.zadd(
       `${base}x`,
@@ -71,9 +69,7 @@ async function rawInsert(redis: Redis, prefix: string, items: NewInboxItem[]): P
       0,
       typed('N'),
     );
-    pipeline.hset(`${base}counts`, 'pos', 1);
-    pipeline.hincrby(`${base}counts`, '#', 1);
-    pipeline.hincrby(`${base}counts`, `t:${item.type}`, 1);
+    pipeline.hset(`${base}counts`, 'pos', 1, '#', 1, `t:${item.type}`, 1);
   }
   await pipeline.exec();
 }

@@ -31,9 +31,8 @@ export const redisScripts = {
     lua: `${inboxHelpers}
 local n = tonumber(ARGV[1])
 local out = {}
-local first = {}
-local last = {}
-local byType = {}
+-- Per user base: the counts hash fields as read on first sight, then updated in Lua and written back once.
+local counts = {}
 for i = 0, n - 1 do
   local base = ARGV[2 + i * 4]
   local id = ARGV[3 + i * 4]
@@ -43,27 +42,33 @@ for i = 0, n - 1 do
   if existing[1] then
     out[i + 1] = existing
   else
-    local pos = last[base]
-    if not pos then
-      pos = tonumber(redis.call('hget', base .. 'counts', 'pos') or '0')
-      first[base] = pos
-      byType[base] = {}
+    local c = counts[base]
+    local tf = 't:' .. t
+    if not c then
+      local v = redis.call('hmget', base .. 'counts', 'pos', '#', tf)
+      c = { pos = tonumber(v[1] or '0'), total = tonumber(v[2] or '0'), types = {} }
+      c.types[tf] = tonumber(v[3] or '0')
+      counts[base] = c
+    elseif not c.types[tf] then
+      c.types[tf] = tonumber(redis.call('hget', base .. 'counts', tf) or '0')
     end
-    pos = pos + 1
-    last[base] = pos
-    redis.call('hset', key, 'j', ARGV[5 + i * 4], 'p', pos, 't', t)
-    local p = pad(pos) .. id
+    c.pos = c.pos + 1
+    c.total = c.total + 1
+    c.types[tf] = c.types[tf] + 1
+    redis.call('hset', key, 'j', ARGV[5 + i * 4], 'p', c.pos, 't', t)
+    local p = pad(c.pos) .. id
     redis.call('zadd', base .. 'x', 0, 'a/' .. p, 0, typed('A', t) .. p, 0, 'u/' .. p, 0, typed('U', t) .. p,
       0, 'n/' .. p, 0, typed('N', t) .. p)
-    byType[base][t] = (byType[base][t] or 0) + 1
-    out[i + 1] = pos
+    out[i + 1] = c.pos
   end
 end
-for base, pos in pairs(last) do
-  local counts = base .. 'counts'
-  redis.call('hset', counts, 'pos', pos)
-  redis.call('hincrby', counts, '#', pos - first[base])
-  for t, c in pairs(byType[base]) do redis.call('hincrby', counts, 't:' .. t, c) end
+for base, c in pairs(counts) do
+  local fields = { 'pos', c.pos, '#', c.total }
+  for tf, value in pairs(c.types) do
+    fields[#fields + 1] = tf
+    fields[#fields + 1] = value
+  end
+  redis.call('hset', base .. 'counts', unpack(fields))
 end
 return out
 `,
