@@ -166,6 +166,83 @@ describe('RedisStore bulk insert', () => {
   });
 });
 
+describe('RedisStore indexes', () => {
+  it('keeps types apart whose names nest, share prefixes or use multi-byte characters', async () => {
+    const store = new RedisStore({ redis, prefix });
+    const userId = unique('user');
+    const types = ['a', 'a/b', 'a#1:a', 'ab', 'é', 'e', '通知.新'];
+    const stored = await store.insertInboxItems(types.flatMap((type) => [item(userId, type), item(userId, type)]));
+    await store.markRead(userId, [stored[0]!.id, stored[8]!.id], new Date().toISOString());
+    for (const [index, type] of types.entries()) {
+      const mine = stored.filter((each) => each.type === type).map((each) => each.id);
+      expect((await store.listInbox(userId, { type })).items.map((each) => each.id)).toEqual([...mine].reverse());
+      const unread = (await store.listInbox(userId, { type, status: 'unread' })).items.map((each) => each.id);
+      expect(unread).toHaveLength(index === 0 || index === 4 ? 1 : 2);
+      expect(await store.markAllRead(userId, { type }, new Date().toISOString())).toBe(unread.length);
+    }
+    expect(await store.unreadCount(userId)).toEqual({ total: 0, byType: {} });
+  });
+
+  it('replays after any position, including fractions and negatives', async () => {
+    const store = new RedisStore({ redis, prefix });
+    const userId = unique('user');
+    const stored = await store.insertInboxItems([item(userId), item(userId), item(userId)]);
+    expect(await store.listInboxAfter(userId, -5, 10)).toEqual(stored);
+    expect(await store.listInboxAfter(userId, 1.5, 10)).toEqual(stored.slice(1));
+    expect(await store.listInboxAfter(userId, Number.NEGATIVE_INFINITY, 2)).toEqual(stored.slice(0, 2));
+    expect(await store.listInboxAfter(userId, Number.POSITIVE_INFINITY, 10)).toEqual([]);
+  });
+});
+
+describe('RedisStore bad input', () => {
+  it('rejects an unparseable date with a ValidationError about it and changes nothing', async () => {
+    const store = new RedisStore({ redis, prefix });
+    const userId = unique('user');
+    const [stored] = await store.insertInboxItems([item(userId)]);
+    for (const call of [
+      store.markRead(userId, [stored!.id], 'yesterday'),
+      store.markAllRead(userId, {}, 'yesterday'),
+      store.markDelivered(userId, [stored!.id], 'yesterday'),
+    ]) {
+      const error = await call.catch((caught: unknown) => caught);
+      expect(ValidationError.is(error)).toBe(true);
+      expect((error as ValidationError).issues).toEqual([
+        { path: 'at', message: 'Expected an ISO 8601 date string, got "yesterday"' },
+      ]);
+    }
+    const prune = await store.pruneInbox({ readBefore: 'soon' }).catch((caught: unknown) => caught);
+    expect((prune as ValidationError).issues[0]!.path).toBe('readBefore');
+    expect(await store.getInboxItems(userId, [stored!.id])).toEqual([stored]);
+    expect(await store.unreadCount(userId)).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+  });
+
+  it('refuses a delivery batch naming an existing id, storing none of it', async () => {
+    const store = new RedisStore({ redis, prefix });
+    const record = {
+      id: unique('delivery'),
+      notificationId: unique('notification'),
+      type: 'ticket.assigned',
+      recipientId: unique('user'),
+      kind: 'inApp' as const,
+      status: 'pending' as const,
+      attempts: 0,
+      createdAt: '2024-01-01T00:00:00.000Z',
+      updatedAt: '2024-01-01T00:00:00.000Z',
+    };
+    await store.createDeliveries([record]);
+    const fresh = { ...record, id: unique('delivery') };
+    const error = await store
+      .createDeliveries([fresh, { ...record, status: 'sent' }])
+      .catch((caught: unknown) => caught);
+    expect(ValidationError.is(error)).toBe(true);
+    expect((error as ValidationError).issues).toEqual([
+      { path: 'records.1.id', message: `Delivery ${JSON.stringify(record.id)} already exists` },
+    ]);
+    expect(await store.getDeliveries([record.id, fresh.id])).toEqual([record]);
+    expect((await store.listDeliveries({ notificationId: record.notificationId })).records).toEqual([record]);
+  });
+});
+
 describe('RedisStore settings', () => {
   it('explains how to get a client when none is given', () => {
     expect(() => new RedisStore({} as never)).toThrow(ConfigurationError);

@@ -600,11 +600,13 @@ export class RedisStore implements Store {
     const tokenKey = this.#deviceKey(device.token);
     const json = JSON.stringify(device);
     await this.#call('registerDevice', async () => {
+      // New owner's list first, then the owner key (the truth), then the old owner's list: a failure at any step
+      // leaves listDevices right, because it only lists tokens whose owner key names the user.
+      await this.#redis.hset(`${this.#userBase(device.userId)}devices`, device.token, json);
       const previous = await this.#redis.getset(tokenKey, device.userId);
       if (previous !== null && previous !== device.userId) {
         await this.#redis.hdel(`${this.#userBase(previous)}devices`, device.token);
       }
-      await this.#redis.hset(`${this.#userBase(device.userId)}devices`, device.token, json);
     });
   }
 
@@ -614,13 +616,16 @@ export class RedisStore implements Store {
       const result = new Map<string, Device[]>();
       if (userIds.length === 0) return result;
       const lists = await this.#batch(userIds.map((userId) => ['hvals', [`${this.#userBase(userId)}devices`]]));
-      userIds.forEach((userId, index) => {
-        const values = lists[index] as string[];
-        if (values.length > 0)
-          result.set(
-            userId,
-            values.map((value) => JSON.parse(value) as Device),
-          );
+      const candidates = userIds.flatMap((userId, index) =>
+        (lists[index] as string[]).map((json) => ({ userId, device: JSON.parse(json) as Device })),
+      );
+      if (candidates.length === 0) return result;
+      const owners = await this.#batch(candidates.map(({ device }) => ['get', [this.#deviceKey(device.token)]]));
+      candidates.forEach(({ userId, device }, index) => {
+        if (owners[index] !== userId) return;
+        const list = result.get(userId);
+        if (list) list.push(device);
+        else result.set(userId, [device]);
       });
       return result;
     });
