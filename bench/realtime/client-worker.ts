@@ -1,0 +1,83 @@
+// One child process holding many realtime clients of one kind. It reports to the parent over IPC:
+// `connected`, then per round `round` once all its clients have the round's message, then `latencies`.
+
+import { createHeraldClient } from '@herald/websocket/client';
+import { io } from 'socket.io-client';
+import { WebSocket } from 'ws';
+
+type Kind = 'herald' | 'ws' | 'socketio';
+
+const [kind, url, countText, firstText] = process.argv.slice(2) as [Kind, string, string, string];
+const count = Number(countText);
+const first = Number(firstText);
+
+const now = (): number => performance.timeOrigin + performance.now();
+const latencies: number[] = [];
+const perRound = new Map<number, number>();
+const closers: (() => void)[] = [];
+
+function send(message: unknown): void {
+  process.send?.(message);
+}
+
+function receive(round: number, sentAt: number): void {
+  latencies.push(now() - sentAt);
+  const seen = (perRound.get(round) ?? 0) + 1;
+  perRound.set(round, seen);
+  if (seen === count) send({ type: 'round', round });
+}
+
+async function connectOne(index: number): Promise<void> {
+  const userId = `user-${index}`;
+  if (kind === 'herald') {
+    const client = createHeraldClient({ url, token: `user:${userId}`, WebSocket, pingIntervalMs: 0 });
+    client.on('notification', ({ item }) => {
+      const data = item.data as { round: number; sentAt: number };
+      receive(data.round, data.sentAt);
+    });
+    closers.push(() => client.close());
+    await new Promise<void>((resolve) => {
+      const stop = client.on('status', (status) => {
+        if (status === 'open') {
+          stop();
+          resolve();
+        }
+      });
+    });
+  } else if (kind === 'ws') {
+    const socket = new WebSocket(`${url}?user=${userId}`);
+    socket.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as { item: { data: { round: number; sentAt: number } } };
+      receive(frame.item.data.round, frame.item.data.sentAt);
+    });
+    closers.push(() => socket.close());
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+  } else {
+    const socket = io(url, { transports: ['websocket'], auth: { userId }, reconnection: false });
+    socket.on('notification', (message: { round: number; sentAt: number }) => receive(message.round, message.sentAt));
+    closers.push(() => socket.close());
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+  }
+}
+
+process.on('message', (message: { type: string }) => {
+  if (message.type === 'report') send({ type: 'latencies', latencies });
+  if (message.type === 'close') {
+    for (const close of closers) close();
+    setTimeout(() => process.exit(0), 200);
+  }
+});
+
+// Open in batches so the server sees a steady ramp rather than one SYN flood.
+for (let start = 0; start < count; start += 50) {
+  const batch = [];
+  for (let index = start; index < Math.min(count, start + 50); index++) batch.push(connectOne(first + index));
+  await Promise.all(batch);
+}
+send({ type: 'connected' });

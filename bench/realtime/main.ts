@@ -1,0 +1,248 @@
+// Realtime fan-out: one notification to each of N connected clients (held by child processes), through the
+// Herald gateway, through a raw `ws` server sending the same bytes, and through Socket.IO.
+// Measures the time to reach every client, notify → receipt latency (p50 / p99) and heap per idle connection.
+//
+//   npm run realtime --workspace bench -- --clients 2000 --rounds 20 --workers 4 [--only herald,ws,socketio]
+
+import { type ChildProcess, fork } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { createHerald, defineNotification, type InboxItem } from '@herald/core';
+import { MemoryStore } from '@herald/storage';
+import { createWebSocketGateway, extractToken } from '@herald/websocket';
+import { Server as SocketIoServer } from 'socket.io';
+import { WebSocketServer } from 'ws';
+import { z } from 'zod';
+
+type Kind = 'herald' | 'ws' | 'socketio';
+
+function flag(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
+}
+
+const clients = Number(flag('clients', '2000'));
+const rounds = Number(flag('rounds', '20'));
+const workers = Number(flag('workers', '4'));
+const kinds = flag('only', 'herald,ws,socketio').split(',') as Kind[];
+const workerScript = fileURLToPath(new URL('./client-worker.ts', import.meta.url));
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+function heapUsed(): number {
+  for (let index = 0; index < 3; index++) gc();
+  return process.memoryUsage().heapUsed;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const users = Array.from({ length: clients }, (_, index) => `user-${index}`);
+
+const roundNotification = defineNotification({
+  type: 'bench.round',
+  schema: z.object({ round: z.number(), sentAt: z.number() }),
+  channels: {
+    inApp: ({ payload }) => ({
+      title: 'Ticket assigned',
+      body: 'A ticket was assigned to you',
+      data: { round: payload.round, sentAt: payload.sentAt },
+    }),
+  },
+});
+
+/** A frame the size of Herald's, for the servers that are not Herald. */
+function lookalikeItem(userId: string, round: number, sentAt: number): InboxItem {
+  return {
+    id: `n0000000000abcdefghij.${userId}`,
+    userId,
+    notificationId: 'n0000000000abcdefghij',
+    type: 'bench.round',
+    position: round + 1,
+    title: 'Ticket assigned',
+    body: 'A ticket was assigned to you',
+    data: { round, sentAt },
+    createdAt: new Date().toISOString(),
+  };
+}
+
+interface Target {
+  url: string;
+  broadcast(round: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+async function startTarget(kind: Kind): Promise<Target> {
+  const server = createServer();
+  server.maxConnections = clients * 2;
+  if (kind === 'herald') {
+    const gateway = createWebSocketGateway({
+      server,
+      authenticate: (request) => {
+        const token = extractToken(request);
+        return token?.startsWith('user:') ? { userId: token.slice(5) } : null;
+      },
+    });
+    const herald = createHerald({ store: new MemoryStore(), channels: [gateway.channel], concurrency: 256 });
+    const port = await listen(server);
+    return {
+      url: `ws://127.0.0.1:${port}/realtime`,
+      async broadcast(round) {
+        await herald.notify(roundNotification, { to: users, payload: { round, sentAt: now() } });
+      },
+      async close() {
+        await herald.close();
+        server.close();
+      },
+    };
+  }
+  if (kind === 'ws') {
+    const wss = new WebSocketServer({ server, perMessageDeflate: false });
+    const sockets = new Map<string, import('ws').WebSocket>();
+    wss.on('connection', (socket, request) => {
+      const userId = new URL(request.url ?? '/', 'http://x').searchParams.get('user') ?? '';
+      sockets.set(userId, socket);
+      socket.on('close', () => sockets.delete(userId));
+    });
+    const port = await listen(server);
+    return {
+      url: `ws://127.0.0.1:${port}/`,
+      async broadcast(round) {
+        const sentAt = now();
+        for (const [userId, socket] of sockets) {
+          socket.send(JSON.stringify({ type: 'notification', item: lookalikeItem(userId, round, sentAt) }));
+        }
+      },
+      async close() {
+        for (const socket of sockets.values()) socket.terminate();
+        wss.close();
+        server.close();
+      },
+    };
+  }
+  const io = new SocketIoServer(server, { transports: ['websocket'], perMessageDeflate: false });
+  io.on('connection', (socket) => {
+    void socket.join(String(socket.handshake.auth.userId));
+  });
+  const port = await listen(server);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async broadcast(round) {
+      const sentAt = now();
+      for (const userId of users) io.to(userId).emit('notification', lookalikeItem(userId, round, sentAt).data);
+    },
+    async close() {
+      io.close();
+      server.close();
+    },
+  };
+}
+
+interface Result {
+  kind: Kind;
+  heapPerConnectionKiB: number;
+  fanOutMs: { p50: number; max: number };
+  latencyMs: { p50: number; p99: number };
+}
+
+async function run(kind: Kind): Promise<Result> {
+  const target = await startTarget(kind);
+  const before = heapUsed();
+  const perWorker = Math.ceil(clients / workers);
+  const children: ChildProcess[] = [];
+  const roundWaiters = new Map<number, { remaining: number; resolve: () => void }>();
+  let connected = 0;
+  let allConnected: () => void = () => {};
+  const connectedPromise = new Promise<void>((resolve) => {
+    allConnected = resolve;
+  });
+  const latencyReports: number[][] = [];
+  let latencyDone: () => void = () => {};
+  const latencyPromise = new Promise<void>((resolve) => {
+    latencyDone = resolve;
+  });
+
+  for (let index = 0; index < workers; index++) {
+    const first = index * perWorker;
+    const count = Math.min(perWorker, clients - first);
+    if (count <= 0) break;
+    const child = fork(workerScript, [kind, target.url, String(count), String(first)], {
+      execArgv: ['--import', 'tsx', '--conditions=herald-source'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.on('message', (message: { type: string; round?: number; latencies?: number[] }) => {
+      if (message.type === 'connected' && ++connected === children.length) allConnected();
+      if (message.type === 'round') {
+        const waiter = roundWaiters.get(message.round!);
+        if (waiter && --waiter.remaining === 0) waiter.resolve();
+      }
+      if (message.type === 'latencies') {
+        latencyReports.push(message.latencies!);
+        if (latencyReports.length === children.length) latencyDone();
+      }
+    });
+    children.push(child);
+  }
+  await connectedPromise;
+  // Idle connections: what holding them costs, before any message.
+  const heapPerConnectionKiB = (heapUsed() - before) / clients / 1024;
+
+  const fanOut: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const done = new Promise<void>((resolve) => roundWaiters.set(round, { remaining: children.length, resolve }));
+    const start = now();
+    await target.broadcast(round);
+    await done;
+    fanOut.push(now() - start);
+  }
+  for (const child of children) child.send({ type: 'report' });
+  await latencyPromise;
+  for (const child of children) child.send({ type: 'close' });
+  await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve))));
+  await target.close();
+
+  const latencies = latencyReports.flat().sort((a, b) => a - b);
+  fanOut.sort((a, b) => a - b);
+  return {
+    kind,
+    heapPerConnectionKiB,
+    fanOutMs: { p50: percentile(fanOut, 50), max: fanOut.at(-1)! },
+    latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+  };
+}
+
+const results: Result[] = [];
+for (const kind of kinds) {
+  process.stdout.write(`realtime: ${kind}, ${clients} clients in ${workers} processes, ${rounds} rounds…\n`);
+  results.push(await run(kind));
+}
+
+const format = (value: number): string => value.toFixed(1);
+process.stdout.write(
+  `\n| server | clients | fan-out to all p50 / max (ms) | notify → receipt p50 / p99 (ms) | heap per idle connection (KiB) |\n` +
+    '|---|---|---|---|---|\n',
+);
+for (const result of results) {
+  process.stdout.write(
+    `| ${result.kind} | ${clients} | ${format(result.fanOutMs.p50)} / ${format(result.fanOutMs.max)} | ` +
+      `${format(result.latencyMs.p50)} / ${format(result.latencyMs.p99)} | ${format(result.heapPerConnectionKiB)} |\n`,
+  );
+}
+process.stdout.write(
+  '\nHerald stores one inbox item per recipient, records a delivery per recipient, and the clients acknowledge ' +
+    'every item (a store write each); the raw ws and Socket.IO servers only send bytes.\n',
+);
+process.exit(0);
