@@ -33,14 +33,15 @@ local n = tonumber(ARGV[1])
 local out = {}
 -- Per user base: the counts hash fields as read on first sight, then updated in Lua and written back once.
 local counts = {}
+-- Per type: its three index prefixes, built once per call.
+local prefixes = {}
 for i = 0, n - 1 do
   local base = ARGV[2 + i * 4]
   local id = ARGV[3 + i * 4]
   local t = ARGV[4 + i * 4]
   local key = base .. 'i:' .. id
-  local existing = redis.call('hmget', key, 'p', 'j', 'r', 'd')
-  if existing[1] then
-    out[i + 1] = existing
+  if redis.call('exists', key) == 1 then
+    out[i + 1] = redis.call('hmget', key, 'p', 'j', 'r', 'd')
   else
     local c = counts[base]
     local tf = 't:' .. t
@@ -55,10 +56,14 @@ for i = 0, n - 1 do
     c.pos = c.pos + 1
     c.total = c.total + 1
     c.types[tf] = c.types[tf] + 1
+    local tp = prefixes[t]
+    if not tp then
+      tp = { typed('A', t), typed('U', t), typed('N', t) }
+      prefixes[t] = tp
+    end
     redis.call('hset', key, 'j', ARGV[5 + i * 4], 'p', c.pos, 't', t)
     local p = pad(c.pos) .. id
-    redis.call('zadd', base .. 'x', 0, 'a/' .. p, 0, typed('A', t) .. p, 0, 'u/' .. p, 0, typed('U', t) .. p,
-      0, 'n/' .. p, 0, typed('N', t) .. p)
+    redis.call('zadd', base .. 'x', 0, 'a/' .. p, 0, tp[1] .. p, 0, 'u/' .. p, 0, tp[2] .. p, 0, 'n/' .. p, 0, tp[3] .. p)
     out[i + 1] = c.pos
   end
 end
