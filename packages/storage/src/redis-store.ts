@@ -440,7 +440,7 @@ export class RedisStore implements Store {
           calls.push(['set', [this.#providerMessageKey(record.providerMessageId), record.id]]);
         }
       });
-      await this.#batch(calls);
+      await this.#batch(calls, true);
     });
   }
 
@@ -724,12 +724,15 @@ export class RedisStore implements Store {
     return result;
   }
 
-  /** Sends the calls pipelined (one round trip) on a single Redis, or concurrently on a Cluster. */
-  async #batch(calls: ScriptCall[]): Promise<unknown[]> {
+  /**
+   * Sends the calls pipelined (one round trip) on a single Redis — inside MULTI/EXEC when `atomic`, so they apply
+   * together or not at all — or concurrently on a Cluster, where keys of different slots cannot share a transaction.
+   */
+  async #batch(calls: ScriptCall[], atomic = false): Promise<unknown[]> {
     if (this.#redis.isCluster) {
       return Promise.all(calls.map(([name, args]) => (this.#redis as unknown as Commands)[name]!(...args)));
     }
-    const pipeline = this.#redis.pipeline() as ChainableCommander & Commands;
+    const pipeline = (atomic ? this.#redis.multi() : this.#redis.pipeline()) as ChainableCommander & Commands;
     for (const [name, args] of calls) pipeline[name]!(...args);
     const replies = (await pipeline.exec()) ?? [];
     if (replies.length !== calls.length) throw new Error('The pipeline was discarded');
