@@ -5,7 +5,7 @@ import { createHeraldClient } from '@herald/websocket/client';
 import { io } from 'socket.io-client';
 import { WebSocket } from 'ws';
 
-type Kind = 'herald' | 'ws' | 'socketio';
+type Kind = 'herald' | 'gateway' | 'ws' | 'socketio';
 
 const [kind, url, countText, firstText] = process.argv.slice(2) as [Kind, string, string, string];
 const count = Number(countText);
@@ -29,7 +29,7 @@ function receive(round: number, sentAt: number): void {
 
 async function connectOne(index: number): Promise<void> {
   const userId = `user-${index}`;
-  if (kind === 'herald') {
+  if (kind === 'herald' || kind === 'gateway') {
     const client = createHeraldClient({ url, token: `user:${userId}`, WebSocket, pingIntervalMs: 0 });
     client.on('notification', ({ item }) => {
       const data = item.data as { round: number; sentAt: number };

@@ -17,7 +17,8 @@ import { Server as SocketIoServer } from 'socket.io';
 import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 
-type Kind = 'herald' | 'ws' | 'socketio';
+/** `gateway`: the Herald gateway fed directly (items inserted in bulk, then `channel.send` each), no dispatcher. */
+type Kind = 'herald' | 'gateway' | 'ws' | 'socketio';
 
 function flag(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -27,7 +28,7 @@ function flag(name: string, fallback: string): string {
 const clients = Number(flag('clients', '2000'));
 const rounds = Number(flag('rounds', '20'));
 const workers = Number(flag('workers', '4'));
-const kinds = flag('only', 'herald,ws,socketio').split(',') as Kind[];
+const kinds = flag('only', 'herald,gateway,ws,socketio').split(',') as Kind[];
 const workerScript = fileURLToPath(new URL('./client-worker.ts', import.meta.url));
 
 setFlagsFromString('--expose-gc');
@@ -88,6 +89,56 @@ async function listen(server: Server): Promise<number> {
 async function startTarget(kind: Kind): Promise<Target> {
   const server = createServer();
   server.maxConnections = clients * 2;
+  if (kind === 'gateway') {
+    const store = new MemoryStore();
+    const gateway = createWebSocketGateway({
+      server,
+      store,
+      authenticate: (request) => {
+        const token = extractToken(request);
+        return token?.startsWith('user:') ? { userId: token.slice(5) } : null;
+      },
+    });
+    const port = await listen(server);
+    const signal = new AbortController().signal;
+    return {
+      url: `ws://127.0.0.1:${port}/realtime`,
+      async broadcast(round) {
+        const sentAt = now();
+        const notificationId = `round-${round}`;
+        const items = await store.insertInboxItems(
+          users.map((userId) => ({
+            id: `${notificationId}.${userId}`,
+            userId,
+            notificationId,
+            type: 'bench.round',
+            title: 'Ticket assigned',
+            body: 'A ticket was assigned to you',
+            data: { round, sentAt },
+            createdAt: new Date().toISOString(),
+          })),
+        );
+        await Promise.all(
+          items.map((item) =>
+            gateway.channel.send({
+              deliveryId: `${item.id}.inApp`,
+              notificationId,
+              type: item.type,
+              recipient: { id: item.userId },
+              content: { title: item.title, body: item.body },
+              attempt: 1,
+              signal,
+              inboxItem: item,
+            }),
+          ),
+        );
+      },
+      async close() {
+        await gateway.close();
+        server.close();
+      },
+    };
+  }
   if (kind === 'herald') {
     const gateway = createWebSocketGateway({
       server,
@@ -224,10 +275,22 @@ async function run(kind: Kind): Promise<Result> {
   };
 }
 
+// Each server runs in a process of its own, so one's garbage never counts against the next one's heap.
+if (process.env.HERALD_BENCH_REALTIME_KIND) {
+  const result = await run(process.env.HERALD_BENCH_REALTIME_KIND as Kind);
+  process.send?.(result);
+  process.exit(0);
+}
+
 const results: Result[] = [];
 for (const kind of kinds) {
   process.stdout.write(`realtime: ${kind}, ${clients} clients in ${workers} processes, ${rounds} rounds…\n`);
-  results.push(await run(kind));
+  const child = fork(fileURLToPath(import.meta.url), process.argv.slice(2), {
+    execArgv: ['--import', 'tsx', '--conditions=herald-source'],
+    env: { ...process.env, HERALD_BENCH_REALTIME_KIND: kind },
+  });
+  results.push(await new Promise<Result>((resolve) => child.once('message', (result) => resolve(result as Result))));
+  await new Promise((resolve) => child.once('exit', resolve));
 }
 
 const format = (value: number): string => value.toFixed(1);
@@ -245,4 +308,3 @@ process.stdout.write(
   '\nHerald stores one inbox item per recipient, records a delivery per recipient, and the clients acknowledge ' +
     'every item (a store write each); the raw ws and Socket.IO servers only send bytes.\n',
 );
-process.exit(0);
