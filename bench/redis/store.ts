@@ -11,7 +11,7 @@ export interface StoreBenchResult {
     storeItemsPerSecond: number;
     rawItemsPerSecond: number;
     ratio: number;
-    /** CPU time per item (µs), the figures that do not depend on how busy the machine is. */
+    /** CPU time per item (µs): steadier than wall time when other work shares the machine. */
     storeCpu: CpuPerItem;
     rawCpu: CpuPerItem;
   };
@@ -189,8 +189,8 @@ export function printStoreBenchmarks(result: StoreBenchResult): void {
   console.log(`  raw pipelined ioredis writes  ${rate(insert.rawItemsPerSecond)}   (same keys, no atomicity)`);
   console.log(`  store / raw                   ${insert.ratio.toFixed(2)}`);
   const cpu = (label: string, value: CpuPerItem): string =>
-    `  ${label.padEnd(28)}  client ${value.clientMicros.toFixed(1)} µs/item   redis ${value.redisMicros.toFixed(1)} µs/item   (uncontended ceiling ≈ ${Math.round(1e6 / Math.max(value.clientMicros, value.redisMicros)).toLocaleString('en-US')} items/s)`;
-  console.log('  CPU per item (independent of machine load):');
+    `  ${label.padEnd(28)}  client ${value.clientMicros.toFixed(1)} µs/item   redis ${value.redisMicros.toFixed(1)} µs/item   (ceiling with a core each for client and Redis ≈ ${Math.round(1e6 / Math.max(value.clientMicros, value.redisMicros)).toLocaleString('en-US')} items/s)`;
+  console.log('  CPU per item (steadier than wall time on a busy machine):');
   console.log(cpu('  RedisStore', insert.storeCpu));
   console.log(cpu('  raw pipelined writes', insert.rawCpu));
   const line = (label: string, latency: Latency): string =>
