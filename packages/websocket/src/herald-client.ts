@@ -84,6 +84,8 @@ export interface HeraldClient {
 const OPEN = 1;
 const SEEN_LIMIT = 10_000;
 const RECENT_ACK_MS = 10_000;
+const ACK_INTERVAL_MS = 100;
+const ACK_REFS_KEPT = 64;
 
 function base64Url(text: string): string {
   let binary = '';
@@ -140,6 +142,9 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
   const pendingAcks = new Set<string>();
   /** Acks sent lately, by send time: if the socket dies soon after, the gateway may never have read them. */
   const recentAcks = new Map<string, number>();
+  /** Ids of recent ack frames by `ref`, to send again if the gateway refused the frame (rate limit, store error). */
+  const ackRefs = new Map<string, string[]>();
+  let ackSequence = 0;
   let ackTimer: ReturnType<typeof setTimeout> | undefined;
   /** read / unread / readAll frames made while disconnected, sent after the next welcome. */
   const queued: ClientFrame[] = [];
@@ -172,7 +177,12 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
     if (!socket || socket.readyState !== OPEN || !isGreeted) return;
     const ids = [...pendingAcks];
     for (let start = 0; start < ids.length; start += MAX_IDS_PER_FRAME) {
-      sendFrame({ type: 'ack', ids: ids.slice(start, start + MAX_IDS_PER_FRAME) });
+      const chunk = ids.slice(start, start + MAX_IDS_PER_FRAME);
+      ackSequence += 1;
+      const ref = `ack:${ackSequence}`;
+      ackRefs.set(ref, chunk);
+      if (ackRefs.size > ACK_REFS_KEPT) ackRefs.delete(ackRefs.keys().next().value as string);
+      sendFrame({ type: 'ack', ids: chunk, ref });
     }
     pendingAcks.clear();
     const now = Date.now();
@@ -188,7 +198,8 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
 
   function scheduleAck(id: string): void {
     pendingAcks.add(id);
-    if (ackTimer === undefined) ackTimer = setTimeout(flushAcks, 20);
+    // Batched: one frame per interval keeps a busy stream far below the gateway's frame rate limit.
+    if (ackTimer === undefined) ackTimer = setTimeout(flushAcks, ACK_INTERVAL_MS);
   }
 
   function remember(id: string): boolean {
@@ -305,9 +316,15 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
           return rest;
         });
         return;
-      case 'error':
+      case 'error': {
+        const refused = frame.ref === undefined ? undefined : ackRefs.get(frame.ref);
+        if (refused && (frame.code === 'RATE_LIMITED' || frame.code === 'INTERNAL')) {
+          ackRefs.delete(frame.ref!);
+          for (const id of refused) scheduleAck(id);
+        }
         emit('error', errorEvent(frame));
         return;
+      }
       case 'pong':
         return;
     }
