@@ -2,7 +2,8 @@
 // Herald gateway, through a raw `ws` server sending the same bytes, and through Socket.IO.
 // Measures the time to reach every client, notify → receipt latency (p50 / p99) and heap per idle connection.
 //
-//   npm run realtime --workspace bench -- --clients 2000 --rounds 20 --workers 4 [--only herald,ws,socketio]
+//   npm run realtime --workspace bench -- --clients 2000 --rounds 20 --workers 4 [--only herald,gateway,ws,socketio]
+//   [--profile <dir>]
 
 import { type ChildProcess, fork } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -29,6 +30,7 @@ const clients = Number(flag('clients', '2000'));
 const rounds = Number(flag('rounds', '20'));
 const workers = Number(flag('workers', '4'));
 const kinds = flag('only', 'herald,gateway,ws,socketio').split(',') as Kind[];
+const profileDir = flag('profile', '');
 const workerScript = fileURLToPath(new URL('./client-worker.ts', import.meta.url));
 
 setFlagsFromString('--expose-gc');
@@ -286,7 +288,13 @@ const results: Result[] = [];
 for (const kind of kinds) {
   process.stdout.write(`realtime: ${kind}, ${clients} clients in ${workers} processes, ${rounds} rounds…\n`);
   const child = fork(fileURLToPath(import.meta.url), process.argv.slice(2), {
-    execArgv: ['--import', 'tsx', '--conditions=herald-source'],
+    // `--profile <dir>` writes a CPU profile of each server process there.
+    execArgv: [
+      '--import',
+      'tsx',
+      '--conditions=herald-source',
+      ...(profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
+    ],
     env: { ...process.env, HERALD_BENCH_REALTIME_KIND: kind },
   });
   results.push(await new Promise<Result>((resolve) => child.once('message', (result) => resolve(result as Result))));
