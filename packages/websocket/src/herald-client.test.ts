@@ -1,7 +1,8 @@
+import type { AddressInfo } from 'node:net';
 import { createHerald, defineNotification, type Herald } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { computeBackoffMs } from './backoff';
 import { createHeraldClient, type HeraldClient, type HeraldClientSettings } from './herald-client';
@@ -184,6 +185,51 @@ describe('createHeraldClient', () => {
     await waitUntil(() => errors.length === 1);
     expect(errors[0]).toMatchObject({ code: 'NOT_FOUND', ids: [bobItem!.id] });
     expect((await store.unreadCount('bob')).total).toBe(1);
+  });
+
+  it('resumes after a saved position, with the token in the query string when asked', async () => {
+    const { store, gateway } = await setup();
+    const items = await insertItems(store, 'ann', 4);
+    await store.markDelivered(
+      'ann',
+      items.map((item) => item.id),
+      new Date().toISOString(),
+    );
+    const ann = client({ url: gateway.url, token: 'user:ann', tokenTransport: 'query', lastPosition: 2 });
+    await waitForStatus(ann, 'open');
+    expect(ann.getSnapshot().items.map((item) => item.position)).toEqual([4, 3]);
+    expect(ann.getSnapshot().lastPosition).toBe(4);
+  });
+
+  it('drops a connection that stops answering its pings, and reconnects', async () => {
+    // A peer that greets and then goes silent (a half-dead network path looks like this).
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: () => 'herald.v1' });
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    let connections = 0;
+    server.on('connection', (socket) => {
+      connections += 1;
+      socket.on('message', (data) => {
+        if (JSON.parse(data.toString()).type !== 'hello') return;
+        socket.send(
+          JSON.stringify({
+            type: 'welcome',
+            userId: 'ann',
+            unread: { total: 0, byType: {} },
+            lastPosition: 0,
+            heartbeatMs: 30_000,
+          }),
+        );
+        socket.send(JSON.stringify({ type: 'synced', lastPosition: 0 }));
+      });
+    });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    const ann = client({ url: `ws://127.0.0.1:${port}/realtime`, token: 'user:ann', pingIntervalMs: 30 });
+    const errors: string[] = [];
+    ann.on('error', ({ message }) => errors.push(message));
+    await waitUntil(() => connections >= 2);
+    expect(ann.getSnapshot().userId).toBe('ann');
+    expect(errors).toEqual([]); // dropped by the client itself: no close event was reported
   });
 
   it('stops for good on close()', async () => {

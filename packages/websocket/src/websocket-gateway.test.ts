@@ -1,4 +1,4 @@
-import { createHerald, defineNotification, type Herald } from '@herald/core';
+import { createHerald, DeliveryError, defineNotification, type Herald } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -225,6 +225,30 @@ describe('replay and live delivery', () => {
     expect((await online.settled).sent).toBe(1);
     expect((await client.next('notification', (frame) => frame.item.body === 'now')).item.position).toBe(2);
     expect(await store.lastPosition('ann')).toBe(2);
+  });
+
+  it('send() skips a request without a stored inbox item and throws a DeliveryError once aborted', async () => {
+    const { gateway } = await setup();
+    const request = {
+      deliveryId: 'd1',
+      notificationId: 'n1',
+      type: 'ticket.assigned',
+      recipient: { id: 'ann' },
+      content: { title: 't', body: 'b' },
+      attempt: 1,
+      signal: new AbortController().signal,
+    };
+    expect(await gateway.gateway.channel.send(request)).toEqual({
+      status: 'skipped',
+      reason: 'No stored inbox item: the websocket channel announces inbox items',
+    });
+    const controller = new AbortController();
+    controller.abort(new Error('shutting down'));
+    const error = await gateway.gateway.channel
+      .send({ ...request, signal: controller.signal })
+      .catch((thrown) => thrown);
+    expect(DeliveryError.is(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
   });
 
   it('keeps users apart: one user never sees another user’s items or read state', async () => {
