@@ -129,6 +129,28 @@ describe('createHeraldClient', () => {
     expect(await store.lastPosition('ann')).toBe(2);
   });
 
+  it('queues read changes made while disconnected and sends them after the next welcome', async () => {
+    const { store, gateway } = await setup();
+    const [item] = await insertItems(store, 'ann', 1);
+    const { sockets, Impl } = trackedWebSocket();
+    const ann = client({
+      url: gateway.url,
+      token: 'user:ann',
+      WebSocket: Impl,
+      reconnect: { baseMs: 200, capMs: 200 },
+    });
+    await waitUntil(() => ann.getSnapshot().items.length === 1);
+    const statuses: string[] = [];
+    ann.on('status', (status) => statuses.push(status));
+    sockets.at(-1)!.terminate();
+    await waitUntil(() => statuses.includes('reconnecting'));
+    ann.markRead(item!.id);
+    expect(ann.getSnapshot().unread.total).toBe(0);
+    expect((await store.getInboxItems('ann', [item!.id]))[0]?.readAt).toBeUndefined();
+    await waitUntil(async () => (await store.getInboxItems('ann', [item!.id]))[0]?.readAt !== undefined);
+    expect(sockets.length).toBe(2);
+  });
+
   it('keeps trying with backoff while the token is refused, and connects once it is good', async () => {
     const { gateway } = await setup();
     let attempts = 0;

@@ -86,6 +86,7 @@ const SEEN_LIMIT = 10_000;
 const RECENT_ACK_MS = 10_000;
 const ACK_INTERVAL_MS = 100;
 const ACK_REFS_KEPT = 64;
+const MAX_QUEUED_FRAMES = 1_000;
 
 function base64Url(text: string): string {
   let binary = '';
@@ -169,7 +170,10 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
   }
 
   function sendOrQueue(frame: ClientFrame): void {
-    if (!sendFrame(frame)) queued.push(frame);
+    if (sendFrame(frame)) return;
+    queued.push(frame);
+    // A long outage must not grow memory without bound; the oldest changes go first.
+    if (queued.length > MAX_QUEUED_FRAMES) queued.shift();
   }
 
   function flushAcks(): void {

@@ -303,7 +303,8 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
       return reject(500, 'Authentication failed');
     }
     if (!user || typeof user.userId !== 'string' || user.userId.length === 0) return reject(401, 'Unauthorized');
-    if (socket.destroyed || closing) return;
+    if (socket.destroyed) return;
+    if (closing) return reject(503, 'The gateway is shutting down');
     const userId = user.userId;
     wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, userId));
   }
@@ -473,11 +474,9 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     ready,
     close,
     stats: () => {
-      let connections = 0;
-      for (const set of users.values()) connections += set.size;
       return {
         ...counters,
-        connections: Math.max(connections, sockets.size),
+        connections: sockets.size,
         users: users.size,
         rejectedUpgrades,
         heartbeatTerminations,
