@@ -1,9 +1,12 @@
 // Shared fixtures for this package's tests (files named test-* are left out of the package).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { type AnyChannel, createHerald, defineNotification, type Herald, type Store } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { type BullMQRunner, type BullMQRunnerSettings, createBullMQRunner } from './bullmq-runner';
+import type { ChildConfig } from './test-process';
 
 declare module '@herald/core' {
   interface ChannelContentMap {
@@ -94,4 +97,47 @@ export function rig(options: {
   });
   open.push(herald);
   return { herald, runner, store };
+}
+
+const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const childScript = fileURLToPath(new URL('./test-process.ts', import.meta.url));
+
+export interface Child {
+  process: ChildProcess;
+  /** Resolves once the child has started (and, for the notify role, notified). */
+  ready: Promise<void>;
+  /** Resolves when the child has exited. */
+  exited: Promise<void>;
+  output(): string;
+}
+
+/** Starts `test-process.ts` in its own Node process, on package sources. */
+export function spawnChild(config: ChildConfig): Child {
+  const child = spawn(process.execPath, ['--conditions=herald-source', '--import', 'tsx', childScript], {
+    cwd: repositoryRoot,
+    env: { ...process.env, HERALD_TEST_CHILD: JSON.stringify(config) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      if (output.includes('ready\n')) resolve();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    void exited.then(() => reject(new Error(`The ${config.role} child exited early: ${output.slice(-2_000)}`)));
+  });
+  ready.catch(() => undefined);
+  open.push({
+    close: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  });
+  return { process: child, ready, exited, output: () => output };
 }
