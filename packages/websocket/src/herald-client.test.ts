@@ -79,7 +79,7 @@ describe('createHeraldClient', () => {
   });
 
   it('keeps the snapshot identity until state changes, and notifies subscribers on change', async () => {
-    const { herald, gateway } = await setup();
+    const { store, herald, gateway } = await setup();
     const ann = client({ url: gateway.url, token: 'user:ann' });
     await waitForStatus(ann, 'open');
     const before = ann.getSnapshot();
@@ -94,6 +94,17 @@ describe('createHeraldClient', () => {
     expect(calls).toBeGreaterThan(0);
     const after = ann.getSnapshot();
     expect(ann.getSnapshot()).toBe(after);
+    // The gateway's echo of our own (optimistic) read changes nothing here: no new snapshot, no listener call.
+    const [item] = after.items;
+    ann.markRead(item!.id);
+    const optimistic = ann.getSnapshot();
+    expect(optimistic.unread.total).toBe(0);
+    calls = 0;
+    await waitUntil(async () => (await store.getInboxItems('ann', [item!.id]))[0]?.readAt !== undefined);
+    // Frames on one socket arrive in order: once this item shows, the echo has been handled.
+    await herald.notify(ticketAssigned, { to: 'ann', payload: { title: 'y' } });
+    await waitUntil(() => ann.getSnapshot().items.length === 2);
+    expect(calls).toBe(1);
     unsubscribe();
   });
 

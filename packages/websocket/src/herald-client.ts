@@ -98,6 +98,14 @@ function cloneCounts(counts: UnreadCount): UnreadCount {
   return { total: counts.total, byType: { ...counts.byType } };
 }
 
+/** Equal counts; a type missing from `byType` counts as 0 (stores may leave zeros out). */
+function countsEqual(a: UnreadCount, b: UnreadCount): boolean {
+  if (a.total !== b.total) return false;
+  const types = new Set([...Object.keys(a.byType), ...Object.keys(b.byType)]);
+  for (const type of types) if ((a.byType[type] ?? 0) !== (b.byType[type] ?? 0)) return false;
+  return true;
+}
+
 function adjustCount(counts: UnreadCount, type: string, delta: number): UnreadCount {
   const next = cloneCounts(counts);
   next.total = Math.max(0, next.total + delta);
@@ -155,6 +163,15 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
   }
 
   function update(patch: Partial<HeraldClientSnapshot>): void {
+    // Same values, same snapshot: useSyncExternalStore re-renders only on real changes.
+    const keys = Object.keys(patch) as (keyof HeraldClientSnapshot)[];
+    if (
+      keys.every((key) =>
+        key === 'unread' ? countsEqual(patch.unread!, snapshot.unread) : patch[key] === snapshot[key],
+      )
+    ) {
+      return;
+    }
     const previousStatus = snapshot.status;
     const previousUnread = snapshot.unread;
     snapshot = { ...snapshot, ...patch };
