@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { createHerald, defineNotification, type InAppContent, type InboxItem, type SendRequest } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
+import { RedisStore } from '@herald/storage/redis';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -106,6 +107,29 @@ describe('multi-process fan-out through Redis', () => {
     expect((await tabB.next('unread')).counts.total).toBe(0);
     tabB.send({ type: 'unread', ids: [item!.id] });
     expect(await tabA.next('unreadItems')).toEqual({ type: 'unreadItems', ids: [item!.id] });
+  });
+
+  it('replays from a RedisStore: undelivered on a first connect, everything after the position on resume', async () => {
+    const redis = redisClient();
+    const prefix = `test:${randomUUID()}:`;
+    const store = new RedisStore({ redis, prefix });
+    const gateway = await startTestGateway({ store, redis, redisPrefix: prefix });
+    cleanups.push(() => gateway.stop());
+    const items = await insertItems(store, 'ann', 4);
+    await store.markDelivered('ann', [items[0]!.id, items[2]!.id], new Date().toISOString());
+    const first = await hello(gateway.url, 'ann');
+    const firstPositions = [
+      (await first.next('notification')).item.position,
+      (await first.next('notification')).item.position,
+    ];
+    expect(firstPositions).toEqual([2, 4]);
+    expect(await first.next('synced')).toEqual({ type: 'synced', lastPosition: 4 });
+    first.send({ type: 'ack', ids: [items[1]!.id, items[3]!.id] });
+    await waitUntil(async () => (await store.listInbox('ann', { status: 'undelivered' })).items.length === 0);
+    const resumed = await hello(gateway.url, 'ann', 1);
+    const resumedPositions: number[] = [];
+    for (let index = 0; index < 3; index++) resumedPositions.push((await resumed.next('notification')).item.position);
+    expect(resumedPositions).toEqual([2, 3, 4]);
   });
 
   it('lets a worker with no sockets publish items and read state that gateways push', async () => {
