@@ -440,13 +440,19 @@ describe('bad frames', () => {
   });
 
   it('closes a socket sending an oversize frame with 1009; other sockets carry on', async () => {
-    const { connect } = await setup({ maxPayloadBytes: 1024 });
-    const bystander = await connect('ann');
+    const { herald, connect } = await setup({ maxPayloadBytes: 1024 });
+    const sameUser = await connect('ann');
+    const otherUser = await connect('bob');
     const sender = await connect('ann');
     sender.send({ type: 'ping', ref: 'x'.repeat(2000) });
     expect((await sender.closed).code).toBe(1009);
-    bystander.send({ type: 'ping' });
-    expect(await bystander.next('pong')).toEqual({ type: 'pong' });
+    for (const bystander of [sameUser, otherUser]) {
+      bystander.send({ type: 'ping' });
+      expect(await bystander.next('pong')).toEqual({ type: 'pong' });
+    }
+    await herald.notify(ticketAssigned, { to: ['ann', 'bob'], payload: { title: 'still flowing' } });
+    expect((await sameUser.next('notification')).item.body).toBe('still flowing');
+    expect((await otherUser.next('notification')).item.body).toBe('still flowing');
   });
 
   it('rate-limits each connection: excess frames get RATE_LIMITED, sustained abuse closes with 4029', async () => {
@@ -454,6 +460,7 @@ describe('bad frames', () => {
       rateLimit: { burst: 5, framesPerSecond: 1, closeAfterRefusals: 20 },
     });
     const other = await connect('ann');
+    const otherUser = await connect('bob');
     const abuser = await connect('ann'); // hello took one token
     for (let index = 0; index < 4; index++) abuser.send({ type: 'ping', ref: String(index) });
     for (let index = 0; index < 4; index++) await abuser.next('pong');
@@ -467,8 +474,10 @@ describe('bad frames', () => {
     for (let index = 0; index < 30; index++) abuser.send({ type: 'ping' });
     expect((await abuser.closed).code).toBe(CloseCode.RATE_LIMITED);
     expect(gateway.gateway.stats().rateLimitCloses).toBe(1);
-    other.send({ type: 'ping', ref: 'fine' });
-    expect(await other.next('pong')).toEqual({ type: 'pong', ref: 'fine' });
+    for (const bystander of [other, otherUser]) {
+      bystander.send({ type: 'ping', ref: 'fine' });
+      expect(await bystander.next('pong')).toEqual({ type: 'pong', ref: 'fine' });
+    }
   });
 });
 
