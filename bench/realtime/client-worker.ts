@@ -7,7 +7,9 @@ import { WebSocket } from 'ws';
 
 type Kind = 'herald' | 'gateway' | 'ws' | 'socketio';
 
-const [kind, url, countText, firstText] = process.argv.slice(2) as [Kind, string, string, string];
+const [kind, url, countText, firstText, clientMode] = process.argv.slice(2) as [Kind, string, string, string, string];
+/** `full`: Herald's own client (snapshot, dedupe, events); otherwise a lean protocol client that only acks. */
+const isFullClient = clientMode === 'full';
 const count = Number(countText);
 const first = Number(firstText);
 
@@ -29,7 +31,34 @@ function receive(round: number, sentAt: number): void {
 
 async function connectOne(index: number): Promise<void> {
   const userId = `user-${index}`;
-  if (kind === 'herald' || kind === 'gateway') {
+  if ((kind === 'herald' || kind === 'gateway') && !isFullClient) {
+    const socket = new WebSocket(url, ['herald.v1'], { headers: { authorization: `Bearer user:${userId}` } });
+    const acks: string[] = [];
+    let isAckScheduled = false;
+    socket.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as {
+        type: string;
+        item?: { id: string; data: { round: number; sentAt: number } };
+      };
+      if (frame.type !== 'notification' || !frame.item) return;
+      receive(frame.item.data.round, frame.item.data.sentAt);
+      acks.push(frame.item.id);
+      if (isAckScheduled) return;
+      isAckScheduled = true;
+      setTimeout(() => {
+        isAckScheduled = false;
+        while (acks.length > 0) socket.send(JSON.stringify({ type: 'ack', ids: acks.splice(0, 100) }));
+      }, 100);
+    });
+    closers.push(() => socket.close());
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => {
+        socket.send(JSON.stringify({ type: 'hello' }));
+        resolve();
+      });
+      socket.once('error', reject);
+    });
+  } else if (kind === 'herald' || kind === 'gateway') {
     const client = createHeraldClient({ url, token: `user:${userId}`, WebSocket, pingIntervalMs: 0 });
     client.on('notification', ({ item }) => {
       const data = item.data as { round: number; sentAt: number };

@@ -3,7 +3,7 @@
 // Measures the time to reach every client, notify → receipt latency (p50 / p99) and heap per idle connection.
 //
 //   npm run realtime --workspace bench -- --clients 2000 --rounds 20 --workers 4 [--only herald,gateway,ws,socketio]
-//   [--profile <dir>]
+//   [--client lean|full] [--profile <dir>]
 
 import { type ChildProcess, fork } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -31,6 +31,8 @@ const rounds = Number(flag('rounds', '20'));
 const workers = Number(flag('workers', '4'));
 const kinds = flag('only', 'herald,gateway,ws,socketio').split(',') as Kind[];
 const profileDir = flag('profile', '');
+/** `lean` (default): Herald clients are protocol clients that only ack; `full`: `createHeraldClient`. */
+const clientMode = flag('client', 'lean');
 const workerScript = fileURLToPath(new URL('./client-worker.ts', import.meta.url));
 
 setFlagsFromString('--expose-gc');
@@ -232,7 +234,7 @@ async function run(kind: Kind): Promise<Result> {
     const first = index * perWorker;
     const count = Math.min(perWorker, clients - first);
     if (count <= 0) break;
-    const child = fork(workerScript, [kind, target.url, String(count), String(first)], {
+    const child = fork(workerScript, [kind, target.url, String(count), String(first), clientMode], {
       execArgv: ['--import', 'tsx', '--conditions=herald-source'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -314,5 +316,6 @@ for (const result of results) {
 }
 process.stdout.write(
   '\nHerald stores one inbox item per recipient, records a delivery per recipient, and the clients acknowledge ' +
-    'every item (a store write each); the raw ws and Socket.IO servers only send bytes.\n',
+    'every item (a store write each); the raw ws and Socket.IO servers only send bytes. ' +
+    `Herald clients: ${clientMode === 'full' ? 'createHeraldClient' : 'lean protocol clients (hello + batched acks)'}.\n`,
 );
