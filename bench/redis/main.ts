@@ -1,6 +1,7 @@
 // Redis benchmarks: starts its own redis-server, runs each part against it, prints the figures.
 // Run from bench/: `npm run redis` (tsx --conditions=herald-source redis/main.ts).
 import { startRedisServer } from '../../scripts/redis-server';
+import { run as runEndToEnd } from './e2e';
 import { printStoreBenchmarks, runStoreBenchmarks } from './store';
 
 /** One benchmark part: runs against a Redis URL and prints its own figures. */
@@ -11,6 +12,7 @@ const parts: Part[] = [
     name: 'store',
     run: async (url) => printStoreBenchmarks(await runStoreBenchmarks(url)),
   },
+  { name: 'e2e', run: runEndToEnd },
 ];
 
 async function main(): Promise<void> {

@@ -87,6 +87,7 @@ const ATTEMPTS_BOUND = 1_000_000;
 const UNEXPECTED_ERROR_RETRIES = 10;
 const DEFAULT_MAX_STALLED_COUNT = 10;
 const BACKOFF_TYPE = 'herald';
+const ADD_CHUNKS_IN_FLIGHT = 4;
 const kindPattern = /^[A-Za-z][A-Za-z0-9]*$/;
 const withdrawable = new Set(['delayed', 'waiting', 'prioritized', 'paused']);
 
@@ -318,16 +319,26 @@ export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner
           if (settleFromEvents) for (const task of group) awaiting.set(task.deliveryId, task);
           const { queue } = lane(kind);
           try {
+            const chunks: DeliveryTask[][] = [];
             for (let start = 0; start < group.length; start += addChunkSize) {
-              // jobId = deliveryId: adding a delivery that is already queued is a no-op in BullMQ.
-              await queue.addBulk(
-                group.slice(start, start + addChunkSize).map((task) => ({
-                  name: task.type,
-                  data: task,
-                  opts: delay > 0 ? { jobId: task.deliveryId, delay } : { jobId: task.deliveryId },
-                })),
-              );
+              chunks.push(group.slice(start, start + addChunkSize));
             }
+            // A few chunks in flight keep the connection busy while Redis runs the previous one.
+            let next = 0;
+            const addChunks = async (): Promise<void> => {
+              while (next < chunks.length) {
+                const chunk = chunks[next++] as DeliveryTask[];
+                // jobId = deliveryId: adding a delivery that is already queued is a no-op in BullMQ.
+                await queue.addBulk(
+                  chunk.map((task) => ({
+                    name: task.type,
+                    data: task,
+                    opts: delay > 0 ? { jobId: task.deliveryId, delay } : { jobId: task.deliveryId },
+                  })),
+                );
+              }
+            };
+            await Promise.all(Array.from({ length: Math.min(ADD_CHUNKS_IN_FLIGHT, chunks.length) }, addChunks));
           } catch (error) {
             for (const task of group) awaiting.delete(task.deliveryId);
             throw error;
