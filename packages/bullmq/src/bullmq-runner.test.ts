@@ -322,4 +322,43 @@ describe('settings and lifecycle', () => {
     expect(await result.settled).toMatchObject({ sent: 2 });
     expect(pager.calls).toHaveLength(0);
   });
+
+  it('settles in the producer what a worker elsewhere failed for good, with the code', async () => {
+    const queueName = uniqueName('remote-fail');
+    const producer = rig({ channels: [createTestChannel('pager')], queueName, runner: { worker: false } });
+    const result = await producer.herald.notify(ticketAssigned, { to: 'ann', payload, channels: ['pager'] });
+    const failing = createTestChannel('pager', { script: failPermanently('UNAUTHORIZED') });
+    rig({ channels: [failing], queueName, store: producer.store });
+
+    const report = await result.settled;
+
+    expect(report).toMatchObject({ total: 1, failed: 1 });
+    expect(report.failures).toEqual([
+      {
+        deliveryId: `${result.id}.0.pager`,
+        recipientId: 'ann',
+        kind: 'pager',
+        code: 'UNAUTHORIZED',
+        message: 'test-pager: scripted UNAUTHORIZED',
+      },
+    ]);
+  });
+
+  it('works only on the kinds it is given', async () => {
+    const pager = createTestChannel('pager');
+    const inApp = createTestChannel('inApp');
+    const queueName = uniqueName('kinds');
+    const { herald, runner } = rig({ channels: [pager, inApp], queueName, runner: { kinds: ['pager'] } });
+    const result = await herald.notify(ticketAssigned, { to: 'ann', payload });
+    await waitFor('the pager send', () => pager.delivered.length === 1);
+
+    expect(runner.workingKinds()).toEqual(['pager']);
+    expect(await runner.queue('inApp').getWaitingCount()).toBe(1);
+    expect(inApp.calls).toHaveLength(0);
+    // Another worker that takes in-app deliveries finishes the notification.
+    const other = createTestChannel('inApp', { id: 'other-realtime' });
+    rig({ channels: [pager, other], queueName, store: herald.store, runner: { kinds: ['inApp'] } });
+    expect(await result.settled).toMatchObject({ total: 2, sent: 2 });
+    expect(other.delivered).toHaveLength(1);
+  });
 });
