@@ -1,6 +1,7 @@
 // End to end on Redis: `notify` to 10,000 recipients over inApp (a realtime-like no-op channel) + a no-op
 // channel, through RedisStore and the BullMQ runner with an in-process worker, until every delivery has settled;
 // beside raw BullMQ moving the same number of no-op jobs (addBulk + a worker), on the same redis-server.
+// Knobs: BENCH_E2E_RECIPIENTS, BENCH_E2E_ROUNDS, BENCH_E2E_CONCURRENCY, BENCH_E2E_EVENTS=0 (no QueueEvents reader).
 
 import { createBullMQRunner } from '@herald/bullmq';
 import { type Channel, createHerald, defineNotification } from '@herald/core';
@@ -56,6 +57,16 @@ function connectionFor(url: string): { host: string; port: number } {
 interface Timing {
   ms: number;
   cpuMs: number;
+  redisCpuMs: number;
+}
+
+/** redis-server's own CPU time so far (ms), from INFO: the other half of the cost on a shared machine. */
+async function redisCpuMs(url: string): Promise<number> {
+  const client = new Redis(url);
+  const info = await client.info('cpu');
+  await client.quit();
+  const field = (name: string): number => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? 0);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1_000;
 }
 
 async function heraldRound(url: string, round: number): Promise<Timing & { notifyMs: number }> {
@@ -72,6 +83,7 @@ async function heraldRound(url: string, round: number): Promise<Timing & { notif
     notifications: [ticketAssigned],
     runner,
   });
+  const redisCpu = await redisCpuMs(url);
   const cpu = process.cpuUsage();
   const started = performance.now();
   const result = await herald.notify(ticketAssigned, { to: recipients, payload });
@@ -79,10 +91,11 @@ async function heraldRound(url: string, round: number): Promise<Timing & { notif
   const report = await result.settled;
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
+  const redisUsed = (await redisCpuMs(url)) - redisCpu;
   if (report.sent !== DELIVERIES) throw new Error(`expected ${DELIVERIES} sent, got ${JSON.stringify(report)}`);
   await herald.close();
   await redis.quit();
-  return { ms, notifyMs, cpuMs: (used.user + used.system) / 1_000 };
+  return { ms, notifyMs, cpuMs: (used.user + used.system) / 1_000, redisCpuMs: redisUsed };
 }
 
 async function rawRound(url: string, round: number): Promise<Timing> {
@@ -104,6 +117,7 @@ async function rawRound(url: string, round: number): Promise<Timing> {
     { connection, concurrency: CONCURRENCY },
   );
   await worker.waitUntilReady();
+  const redisCpu = await redisCpuMs(url);
   const cpu = process.cpuUsage();
   const started = performance.now();
   for (let start = 0; start < DELIVERIES; start += 1_000) {
@@ -118,9 +132,10 @@ async function rawRound(url: string, round: number): Promise<Timing> {
   await finished;
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
+  const redisUsed = (await redisCpuMs(url)) - redisCpu;
   await worker.close();
   await queue.close();
-  return { ms, cpuMs: (used.user + used.system) / 1_000 };
+  return { ms, cpuMs: (used.user + used.system) / 1_000, redisCpuMs: redisUsed };
 }
 
 function median(values: number[]): number {
@@ -134,10 +149,12 @@ export interface E2EResult {
   heraldPerSecond: number;
   heraldNotifyMs: number;
   heraldCpuMsPerThousand: number;
+  heraldRedisCpuMsPerThousand: number;
   /** From notify() returning to the last delivery settled: the worker's share once persistence is done. */
   heraldAfterNotifyMs: number;
   rawPerSecond: number;
   rawCpuMsPerThousand: number;
+  rawRedisCpuMsPerThousand: number;
   ratio: number;
 }
 
@@ -159,8 +176,10 @@ export async function runE2E(url: string): Promise<E2EResult> {
     heraldPerSecond: DELIVERIES / (heraldMs / 1_000),
     heraldNotifyMs: median(herald.map((timing) => timing.notifyMs)),
     heraldCpuMsPerThousand: median(herald.map((timing) => timing.cpuMs)) / (DELIVERIES / 1_000),
+    heraldRedisCpuMsPerThousand: median(herald.map((timing) => timing.redisCpuMs)) / (DELIVERIES / 1_000),
     rawPerSecond: DELIVERIES / (rawMs / 1_000),
     rawCpuMsPerThousand: median(raw.map((timing) => timing.cpuMs)) / (DELIVERIES / 1_000),
+    rawRedisCpuMsPerThousand: median(raw.map((timing) => timing.redisCpuMs)) / (DELIVERIES / 1_000),
     ratio: rawMs / heraldMs,
     heraldAfterNotifyMs: median(herald.map((timing) => timing.ms - timing.notifyMs)),
   };
@@ -174,10 +193,11 @@ export function printE2E(result: E2EResult): void {
   );
   console.log(
     `  herald      ${rate(result.heraldPerSecond)} deliveries/s, notify() to all settled ` +
-      `(${result.heraldCpuMsPerThousand.toFixed(1)} ms CPU per 1,000 in this process)`,
+      `(CPU per 1,000: ${result.heraldCpuMsPerThousand.toFixed(1)} ms Node, ${result.heraldRedisCpuMsPerThousand.toFixed(1)} ms redis-server)`,
   );
   console.log(
-    `  raw BullMQ  ${rate(result.rawPerSecond)} jobs/s (addBulk + worker, no-op; ${result.rawCpuMsPerThousand.toFixed(1)} ms CPU per 1,000)`,
+    `  raw BullMQ  ${rate(result.rawPerSecond)} jobs/s, addBulk + worker, no-op ` +
+      `(CPU per 1,000: ${result.rawCpuMsPerThousand.toFixed(1)} ms Node, ${result.rawRedisCpuMsPerThousand.toFixed(1)} ms redis-server)`,
   );
   console.log(
     `  (herald: notify() persisted ${RECIPIENTS.toLocaleString('en-US')} inbox items + ${result.deliveries.toLocaleString('en-US')} ` +
