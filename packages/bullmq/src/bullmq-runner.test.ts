@@ -298,6 +298,10 @@ describe('settings and lifecycle', () => {
       code: 'CLOSED',
       message: 'The BullMQ runner is closed: it accepts no new deliveries.',
     });
+    await expect(runner.cancel(['n2.0.pager'])).rejects.toMatchObject({
+      code: 'CLOSED',
+      message: 'The BullMQ runner is closed: it cannot withdraw deliveries.',
+    });
     const check = createBullMQRunner({ connection: connectionFor(testRedisUrl()), prefix: 'hbq', queueName });
     expect(await check.queue('pager').getJobCounts('waiting', 'delayed')).toMatchObject({ waiting: 0, delayed: 0 });
     await check.close();
