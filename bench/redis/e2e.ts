@@ -3,6 +3,8 @@
 // beside raw BullMQ moving the same number of no-op jobs (addBulk + a worker), on the same redis-server.
 // Knobs: BENCH_E2E_RECIPIENTS, BENCH_E2E_ROUNDS, BENCH_E2E_CONCURRENCY, BENCH_E2E_EVENTS=0 (no QueueEvents reader).
 
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createBullMQRunner } from '@herald/bullmq';
 import { type Channel, createHerald, defineNotification } from '@herald/core';
 import { RedisStore } from '@herald/storage/redis';
@@ -20,9 +22,10 @@ const RECIPIENTS = Number(process.env.BENCH_E2E_RECIPIENTS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_E2E_CONCURRENCY ?? 256);
 const DELIVERIES = RECIPIENTS * 2;
+const WORKER_PROCESSES = Number(process.env.BENCH_E2E_WORKER_PROCESSES ?? 2);
 const SETTLE_FROM_EVENTS = process.env.BENCH_E2E_EVENTS !== '0';
 
-const ticketAssigned = defineNotification({
+export const ticketAssigned = defineNotification({
   type: 'ticket.assigned',
   schema: z.object({ ticketId: z.string(), title: z.string() }),
   channels: {
@@ -31,7 +34,7 @@ const ticketAssigned = defineNotification({
   },
 });
 
-const noopChannel: Channel<'e2eNoop'> = {
+export const noopChannel: Channel<'e2eNoop'> = {
   specificationVersion: 'v1',
   kind: 'e2eNoop',
   id: 'noop',
@@ -39,7 +42,7 @@ const noopChannel: Channel<'e2eNoop'> = {
 };
 
 /** Stands in for a realtime gateway, so in-app deliveries run through the runner too. */
-const realtimeChannel: Channel<'inApp'> = {
+export const realtimeChannel: Channel<'inApp'> = {
   specificationVersion: 'v1',
   kind: 'inApp',
   id: 'noop-realtime',
@@ -49,7 +52,7 @@ const realtimeChannel: Channel<'inApp'> = {
 const recipients = Array.from({ length: RECIPIENTS }, (_, index) => `user-${index}`);
 const payload = { ticketId: 'T-1', title: 'Printer on fire' };
 
-function connectionFor(url: string): { host: string; port: number } {
+export function connectionFor(url: string): { host: string; port: number } {
   const parsed = new URL(url);
   return { host: parsed.hostname, port: Number(parsed.port) };
 }
@@ -95,6 +98,60 @@ async function heraldRound(url: string, round: number): Promise<Timing & { notif
   if (report.sent !== DELIVERIES) throw new Error(`expected ${DELIVERIES} sent, got ${JSON.stringify(report)}`);
   await herald.close();
   await redis.quit();
+  return { ms, notifyMs, cpuMs: (used.user + used.system) / 1_000, redisCpuMs: redisUsed };
+}
+
+/** The same notify from a producer-only process, delivered by separate worker processes. */
+async function processesRound(url: string, round: number): Promise<Timing & { notifyMs: number }> {
+  const queueName = `e2e-processes-${round}`;
+  const storePrefix = `e2e-p${round}:`;
+  const script = fileURLToPath(new URL('./e2e-worker.ts', import.meta.url));
+  const workers = Array.from({ length: WORKER_PROCESSES }, () =>
+    spawn(process.execPath, ['--conditions=herald-source', '--import', 'tsx', script], {
+      env: {
+        ...process.env,
+        BENCH_E2E_WORKER: JSON.stringify({ url, queueName, storePrefix, concurrency: CONCURRENCY }),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+  await Promise.all(
+    workers.map(
+      (child) =>
+        new Promise<void>((resolve, reject) => {
+          child.stdout?.on('data', (chunk: Buffer) => {
+            if (chunk.toString('utf8').includes('ready')) resolve();
+          });
+          child.once('exit', (code) => reject(new Error(`a worker process exited early (${code})`)));
+        }),
+    ),
+  );
+  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  const herald = createHerald({
+    store: new RedisStore({ redis, prefix: storePrefix }),
+    channels: [noopChannel, realtimeChannel],
+    notifications: [ticketAssigned],
+    runner: createBullMQRunner({ connection: connectionFor(url), queueName, worker: false }),
+  });
+  const redisCpu = await redisCpuMs(url);
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const result = await herald.notify(ticketAssigned, { to: recipients, payload });
+  const notifyMs = performance.now() - started;
+  const report = await result.settled;
+  const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  const redisUsed = (await redisCpuMs(url)) - redisCpu;
+  if (report.sent !== DELIVERIES) throw new Error(`expected ${DELIVERIES} sent, got ${JSON.stringify(report)}`);
+  await herald.close();
+  await redis.quit();
+  await Promise.all(
+    workers.map((child) => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      return exited;
+    }),
+  );
   return { ms, notifyMs, cpuMs: (used.user + used.system) / 1_000, redisCpuMs: redisUsed };
 }
 
@@ -150,6 +207,8 @@ export interface E2EResult {
   heraldNotifyMs: number;
   heraldCpuMsPerThousand: number;
   heraldRedisCpuMsPerThousand: number;
+  /** Producer-only notify with separate worker processes, when BENCH_E2E_WORKER_PROCESSES > 0. */
+  processes?: { workers: number; perSecond: number; notifyMs: number; redisCpuMsPerThousand: number };
   /** From notify() returning to the last delivery settled: the worker's share once persistence is done. */
   heraldAfterNotifyMs: number;
   rawPerSecond: number;
@@ -164,10 +223,13 @@ export async function runE2E(url: string): Promise<E2EResult> {
   await rawRound(url, 0);
   const herald: Awaited<ReturnType<typeof heraldRound>>[] = [];
   const raw: Timing[] = [];
+  const processes: Awaited<ReturnType<typeof processesRound>>[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     raw.push(await rawRound(url, round));
     herald.push(await heraldRound(url, round));
+    if (WORKER_PROCESSES > 0) processes.push(await processesRound(url, round));
   }
+  const processesMs = processes.length > 0 ? median(processes.map((timing) => timing.ms)) : undefined;
   const heraldMs = median(herald.map((timing) => timing.ms));
   const rawMs = median(raw.map((timing) => timing.ms));
   return {
@@ -182,6 +244,16 @@ export async function runE2E(url: string): Promise<E2EResult> {
     rawRedisCpuMsPerThousand: median(raw.map((timing) => timing.redisCpuMs)) / (DELIVERIES / 1_000),
     ratio: rawMs / heraldMs,
     heraldAfterNotifyMs: median(herald.map((timing) => timing.ms - timing.notifyMs)),
+    ...(processesMs === undefined
+      ? {}
+      : {
+          processes: {
+            workers: WORKER_PROCESSES,
+            perSecond: DELIVERIES / (processesMs / 1_000),
+            notifyMs: median(processes.map((timing) => timing.notifyMs)),
+            redisCpuMsPerThousand: median(processes.map((timing) => timing.redisCpuMs)) / (DELIVERIES / 1_000),
+          },
+        }),
   };
 }
 
@@ -195,6 +267,13 @@ export function printE2E(result: E2EResult): void {
     `  herald      ${rate(result.heraldPerSecond)} deliveries/s, notify() to all settled ` +
       `(CPU per 1,000: ${result.heraldCpuMsPerThousand.toFixed(1)} ms Node, ${result.heraldRedisCpuMsPerThousand.toFixed(1)} ms redis-server)`,
   );
+  if (result.processes) {
+    console.log(
+      `  herald, ${result.processes.workers} worker processes  ${rate(result.processes.perSecond)} deliveries/s ` +
+        `(producer-only notify() returned after ${Math.round(result.processes.notifyMs)} ms; ` +
+        `${result.processes.redisCpuMsPerThousand.toFixed(1)} ms redis-server CPU per 1,000)`,
+    );
+  }
   console.log(
     `  raw BullMQ  ${rate(result.rawPerSecond)} jobs/s, addBulk + worker, no-op ` +
       `(CPU per 1,000: ${result.rawCpuMsPerThousand.toFixed(1)} ms Node, ${result.rawRedisCpuMsPerThousand.toFixed(1)} ms redis-server)`,
