@@ -2,7 +2,10 @@
 // short window share one deadline (their start window's end + the timeout). Creating an AbortSignal costs
 // more than a no-op send, so at thousands of sends a second this is most of the dispatcher's overhead.
 // The price: an attempt may run up to one window (1% of the timeout, at most 1 s) longer than the timeout.
+// Channels see the shared signal as `SendRequest.signal`: many sends listen to it at once, and none may
+// abort it (it is not theirs to abort) — they only listen.
 
+import { setMaxListeners } from 'node:events';
 import type { Clock } from './clock';
 import { DeliveryError } from './errors';
 
@@ -25,6 +28,8 @@ export function createAttemptDeadlines(clock: Clock, timeoutMs: number): Attempt
     const existing = windows.get(key);
     if (existing) return existing;
     const controller = new AbortController();
+    // Every send of the window may add an abort listener (fetch, http2 streams): that is by design, not a leak.
+    setMaxListeners(0, controller.signal);
     let fail!: (error: DeliveryError) => void;
     const expired = new Promise<never>((_, reject) => {
       fail = reject;

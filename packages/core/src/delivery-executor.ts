@@ -83,7 +83,9 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
       ...patch,
       status,
     };
-    const outcome: Final = patch.error ? { final: true, status, error: patch.error } : { final: true, status };
+    const outcome: Final = { final: true, status };
+    if (patch.error) outcome.error = patch.error;
+    if (patch.reason !== undefined) outcome.reason = patch.reason;
     return { outcome, record: updated };
   }
 
@@ -115,15 +117,9 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
     error: DeliveryError,
   ): Promise<TaskOutcome> {
     const { task, record } = prepared;
-    if (error.code === 'INVALID_RECIPIENT' && error.token !== undefined) await context.removeDevice(error.token);
-    const invalidTokens = (error as { invalidTokens?: unknown }).invalidTokens;
-    if (error.code === 'INVALID_RECIPIENT' && Array.isArray(invalidTokens)) {
-      await Promise.all(
-        invalidTokens
-          .filter((token) => typeof token === 'string' && token !== error.token)
-          .map((token) => context.removeDevice(token)),
-      );
-    }
+    const dead = new Set(error.invalidTokens?.filter((token) => typeof token === 'string'));
+    if (error.code === 'INVALID_RECIPIENT' && error.token !== undefined) dead.add(error.token);
+    if (dead.size > 0) await Promise.all([...dead].map((token) => context.removeDevice(token)));
     const retryInMs = retry.nextDelay(task.attempt, error);
     const patch: DeliveryPatch = { attempts: task.attempt, error: failure(error) };
     if (channelId !== undefined) patch.channelId = channelId;
@@ -156,7 +152,9 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
       try {
         const result = await withTimeout((signal) =>
           // The request is this attempt's own object: it takes the attempt's signal in place.
-          (channel.send as (request: SendRequest<unknown>) => Promise<SendResult>)(Object.assign(prepared.request, { signal })),
+          (channel.send as (request: SendRequest<unknown>) => Promise<SendResult>)(
+            Object.assign(prepared.request, { signal }),
+          ),
         );
         if (result.status === 'skipped') {
           skipped ??= { channel, result };
@@ -330,9 +328,10 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
             const already = finalStatuses[record.status];
             if (already) {
               // Sent, cancelled or settled before (a re-run after a crash): never send twice.
-              outcomes[index] = record.error
-                ? { final: true, status: already, error: record.error }
-                : { final: true, status: already };
+              const outcome: Final = { final: true, status: already };
+              if (record.error) outcome.error = record.error;
+              if (record.reason !== undefined) outcome.reason = record.reason;
+              outcomes[index] = outcome;
               return;
             }
             const prepared = await prepare(task, record);

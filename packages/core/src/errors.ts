@@ -92,6 +92,11 @@ export interface DeliveryErrorOptions extends HeraldErrorOptions {
   providerCode?: string | number;
   /** The push token (or address) the error is about; an `INVALID_RECIPIENT` token is removed. */
   token?: string;
+  /**
+   * Push tokens found dead while this delivery failed for another reason (or all of them dead): core
+   * removes each from the store, whatever the error's code.
+   */
+  invalidTokens?: readonly string[];
 }
 
 /** A channel failed to deliver. The dispatcher decides retries from these fields alone. */
@@ -101,6 +106,7 @@ export class DeliveryError extends HeraldError {
   readonly retryAfterMs: number | undefined;
   readonly providerCode: string | number | undefined;
   readonly token: string | undefined;
+  readonly invalidTokens: readonly string[] | undefined;
 
   constructor(code: DeliveryErrorCode, message: string, options: DeliveryErrorOptions = {}) {
     super(code, message, options);
@@ -109,6 +115,7 @@ export class DeliveryError extends HeraldError {
     this.retryAfterMs = options.retryAfterMs;
     this.providerCode = options.providerCode;
     this.token = options.token;
+    this.invalidTokens = options.invalidTokens;
   }
 
   static override is(error: unknown): error is DeliveryError {

@@ -28,7 +28,8 @@ export interface HeraldEvents {
   'delivery.cancelled': { delivery: DeliveryRecord };
   /** A provider receipt (webhook) moved a delivery forward. */
   'delivery.updated': { delivery: DeliveryRecord };
-  'inbox.read': { userId: string; ids: string[]; all: boolean; unread: UnreadCount };
+  /** `all` for a read-all (`ids` is then empty), limited to `type` when one was given. */
+  'inbox.read': { userId: string; ids: string[]; all: boolean; type?: string; unread: UnreadCount };
   'inbox.unread': { userId: string; ids: string[]; unread: UnreadCount };
   'inbox.delivered': { userId: string; ids: string[] };
   'device.registered': { device: Device };

@@ -133,8 +133,11 @@ export interface InboxApi {
 export interface DevicesApi {
   register(userId: string, device: { token: string; platform: DevicePlatform }): Promise<Device>;
   list(userId: string): Promise<Device[]>;
-  /** Returns whether a device was removed. */
-  remove(token: string): Promise<boolean>;
+  /**
+   * Returns whether a device was removed. With `userId`, only that user's device is removed: another
+   * user's token changes nothing and returns false, the same answer as for a token nobody has.
+   */
+  remove(token: string, options?: { userId?: string }): Promise<boolean>;
 }
 
 export interface PreferencesUpdate {

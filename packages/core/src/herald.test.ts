@@ -302,6 +302,14 @@ describe('retries', () => {
 });
 
 describe('preferences', () => {
+  it('reports the reason of a delivery its channel skipped', async () => {
+    const { herald } = setup({ email: { script: [{ type: 'skip', reason: 'no email address' }] } });
+    const report = await (await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] })).settled;
+    expect(report.skips).toEqual([
+      { deliveryId: expect.any(String), recipientId: 'ana', kind: 'email', reason: 'no email address' },
+    ]);
+  });
+
   it('skips opted-out kinds and type × kind pairs, saying why; critical notifications ignore them', async () => {
     const { herald, email } = setup();
     await herald.preferences.set('ana', { channels: { email: false } });
@@ -362,6 +370,32 @@ describe('devices', () => {
     expect((await herald.devices.list('ana')).map((device) => device.token)).toEqual(['live']);
     expect(await herald.devices.list('ben')).toEqual([]);
   });
+
+  it('removes dead tokens named by a failure of any code, and retries the delivery', async () => {
+    const push = createTestChannel('push', {
+      script: [{ type: 'fail', code: 'RATE_LIMITED', retryAfterMs: 10, invalidTokens: ['dead'] }],
+    });
+    const herald = createHerald({ store: new MemoryStore(), channels: [push], retry: { baseDelayMs: 1 } });
+    await herald.devices.register('ana', { token: 'live', platform: 'ios' });
+    await herald.devices.register('ana', { token: 'dead', platform: 'android' });
+    const report = await (await herald.notify(pushed, { to: 'ana', payload: { text: 'hi' } })).settled;
+    expect(report).toMatchObject({ sent: 1, failed: 0 });
+    expect(push.calls).toHaveLength(2);
+    expect((await herald.devices.list('ana')).map((device) => device.token)).toEqual(['live']);
+  });
+
+  it("removes a device only for its owner when a userId is given; another user's token is untouched", async () => {
+    const herald = createHerald({ store: new MemoryStore(), channels: [] });
+    await herald.devices.register('ana', { token: 'anas-phone', platform: 'ios' });
+    const removed: string[] = [];
+    herald.on('device.removed', ({ device }) => removed.push(device.token));
+    expect(await herald.devices.remove('anas-phone', { userId: 'ben' })).toBe(false);
+    expect(await herald.devices.list('ana')).toHaveLength(1);
+    expect(removed).toEqual([]);
+    expect(await herald.devices.remove('anas-phone', { userId: 'ana' })).toBe(true);
+    expect(removed).toEqual(['anas-phone']);
+    await expect(herald.devices.remove('x', { userId: '' })).rejects.toMatchObject({ issues: [{ path: 'userId' }] });
+  });
 });
 
 describe('inbox', () => {
@@ -382,6 +416,27 @@ describe('inbox', () => {
     expect(await herald.inbox.markUnread('ana', [oldest!.id, bens!.id])).toEqual([oldest!.id]);
     expect((await herald.inbox.unreadCount('ana')).total).toBe(1);
     expect((await herald.inbox.list('ana', { status: 'unread' })).items.map((item) => item.id)).toEqual([oldest!.id]);
+  });
+
+  it('says which type a read-all was limited to', async () => {
+    const { herald } = setup();
+    await (await herald.notify(ticketAssigned, { to: ['ana'], payload, channels: ['inApp'] })).settled;
+    await (await herald.notify(securityAlert, { to: ['ana'], payload: { message: 'new login' } })).settled;
+    const events: unknown[] = [];
+    herald.on('inbox.read', (event) => events.push(event));
+    expect(await herald.inbox.markAllRead('ana', { type: 'security.alert' })).toBe(1);
+    expect(await herald.inbox.markAllRead('ana', { type: 'security.alert' })).toBe(0);
+    expect(await herald.inbox.markAllRead('ana')).toBe(1);
+    expect(events).toEqual([
+      {
+        userId: 'ana',
+        ids: [],
+        all: true,
+        type: 'security.alert',
+        unread: { total: 1, byType: { 'ticket.assigned': 1 } },
+      },
+      { userId: 'ana', ids: [], all: true, unread: { total: 0, byType: {} } },
+    ]);
   });
 
   it('tracks delivery acknowledgements and prunes old read items', async () => {
@@ -431,7 +486,62 @@ describe('scheduling', () => {
     expect(email.calls).toHaveLength(0);
     expect(await herald.cancel('unknown-key')).toEqual({ cancelled: 0 });
   });
+
+  it('leaves a delivery already running to its own outcome: only withdrawn deliveries are cancelled', async () => {
+    const gate = gatedEmail();
+    const { herald, clock } = setup({ settings: { channels: [gate.channel] } });
+    const cancelledKinds: string[] = [];
+    herald.on('delivery.cancelled', ({ delivery }) => cancelledKinds.push(delivery.kind));
+    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, idempotencyKey: 'running-1' });
+    await clock.flush();
+    expect(gate.started).toEqual(['ana']);
+    // The email send is at the provider; the in-app delivery is done.
+    expect(await herald.cancel('running-1')).toEqual({ notificationId: result.id, cancelled: 0 });
+    gate.release();
+    expect(await result.settled).toMatchObject({ sent: 2, cancelled: 0 });
+    expect(cancelledKinds).toEqual([]);
+  });
+
+  it('withdraws deliveries still waiting for a free slot', async () => {
+    const gate = gatedEmail();
+    const { herald, clock } = setup({ settings: { channels: [gate.channel], concurrency: 1 } });
+    const busy = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });
+    const waiting = await herald.notify(ticketAssigned, {
+      to: 'ben',
+      payload,
+      channels: ['email'],
+      idempotencyKey: 'queued-1',
+    });
+    await clock.flush();
+    expect(gate.started).toEqual(['ana']);
+    expect(await herald.cancel('queued-1')).toEqual({ notificationId: waiting.id, cancelled: 1 });
+    gate.release();
+    expect(await busy.settled).toMatchObject({ sent: 1 });
+    expect(await waiting.settled).toMatchObject({ total: 1, cancelled: 1 });
+    await clock.flush();
+    expect(gate.started).toEqual(['ana']);
+  });
 });
+
+/** An email channel whose sends wait until released, to hold deliveries in flight. */
+function gatedEmail() {
+  const started: string[] = [];
+  const waiting: (() => void)[] = [];
+  const channel: AnyChannel = {
+    specificationVersion: 'v1',
+    kind: 'email',
+    id: 'gated',
+    async send(request) {
+      started.push(request.recipient.id);
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      return { status: 'sent' };
+    },
+  };
+  const release = (): void => {
+    for (const resolve of waiting.splice(0)) resolve();
+  };
+  return { channel, started, release };
+}
 
 describe('receipts', () => {
   it('moves delivery records forward only, and ignores replays', async () => {
@@ -444,6 +554,22 @@ describe('receipts', () => {
     expect(await herald.deliveries.applyReceipt({ providerMessageId, status: 'delivered' })).toBeUndefined();
     expect(await herald.deliveries.applyReceipt({ providerMessageId, status: 'read' })).toBeUndefined();
     expect((await herald.deliveries.get(record!.id))?.status).toBe('read');
+  });
+
+  it('falls back to the provider message id when the delivery id matches nothing', async () => {
+    const { herald } = setup();
+    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });
+    await result.settled;
+    const [record] = (await herald.deliveries.list({ notificationId: result.id })).records;
+    const providerMessageId = record!.providerMessageId!;
+    const updated = await herald.deliveries.applyReceipt({
+      deliveryId: 'n-from-another-deployment.0.email',
+      providerMessageId,
+      status: 'delivered',
+    });
+    expect(updated).toMatchObject({ id: record!.id, status: 'delivered' });
+    expect(await herald.deliveries.applyReceipt({ deliveryId: 'nothing', status: 'read' })).toBeUndefined();
+    expect((await herald.deliveries.get(record!.id))?.status).toBe('delivered');
   });
 });
 

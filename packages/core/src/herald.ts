@@ -27,7 +27,7 @@ import type { AnyNotificationDefinition } from './notification';
 import type { Recipient } from './recipient';
 import { mergeDeviceTokens, normaliseRecipients, validateRecipientInputs } from './recipients';
 import { createRetryPolicy } from './retry-policy';
-import type { DeliveryTask } from './runner';
+import type { DeliveryTask, TaskOutcome } from './runner';
 import { reportFromRecords, Settlement } from './settlement';
 import {
   type DeliveryRecord,
@@ -189,19 +189,14 @@ export function createHerald(settings: HeraldSettings): Herald {
   let closed = false;
   let closing: Promise<void> | undefined;
 
-  const settleTask = (
-    task: DeliveryTask,
-    outcome: {
-      status: 'sent' | 'queued' | 'skipped' | 'failed' | 'cancelled';
-      error?: { code: string; message: string };
-    },
-  ): void => {
+  const settleTask = (task: DeliveryTask, outcome: Extract<TaskOutcome, { final: true }>): void => {
     settlement.settle(task.notificationId, {
       deliveryId: task.deliveryId,
       recipientId: task.recipient.id,
       kind: task.kind,
       status: outcome.status,
       ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.reason === undefined ? {} : { reason: outcome.reason }),
     });
   };
   const started = runner.start(executor, { onSettled: settleTask });
@@ -525,7 +520,16 @@ export function createHerald(settings: HeraldSettings): Herald {
         options.type === undefined ? {} : { type: options.type },
         nowIso(),
       );
-      if (changed > 0) emit('inbox.read', { userId, ids: [], all: true, unread: await store.unreadCount(userId) });
+      if (changed > 0) {
+        const unread = await store.unreadCount(userId);
+        emit('inbox.read', {
+          userId,
+          ids: [],
+          all: true,
+          unread,
+          ...(options.type === undefined ? {} : { type: options.type }),
+        });
+      }
       return changed;
     },
     async markDelivered(userId, ids) {
@@ -568,9 +572,10 @@ export function createHerald(settings: HeraldSettings): Herald {
       assertNonEmptyString(userId, 'userId');
       return (await store.listDevices([userId])).get(userId) ?? [];
     },
-    async remove(token) {
+    async remove(token, options = {}) {
       assertNonEmptyString(token, 'token');
-      const device = await store.removeDevice(token);
+      if (options.userId !== undefined) assertNonEmptyString(options.userId, 'userId');
+      const device = await store.removeDevice(token, options.userId === undefined ? {} : { userId: options.userId });
       if (device) emit('device.removed', { device, reason: 'unregistered' });
       return device !== undefined;
     },
@@ -620,12 +625,12 @@ export function createHerald(settings: HeraldSettings): Herald {
     list: (query) => store.listDeliveries(query),
     report,
     async applyReceipt(receipt) {
-      const record =
-        receipt.deliveryId !== undefined
-          ? (await store.getDeliveries([receipt.deliveryId]))[0]
-          : receipt.providerMessageId !== undefined
-            ? await store.findDeliveryByProviderMessageId(receipt.providerMessageId)
-            : undefined;
+      // A delivery id carried through the provider (callback data) is preferred; one that matches nothing
+      // (another deployment's, or mangled) falls back to the provider's message id.
+      let record = receipt.deliveryId === undefined ? undefined : (await store.getDeliveries([receipt.deliveryId]))[0];
+      if (!record && receipt.providerMessageId !== undefined) {
+        record = await store.findDeliveryByProviderMessageId(receipt.providerMessageId);
+      }
       const from = receiptTransitions[receipt.status];
       if (!record || !from) return undefined;
       const patch =
@@ -654,9 +659,12 @@ export function createHerald(settings: HeraldSettings): Herald {
       pending.push(...page.records);
       cursor = page.nextCursor;
     } while (cursor);
-    await runner.cancel(pending.map((record) => record.id));
+    // Only what the runner withdrew is cancelled: a delivery already running may be at the provider now,
+    // and its outcome, not this call, decides its record.
+    const withdrawn = new Set(await runner.cancel(pending.map((record) => record.id)));
     let cancelled = 0;
     for (const record of pending) {
+      if (!withdrawn.has(record.id)) continue;
       const updated = await store.updateDelivery(record.id, { status: 'cancelled' }, ['pending']);
       if (!updated) continue;
       cancelled += 1;

@@ -21,7 +21,7 @@ export interface DeliveryTask {
 export type FinalStatus = Extract<DeliveryStatus, 'sent' | 'queued' | 'skipped' | 'failed' | 'cancelled'>;
 
 export type TaskOutcome =
-  | { final: true; status: FinalStatus; error?: { code: string; message: string } }
+  | { final: true; status: FinalStatus; error?: { code: string; message: string }; reason?: string }
   | { final: false; retryInMs: number; error: DeliveryError };
 
 /** What Herald gives a runner: it runs one attempt of a batch of tasks and says what happens next. */

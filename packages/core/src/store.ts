@@ -175,8 +175,11 @@ export interface Store {
   // Devices. A token belongs to one user; registering it again moves it.
   registerDevice(device: Device): Promise<void>;
   listDevices(userIds: string[]): Promise<Map<string, Device[]>>;
-  /** Returns the removed device, if there was one. */
-  removeDevice(token: string): Promise<Device | undefined>;
+  /**
+   * Returns the removed device, if there was one. With `userId`, removes it only if it is that user's
+   * (a user can never remove another's device, even by a guessed token).
+   */
+  removeDevice(token: string, options?: { userId?: string }): Promise<Device | undefined>;
 
   // Preferences. Users without stored preferences are absent from the map.
   getPreferences(userIds: string[]): Promise<Map<string, Preferences>>;

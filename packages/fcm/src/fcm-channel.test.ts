@@ -1,7 +1,7 @@
 import { DeliveryError, type SendRequest, type SendResult } from '@herald/core';
 import { describeChannelContract } from '@herald/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createFcmChannel, type FcmDeliveryError } from './fcm-channel';
+import { createFcmChannel } from './fcm-channel';
 import type { PushContent } from './push-content';
 import { createFcmPeer, type FcmPeer, fcmReplies } from './test-fcm-peer';
 
@@ -39,13 +39,13 @@ function pushRequest(
   };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<FcmDeliveryError> {
+async function rejection(promise: Promise<unknown>): Promise<DeliveryError> {
   const error = await promise.then(
     () => undefined,
     (thrown: unknown) => thrown,
   );
   if (!DeliveryError.is(error)) throw new Error(`expected a DeliveryError, got ${String(error)}`);
-  return error as FcmDeliveryError;
+  return error as DeliveryError;
 }
 
 describe.each([

@@ -34,9 +34,6 @@ export interface FcmChannelSettings {
   onInvalidToken?: (token: string, error: DeliveryError) => void;
 }
 
-/** An error for a delivery whose every token was dead: `token` is the first, `invalidTokens` all of them. */
-export type FcmDeliveryError = DeliveryError & { invalidTokens?: string[] };
-
 type PushRequest = SendRequest<PushContent>;
 type TokenOutcome = { ok: true; messageId: string } | { ok: false; error: DeliveryError };
 
@@ -175,25 +172,23 @@ export function createFcmChannel(settings: FcmChannelSettings = {}): Channel<'pu
       (current, error) => (current === undefined || severity[error.code] > severity[current.code] ? error : current),
       undefined,
     );
-    const failure: FcmDeliveryError =
-      worst ??
-      new DeliveryError(
+    if (worst === undefined) {
+      return new DeliveryError(
         'INVALID_RECIPIENT',
         tokens.length === 1
           ? `FCM: the only push token of recipient ${request.recipient.id} (${abbreviateToken(invalidTokens[0] ?? '')}) is no longer valid.`
           : `FCM: all ${tokens.length} push tokens of recipient ${request.recipient.id} are no longer valid.`,
         {
           token: invalidTokens[0] as string,
+          invalidTokens,
           providerCode: deadErrors[0]?.providerCode ?? 'UNREGISTERED',
           cause: deadErrors[0],
         },
       );
-    if (invalidTokens.length === 0) return failure;
+    }
     // Dead tokens found alongside another failure are named too. A copy: one error object can stand for
     // every message of a failed sendEach call, and so for other requests.
-    const named: FcmDeliveryError = worst === undefined ? failure : copyDeliveryError(worst);
-    named.invalidTokens = invalidTokens;
-    return named;
+    return invalidTokens.length === 0 ? worst : copyDeliveryError(worst, invalidTokens);
   }
 
   async function sendRequests(requests: PushRequest[]): Promise<(SendResult | Error)[]> {
@@ -281,8 +276,12 @@ export function createFcmChannel(settings: FcmChannelSettings = {}): Channel<'pu
   };
 }
 
-function copyDeliveryError(error: DeliveryError): DeliveryError {
-  const options: ConstructorParameters<typeof DeliveryError>[2] = { retryable: error.retryable, cause: error.cause };
+function copyDeliveryError(error: DeliveryError, invalidTokens: string[]): DeliveryError {
+  const options: ConstructorParameters<typeof DeliveryError>[2] = {
+    retryable: error.retryable,
+    cause: error.cause,
+    invalidTokens,
+  };
   if (error.retryAfterMs !== undefined) options.retryAfterMs = error.retryAfterMs;
   if (error.providerCode !== undefined) options.providerCode = error.providerCode;
   if (error.token !== undefined) options.token = error.token;

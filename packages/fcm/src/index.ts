@@ -2,7 +2,6 @@ export {
   createFcmChannel,
   FCM_MAX_MESSAGES_PER_CALL,
   type FcmChannelSettings,
-  type FcmDeliveryError,
 } from './fcm-channel';
 export { abbreviateToken, toFcmDeliveryError } from './fcm-error';
 export {

@@ -191,9 +191,7 @@ export function createInboxHandler(settings: InboxHandlerSettings): InboxHandler
         DELETE: async ({ userId, params }) => {
           const token = params.token as string;
           // Only the owner may remove a device; anyone else learns nothing about the token.
-          const devices = await herald.devices.list(userId);
-          if (!devices.some((device) => device.token === token)) throw notFound('device');
-          await herald.devices.remove(token);
+          if (!(await herald.devices.remove(token, { userId }))) throw notFound('device');
           return emptyResponse(204);
         },
       },

@@ -504,9 +504,9 @@ export class MemoryStore implements Store {
     return result;
   }
 
-  async removeDevice(token: string): Promise<Device | undefined> {
+  async removeDevice(token: string, options: { userId?: string } = {}): Promise<Device | undefined> {
     const device = this.#devicesByToken.get(token);
-    if (!device) return undefined;
+    if (!device || (options.userId !== undefined && device.userId !== options.userId)) return undefined;
     this.#forgetDevice(device);
     return { ...device };
   }

@@ -631,11 +631,11 @@ export class RedisStore implements Store {
     });
   }
 
-  async removeDevice(token: string): Promise<Device | undefined> {
+  async removeDevice(token: string, options: { userId?: string } = {}): Promise<Device | undefined> {
     const tokenKey = this.#deviceKey(token);
     return this.#call('removeDevice', async () => {
       const owner = await this.#redis.get(tokenKey);
-      if (owner === null) return undefined;
+      if (owner === null || (options.userId !== undefined && owner !== options.userId)) return undefined;
       const userDevices = `${this.#userBase(owner)}devices`;
       const json = await this.#redis.hget(userDevices, token);
       await this.#redis.hdel(userDevices, token);

@@ -157,6 +157,17 @@ export function devicesContract(context: StoreContractContext): void {
       expect((await context.store.listDevices([userId])).get(userId)).toEqual([other]);
       expect(await context.store.removeDevice(context.uniqueId('token'))).toBeUndefined();
     });
+
+    it("removeDevice with a userId removes only that user's device", async () => {
+      const owner = context.userId();
+      const stranger = context.userId();
+      const phone = device(owner);
+      await context.store.registerDevice(phone);
+      expect(await context.store.removeDevice(phone.token, { userId: stranger })).toBeUndefined();
+      expect((await context.store.listDevices([owner])).get(owner)).toEqual([phone]);
+      expect(await context.store.removeDevice(phone.token, { userId: owner })).toEqual(phone);
+      expect((await context.store.listDevices([owner])).get(owner) ?? []).toEqual([]);
+    });
   });
 }
 

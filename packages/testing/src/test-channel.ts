@@ -22,6 +22,8 @@ export type TestChannelStep =
       retryable?: boolean;
       retryAfterMs?: number;
       token?: string;
+      /** Push tokens the failure found dead (Herald removes them whatever the code). */
+      invalidTokens?: string[];
     }
   /** Throws a plain Error, as a careless channel would. */
   | { type: 'throw'; message: string }
@@ -119,6 +121,7 @@ export function createTestChannel<K extends ChannelKind>(kind: K, settings: Test
           ...(step.retryable === undefined ? {} : { retryable: step.retryable }),
           ...(step.retryAfterMs === undefined ? {} : { retryAfterMs: step.retryAfterMs }),
           ...(step.token === undefined ? {} : { token: step.token }),
+          ...(step.invalidTokens === undefined ? {} : { invalidTokens: step.invalidTokens }),
         });
       case 'throw':
         throw new Error(step.message);

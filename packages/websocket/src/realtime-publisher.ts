@@ -10,7 +10,7 @@ import {
   type SendResult,
   silentLogger,
 } from '@herald/core';
-import { DEFAULT_REDIS_PREFIX, publishRelayMessage, type RealtimeRedis } from './redis-relay';
+import { DEFAULT_REDIS_PREFIX, publishRelayMessage, type RealtimeRedis, readRelayMessage } from './redis-relay';
 
 export interface RealtimePublisherSettings {
   /** An ioredis client (only `publish` is used). */
@@ -46,12 +46,7 @@ export function createRealtimePublisher(settings: RealtimePublisherSettings): Ch
     },
     attach(herald) {
       const onRead = (event: HeraldEvents['inbox.read']): void => {
-        void publishRelayMessage(
-          redis,
-          prefix,
-          { kind: 'read', origin, userId: event.userId, ids: event.ids, all: event.all, unread: event.unread },
-          logger,
-        );
+        void publishRelayMessage(redis, prefix, readRelayMessage(origin, event), logger);
       };
       const onUnread = (event: HeraldEvents['inbox.unread']): void => {
         void publishRelayMessage(

@@ -2,7 +2,7 @@
 // processes where that user has an open socket, so PUBLISH's answer says how many such processes got it.
 // Pub/sub is lossy; the gateway repairs what is lost by position (see gateway-connection.ts).
 
-import type { InboxItem, Logger, UnreadCount } from '@herald/core';
+import type { HeraldEvents, InboxItem, Logger, UnreadCount } from '@herald/core';
 
 /** What the gateway needs of an ioredis client used for publishing. */
 export interface RealtimeRedis {
@@ -35,6 +35,20 @@ export type RelayMessage =
       unread: UnreadCount;
     }
   | { kind: 'unread'; origin: string; userId: string; ids: string[]; unread: UnreadCount };
+
+/** The relay message for Herald's `inbox.read` event (a read-all limited to a type keeps the type). */
+export function readRelayMessage(origin: string, event: HeraldEvents['inbox.read']): RelayMessage {
+  const message: RelayMessage = {
+    kind: 'read',
+    origin,
+    userId: event.userId,
+    ids: event.ids,
+    all: event.all,
+    unread: event.unread,
+  };
+  if (event.type !== undefined) message.notificationType = event.type;
+  return message;
+}
 
 export const DEFAULT_REDIS_PREFIX = 'herald:realtime:';
 

@@ -27,6 +27,7 @@ import {
   type RealtimeRedis,
   type RelayMessage,
   type RelaySubscription,
+  readRelayMessage,
 } from './redis-relay';
 import { createTokenBucket, type RateLimitSettings } from './token-bucket';
 
@@ -377,14 +378,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
 
   // Herald wiring: read state changed anywhere in this process (HTTP, sockets) reaches every tab.
   function onRead(event: HeraldEvents['inbox.read']): void {
-    void relayReadState({
-      kind: 'read',
-      origin,
-      userId: event.userId,
-      ids: event.ids,
-      all: event.all,
-      unread: event.unread,
-    });
+    void relayReadState(readRelayMessage(origin, event));
   }
   function onUnread(event: HeraldEvents['inbox.unread']): void {
     void relayReadState({ kind: 'unread', origin, userId: event.userId, ids: event.ids, unread: event.unread });
