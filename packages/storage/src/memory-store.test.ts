@@ -198,6 +198,14 @@ describe('MemoryStore', () => {
       } while (cursor !== undefined);
       expect(walked, JSON.stringify(query)).toEqual(expected);
     }
+    // The status index, built by the first query, follows later writes.
+    await store.updateDelivery('d7', { status: 'sent' }, ['failed']);
+    await store.createDeliveries([{ ...(records[0] as DeliveryRecord), id: 'late', status: 'failed' }]);
+    const failed = (await store.listDeliveries({ status: 'failed', limit: 100 })).records.map((record) => record.id);
+    expect(failed[0]).toBe('late');
+    expect(failed).not.toContain('d7');
+    expect(failed).toHaveLength(current.filter((record) => record.status === 'failed').length);
+    expect((await store.listDeliveries({ recipientId: 'r0', limit: 1 })).records[0]?.id).toBe('late');
     expect((await store.listDeliveries({ status: 'failed', limit: 100 })).records).toHaveLength(11);
   });
 
@@ -363,6 +371,18 @@ describe('MemoryStore', () => {
       const error = await rejection(store.createDeliveries([{ ...record, id: 'd2' }, record]));
       expect(error.issues).toEqual([{ path: 'records.1.id', message: 'Delivery "d1" already exists' }]);
       expect(await store.getDeliveries(['d2'])).toEqual([]);
+      const twice = await rejection(
+        store.createDeliveries([
+          { ...record, id: 'd3' },
+          { ...record, id: 'd3' },
+        ]),
+      );
+      expect(twice.issues).toEqual([{ path: 'records.1.id', message: 'Delivery "d3" already exists' }]);
+      expect(await store.getDeliveries(['d3'])).toEqual([]);
+      expect((await store.listDeliveries({ notificationId: 'n' })).records.map((each) => each.id)).toEqual(['d1']);
+      // The refused ids are free again.
+      await store.createDeliveries([{ ...record, id: 'd3' }]);
+      expect((await store.getDeliveries(['d3']))[0]).toMatchObject({ id: 'd3' });
     });
 
     it('rejects an unparseable date for markRead and pruneInbox, changing nothing', async () => {

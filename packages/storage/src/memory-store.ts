@@ -48,21 +48,27 @@ const DELIVERY_STATUSES: readonly DeliveryStatus[] = [
 ];
 const PATCHABLE_FIELDS = ['status', 'channelId', 'attempts', 'providerMessageId', 'reason', 'detail', 'error'] as const;
 
-/** One user's inbox with the indexes that keep listing and counting cheap. */
+/**
+ * One user's inbox with the indexes that keep listing and counting cheap. Most users hold a few items, so
+ * indexes that only some queries need are created by the first such query (or write) and kept from then on.
+ */
 interface UserInbox {
   /** Every item, ascending by position (positions only grow, so inserts append). */
   items: InboxItem[];
-  /** The same items split by type, each ascending by position: type-filtered pages cost O(limit). */
-  itemsByType: Map<string, InboxItem[]>;
+  /** The same items split by type, each ascending by position: type-filtered pages cost O(limit). Lazy. */
+  itemsByType: Map<string, InboxItem[]> | undefined;
   byId: Map<string, InboxItem>;
   /** Unread items; its size is the unread total. */
   unread: Set<InboxItem>;
-  read: Set<InboxItem>;
+  /** Read items; created by the first read. */
+  read: Set<InboxItem> | undefined;
   undelivered: Set<InboxItem>;
-  /** Unread items per type; sets are dropped when they empty, so `byType` never shows zeros. */
-  unreadByType: Map<string, Set<InboxItem>>;
+  /** Unread count per type; entries are dropped at zero, so `byType` never shows zeros. */
+  unreadByType: Map<string, number>;
   lastPosition: number;
 }
+
+const NO_ITEMS: ReadonlySet<InboxItem> = new Set();
 
 interface DeliveryEntry {
   /** Store-wide creation order: the key delivery cursors point at. */
@@ -95,9 +101,18 @@ export class MemoryStore implements Store {
   readonly #deliveries = new Map<string, DeliveryEntry>();
   readonly #deliveryLog: DeliveryEntry[] = [];
   readonly #deliveriesByNotification = new Map<string, DeliveryEntry[]>();
-  readonly #deliveriesByRecipient = new Map<string, DeliveryEntry[]>();
+  /** Built on the first recipient-scoped query, then kept up to date (like the status index below). */
+  #deliveriesByRecipient: Map<string, DeliveryEntry[]> | undefined;
   readonly #deliveriesByProviderMessageId = new Map<string, DeliveryEntry>();
-  readonly #deliveriesByStatus = new Map<DeliveryStatus, Set<DeliveryEntry>>();
+  /**
+   * Records by status, built on the first status query that walks the whole log or a recipient's records
+   * (notification-scoped queries are narrow already) and kept up to date from then on: a host that never
+   * asks pays nothing for it on the write path.
+   */
+  #deliveriesByStatus: Map<DeliveryStatus, Set<DeliveryEntry>> | undefined;
+  /** The last `updatedAt` written and the millisecond it stands for: one ISO string per ms, not per update. */
+  #stampMs = Number.NaN;
+  #stamp = '';
   #deliverySequence = 0;
   /** Insertion order is close to expiry order, which lets claims sweep expired keys from the front. */
   readonly #idempotency = new Map<string, IdempotencyEntry>();
@@ -117,10 +132,9 @@ export class MemoryStore implements Store {
     // Data is cloned up front, so an uncloneable value refuses the whole batch before anything is stored.
     const data: (Record<string, unknown> | undefined)[] = new Array(items.length);
     for (let index = 0; index < items.length; index++) {
-      const path = `items.${index}`;
-      checkNewItem(items[index], path, issues);
+      checkNewItem(items[index], index, issues);
       const value = items[index]?.data;
-      if (value !== undefined) data[index] = cloneOrReport(value, `${path}.data`, issues);
+      if (value !== undefined) data[index] = cloneOrReport(value, `items.${index}.data`, issues);
     }
     if (issues.length > 0) throw new ValidationError(issues, { prefix: 'Invalid inbox items' });
 
@@ -137,12 +151,7 @@ export class MemoryStore implements Store {
       inbox.lastPosition += 1;
       const item = toStoredItem(input, inbox.lastPosition, data[index]);
       inbox.items.push(item);
-      let ofType = inbox.itemsByType.get(item.type);
-      if (!ofType) {
-        ofType = [];
-        inbox.itemsByType.set(item.type, ofType);
-      }
-      ofType.push(item);
+      if (inbox.itemsByType) appendTo(inbox.itemsByType, item.type, item);
       inbox.byId.set(item.id, item);
       inbox.undelivered.add(item);
       addUnread(inbox, item);
@@ -173,7 +182,7 @@ export class MemoryStore implements Store {
 
     const inbox = this.#inboxes.get(userId);
     if (!inbox) return { items: [] };
-    const source = query.type === undefined ? inbox.items : inbox.itemsByType.get(query.type);
+    const source = query.type === undefined ? inbox.items : itemsByType(inbox).get(query.type);
     if (!source) return { items: [] };
     const subset = statusSubset(inbox, query.status);
     let slice: PageSlice<InboxItem>;
@@ -213,7 +222,7 @@ export class MemoryStore implements Store {
     const inbox = this.#inboxes.get(userId);
     const byType: Record<string, number> = {};
     if (!inbox) return { total: 0, byType };
-    for (const [type, items] of inbox.unreadByType) byType[type] = items.size;
+    for (const [type, count] of inbox.unreadByType) byType[type] = count;
     return { total: inbox.unread.size, byType };
   }
 
@@ -239,7 +248,7 @@ export class MemoryStore implements Store {
       const item = inbox.byId.get(id);
       if (!item || item.readAt === undefined) continue;
       delete item.readAt;
-      inbox.read.delete(item);
+      inbox.read?.delete(item);
       addUnread(inbox, item);
       changed.push(id);
     }
@@ -251,10 +260,10 @@ export class MemoryStore implements Store {
     const inbox = this.#inboxes.get(userId);
     if (!inbox) return 0;
     const type = options?.type;
-    const targets = type === undefined ? inbox.unread : inbox.unreadByType.get(type);
-    if (!targets) return 0;
-    // Copy first: reading an item removes it from the set being walked.
-    const items = [...targets];
+    if (type !== undefined && !inbox.unreadByType.has(type)) return 0;
+    // Collect first: reading an item removes it from the set being walked.
+    const items: InboxItem[] = [];
+    for (const item of inbox.unread) if (type === undefined || item.type === type) items.push(item);
     for (const item of items) this.#read(inbox, item, at);
     return items.length;
   }
@@ -279,6 +288,7 @@ export class MemoryStore implements Store {
     let removed = 0;
     // Only read items are candidates, so unread counters are untouched by construction.
     for (const inbox of this.#inboxes.values()) {
+      if (!inbox.read) continue;
       const doomed = new Set<InboxItem>();
       for (const item of inbox.read) if (Date.parse(item.readAt as string) < cutoff) doomed.add(item);
       if (doomed.size === 0) continue;
@@ -290,10 +300,13 @@ export class MemoryStore implements Store {
         types.add(item.type);
       }
       inbox.items = inbox.items.filter((item) => !doomed.has(item));
-      for (const type of types) {
-        const kept = (inbox.itemsByType.get(type) ?? []).filter((item) => !doomed.has(item));
-        if (kept.length === 0) inbox.itemsByType.delete(type);
-        else inbox.itemsByType.set(type, kept);
+      const byType = inbox.itemsByType;
+      if (byType) {
+        for (const type of types) {
+          const kept = (byType.get(type) ?? []).filter((item) => !doomed.has(item));
+          if (kept.length === 0) byType.delete(type);
+          else byType.set(type, kept);
+        }
       }
       removed += doomed.size;
     }
@@ -319,29 +332,38 @@ export class MemoryStore implements Store {
   async createDeliveries(records: DeliveryRecord[]): Promise<void> {
     if (!Array.isArray(records)) throw invalid('records', 'Expected an array of delivery records');
     const issues: ValidationIssue[] = [];
-    const seen = new Set<string>();
+    // Entries claim their ids as they are checked (which also catches duplicates within the batch); if any
+    // record is refused, the claims are taken back and nothing else was touched.
+    const entries: DeliveryEntry[] = new Array(records.length);
+    let claimed = 0;
     for (let index = 0; index < records.length; index++) {
       const record = records[index];
-      const path = `records.${index}`;
-      checkDeliveryRecord(record, path, issues);
+      checkDeliveryRecord(record, index, issues);
       if (!record || !isNonEmptyString(record.id)) continue;
-      if (seen.has(record.id) || this.#deliveries.has(record.id)) {
-        issues.push({ path: `${path}.id`, message: `Delivery ${JSON.stringify(record.id)} already exists` });
+      if (this.#deliveries.has(record.id)) {
+        issues.push({ path: `records.${index}.id`, message: `Delivery ${JSON.stringify(record.id)} already exists` });
+        continue;
       }
-      seen.add(record.id);
+      const entry: DeliveryEntry = { sequence: 0, record: copyDelivery(record) };
+      this.#deliveries.set(record.id, entry);
+      entries[claimed++] = entry;
     }
-    if (issues.length > 0) throw new ValidationError(issues, { prefix: 'Invalid delivery records' });
+    if (issues.length > 0) {
+      for (let index = 0; index < claimed; index++)
+        this.#deliveries.delete((entries[index] as DeliveryEntry).record.id);
+      throw new ValidationError(issues, { prefix: 'Invalid delivery records' });
+    }
 
-    for (const input of records) {
+    for (const entry of entries) {
+      const record = entry.record;
       this.#deliverySequence += 1;
-      const entry: DeliveryEntry = { sequence: this.#deliverySequence, record: copyDelivery(input) };
-      this.#deliveries.set(input.id, entry);
+      entry.sequence = this.#deliverySequence;
       this.#deliveryLog.push(entry);
-      appendTo(this.#deliveriesByNotification, input.notificationId, entry);
-      appendTo(this.#deliveriesByRecipient, input.recipientId, entry);
+      appendTo(this.#deliveriesByNotification, record.notificationId, entry);
+      if (this.#deliveriesByRecipient) appendTo(this.#deliveriesByRecipient, record.recipientId, entry);
       this.#indexStatus(entry, undefined);
-      if (input.providerMessageId !== undefined)
-        this.#deliveriesByProviderMessageId.set(input.providerMessageId, entry);
+      if (record.providerMessageId !== undefined)
+        this.#deliveriesByProviderMessageId.set(record.providerMessageId, entry);
     }
   }
 
@@ -379,7 +401,7 @@ export class MemoryStore implements Store {
       if (value === undefined) continue;
       target[field] = field === 'error' ? { ...(value as object) } : value;
     }
-    record.updatedAt = new Date(this.#clock.now()).toISOString();
+    record.updatedAt = this.#now();
     if (record.status !== previousStatus) this.#indexStatus(entry, previousStatus);
     if (record.providerMessageId !== previousProviderMessageId) {
       if (
@@ -413,7 +435,7 @@ export class MemoryStore implements Store {
       query.notificationId !== undefined
         ? this.#deliveriesByNotification.get(query.notificationId)
         : query.recipientId !== undefined
-          ? this.#deliveriesByRecipient.get(query.recipientId)
+          ? this.#recipientIndex().get(query.recipientId)
           : this.#deliveryLog;
     if (!source) return { records: [] };
     const { notificationId, recipientId, status } = query;
@@ -424,7 +446,10 @@ export class MemoryStore implements Store {
           (notificationId === undefined || entry.record.notificationId === notificationId) &&
           (recipientId === undefined || entry.record.recipientId === recipientId)
       : undefined;
-    const withStatus = status === undefined ? undefined : (this.#deliveriesByStatus.get(status) ?? new Set());
+    const withStatus =
+      status === undefined || notificationId !== undefined
+        ? undefined
+        : (this.#statusIndex().get(status) ?? new Set<DeliveryEntry>());
     const { picked, hasMore } =
       withStatus && matches && withStatus.size * SPARSE_RATIO < source.length
         ? // Few records have this status (failures, say): sorting them beats walking past everything else.
@@ -538,10 +563,10 @@ export class MemoryStore implements Store {
     if (!inbox) {
       inbox = {
         items: [],
-        itemsByType: new Map(),
+        itemsByType: undefined,
         byId: new Map(),
         unread: new Set(),
-        read: new Set(),
+        read: undefined,
         undelivered: new Set(),
         unreadByType: new Map(),
         lastPosition: 0,
@@ -553,23 +578,51 @@ export class MemoryStore implements Store {
 
   #read(inbox: UserInbox, item: InboxItem, at: string): void {
     item.readAt = at;
-    inbox.unread.delete(item);
-    const ofType = inbox.unreadByType.get(item.type);
-    if (ofType) {
-      ofType.delete(item);
-      if (ofType.size === 0) inbox.unreadByType.delete(item.type);
+    if (inbox.unread.delete(item)) {
+      const left = (inbox.unreadByType.get(item.type) ?? 1) - 1;
+      if (left > 0) inbox.unreadByType.set(item.type, left);
+      else inbox.unreadByType.delete(item.type);
     }
+    inbox.read ??= new Set();
     inbox.read.add(item);
   }
 
+  /** Moves an entry between status sets, once the index exists. */
   #indexStatus(entry: DeliveryEntry, previous: DeliveryStatus | undefined): void {
-    if (previous !== undefined) this.#deliveriesByStatus.get(previous)?.delete(entry);
-    let entries = this.#deliveriesByStatus.get(entry.record.status);
+    const index = this.#deliveriesByStatus;
+    if (!index) return;
+    if (previous !== undefined) index.get(previous)?.delete(entry);
+    let entries = index.get(entry.record.status);
     if (!entries) {
       entries = new Set();
-      this.#deliveriesByStatus.set(entry.record.status, entries);
+      index.set(entry.record.status, entries);
     }
     entries.add(entry);
+  }
+
+  #statusIndex(): Map<DeliveryStatus, Set<DeliveryEntry>> {
+    if (!this.#deliveriesByStatus) {
+      this.#deliveriesByStatus = new Map();
+      for (const entry of this.#deliveryLog) this.#indexStatus(entry, undefined);
+    }
+    return this.#deliveriesByStatus;
+  }
+
+  #recipientIndex(): Map<string, DeliveryEntry[]> {
+    if (!this.#deliveriesByRecipient) {
+      this.#deliveriesByRecipient = new Map();
+      for (const entry of this.#deliveryLog) appendTo(this.#deliveriesByRecipient, entry.record.recipientId, entry);
+    }
+    return this.#deliveriesByRecipient;
+  }
+
+  #now(): string {
+    const ms = this.#clock.now();
+    if (ms !== this.#stampMs) {
+      this.#stampMs = ms;
+      this.#stamp = new Date(ms).toISOString();
+    }
+    return this.#stamp;
   }
 
   #forgetDevice(device: Device): void {
@@ -595,13 +648,18 @@ export function createMemoryStore(settings: MemoryStoreSettings = {}): MemorySto
 }
 
 function addUnread(inbox: UserInbox, item: InboxItem): void {
+  if (inbox.unread.has(item)) return;
   inbox.unread.add(item);
-  let ofType = inbox.unreadByType.get(item.type);
-  if (!ofType) {
-    ofType = new Set();
-    inbox.unreadByType.set(item.type, ofType);
+  inbox.unreadByType.set(item.type, (inbox.unreadByType.get(item.type) ?? 0) + 1);
+}
+
+/** The per-type lists, built from the items on first use. */
+function itemsByType(inbox: UserInbox): Map<string, InboxItem[]> {
+  if (!inbox.itemsByType) {
+    inbox.itemsByType = new Map();
+    for (const item of inbox.items) appendTo(inbox.itemsByType, item.type, item);
   }
-  ofType.add(item);
+  return inbox.itemsByType;
 }
 
 function itemPosition(item: InboxItem): number {
@@ -615,7 +673,7 @@ function entrySequence(entry: DeliveryEntry): number {
 function statusSubset(inbox: UserInbox, status: InboxStatusFilter | undefined): Set<InboxItem> | undefined {
   switch (status) {
     case 'read':
-      return inbox.read;
+      return inbox.read ?? (NO_ITEMS as Set<InboxItem>);
     case 'unread':
       return inbox.unread;
     case 'undelivered':
@@ -737,33 +795,39 @@ function checkDate(value: unknown, path: string): number {
   return time;
 }
 
-function checkNewItem(item: unknown, path: string, issues: ValidationIssue[]): void {
+const NEW_ITEM_STRINGS = ['id', 'userId', 'notificationId', 'type', 'createdAt'] as const;
+const NEW_ITEM_TEXTS = ['title', 'body'] as const;
+const DELIVERY_STRINGS = ['id', 'notificationId', 'type', 'recipientId', 'kind', 'createdAt', 'updatedAt'] as const;
+
+// The checks run once per item on the write path: paths are only built for an issue.
+function checkNewItem(item: unknown, index: number, issues: ValidationIssue[]): void {
   if (!item || typeof item !== 'object') {
-    issues.push({ path, message: 'Expected an inbox item object' });
+    issues.push({ path: `items.${index}`, message: 'Expected an inbox item object' });
     return;
   }
   const record = item as Record<string, unknown>;
-  for (const field of ['id', 'userId', 'notificationId', 'type', 'createdAt']) {
+  for (const field of NEW_ITEM_STRINGS) {
     if (!isNonEmptyString(record[field]))
-      issues.push({ path: `${path}.${field}`, message: 'Expected a non-empty string' });
+      issues.push({ path: `items.${index}.${field}`, message: 'Expected a non-empty string' });
   }
-  for (const field of ['title', 'body']) {
-    if (typeof record[field] !== 'string') issues.push({ path: `${path}.${field}`, message: 'Expected a string' });
+  for (const field of NEW_ITEM_TEXTS) {
+    if (typeof record[field] !== 'string')
+      issues.push({ path: `items.${index}.${field}`, message: 'Expected a string' });
   }
 }
 
-function checkDeliveryRecord(record: unknown, path: string, issues: ValidationIssue[]): void {
+function checkDeliveryRecord(record: unknown, index: number, issues: ValidationIssue[]): void {
   if (!record || typeof record !== 'object') {
-    issues.push({ path, message: 'Expected a delivery record object' });
+    issues.push({ path: `records.${index}`, message: 'Expected a delivery record object' });
     return;
   }
   const fields = record as Record<string, unknown>;
-  for (const field of ['id', 'notificationId', 'type', 'recipientId', 'kind', 'createdAt', 'updatedAt']) {
+  for (const field of DELIVERY_STRINGS) {
     if (!isNonEmptyString(fields[field]))
-      issues.push({ path: `${path}.${field}`, message: 'Expected a non-empty string' });
+      issues.push({ path: `records.${index}.${field}`, message: 'Expected a non-empty string' });
   }
   if (!DELIVERY_STATUSES.includes(fields.status as DeliveryStatus)) {
-    issues.push({ path: `${path}.status`, message: `Expected one of ${DELIVERY_STATUSES.join(', ')}` });
+    issues.push({ path: `records.${index}.status`, message: `Expected one of ${DELIVERY_STATUSES.join(', ')}` });
   }
 }
 
@@ -778,12 +842,22 @@ function cloneOrReport<T>(value: T, path: string, issues: ValidationIssue[]): T 
   }
 }
 
+/** The item's declared fields only: read or delivered state (or anything else) a loose caller sent is dropped. */
 function toStoredItem(input: NewInboxItem, position: number, data: Record<string, unknown> | undefined): InboxItem {
-  const item = { ...input, position } as InboxItem;
-  // NewInboxItem has no read or delivered state; drop any a loosely typed caller sent along.
-  if ('readAt' in item) delete item.readAt;
-  if ('deliveredAt' in item) delete item.deliveredAt;
+  const item: InboxItem = {
+    id: input.id,
+    userId: input.userId,
+    notificationId: input.notificationId,
+    type: input.type,
+    position,
+    title: input.title,
+    body: input.body,
+    createdAt: input.createdAt,
+  };
+  if (input.url !== undefined) item.url = input.url;
+  if (input.icon !== undefined) item.icon = input.icon;
   if (data !== undefined) item.data = data;
+  if (input.actorId !== undefined) item.actorId = input.actorId;
   return item;
 }
 
