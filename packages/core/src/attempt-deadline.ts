@@ -11,7 +11,8 @@ import { DeliveryError } from './errors';
 
 interface Window {
   controller: AbortController;
-  expired: Promise<never>;
+  /** Rejecters of the attempts still running in this window; each leaves as its attempt settles. */
+  running: Set<(error: DeliveryError) => void>;
 }
 
 export interface AttemptDeadlines {
@@ -30,28 +31,37 @@ export function createAttemptDeadlines(clock: Clock, timeoutMs: number): Attempt
     const controller = new AbortController();
     // Every send of the window may add an abort listener (fetch, http2 streams): that is by design, not a leak.
     setMaxListeners(0, controller.signal);
-    let fail!: (error: DeliveryError) => void;
-    const expired = new Promise<never>((_, reject) => {
-      fail = reject;
-    });
-    // Nobody may be racing the window when it expires; that is not an unhandled rejection.
-    expired.catch(() => undefined);
-    const window = { controller, expired };
+    const window: Window = { controller, running: new Set() };
     windows.set(key, window);
     const deadline = (key + 1) * windowMs + timeoutMs;
     clock.setTimeout(() => {
       windows.delete(key);
       const error = new DeliveryError('TIMEOUT', `The channel did not answer within ${timeoutMs} ms`);
       controller.abort(error);
-      fail(error);
+      for (const fail of window.running) fail(error);
+      window.running.clear();
     }, deadline - clock.now());
     return window;
   }
 
   return {
-    run(call) {
+    run<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
       const window = current();
-      return Promise.race([call(window.controller.signal), window.expired]);
+      // Not Promise.race against a window-long promise: that would keep every finished attempt reachable
+      // until the window expires. Here an attempt holds nothing once it settles.
+      return new Promise<T>((resolve, reject) => {
+        window.running.add(reject);
+        call(window.controller.signal).then(
+          (value) => {
+            window.running.delete(reject);
+            resolve(value);
+          },
+          (error: unknown) => {
+            window.running.delete(reject);
+            reject(error);
+          },
+        );
+      });
     },
   };
 }

@@ -6,6 +6,7 @@ import type { AnyChannel, ChannelKind, InAppContent, SendRequest, SendResult } f
 import type { Clock } from './clock';
 import { DeliveryError, describeError, toDeliveryError } from './errors';
 import type { HeraldEvents } from './events';
+import { toNewInboxItem } from './inbox-items';
 import type { Logger } from './logger';
 import type { AnyNotificationDefinition } from './notification';
 import type { RetryPolicy } from './retry-policy';
@@ -229,15 +230,14 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
     if (task.kind === 'inApp' && !inboxItem && task.inboxItemId !== undefined) {
       // A scheduled in-app notification enters the inbox only when it is due.
       const [stored] = await store.insertInboxItems([
-        {
-          ...(content as InAppContent),
+        toNewInboxItem(content as InAppContent, {
           id: task.inboxItemId,
           userId: task.recipient.id,
           notificationId: task.notificationId,
           type: task.type,
           createdAt: context.now(),
-          ...(notification.actorId === undefined ? {} : { actorId: notification.actorId }),
-        },
+          actorId: notification.actorId,
+        }),
       ]);
       inboxItem = stored;
       if (stored) context.emit('inbox.created', { items: [stored] });

@@ -2,7 +2,7 @@
 // and hands deliveries to the runner (DESIGN.md, "The flow of one notification").
 
 import EventEmitter from 'eventemitter3';
-import { type AnyChannel, type ChannelKind, SUPPORTED_CHANNEL_SPECIFICATIONS } from './channel';
+import { type AnyChannel, type ChannelKind, type InAppContent, SUPPORTED_CHANNEL_SPECIFICATIONS } from './channel';
 import { systemClock } from './clock';
 import { createDeliveryExecutor, type NotificationContext } from './delivery-executor';
 import { ConfigurationError, DeliveryError, HeraldError, ValidationError } from './errors';
@@ -22,6 +22,7 @@ import type {
 } from './herald-types';
 import { createNotificationId, deliveryId as makeDeliveryId, inboxItemId as makeInboxItemId } from './ids';
 import { createInProcessRunner } from './in-process-runner';
+import { toNewInboxItem } from './inbox-items';
 import { silentLogger } from './logger';
 import type { AnyNotificationDefinition } from './notification';
 import type { Recipient } from './recipient';
@@ -393,44 +394,41 @@ export function createHerald(settings: HeraldSettings): Herald {
       actorId,
     });
 
-    recipients.forEach((recipient, index) => {
+    const type = definition.type;
+    const buildInApp = definition.channels.inApp as ((input: unknown) => InAppContent) | undefined;
+    for (let index = 0; index < recipients.length; index++) {
+      const recipient = recipients[index] as Recipient;
+      const recipientPreferences = preferences.get(recipient.id);
       for (const kind of kinds) {
         const id = makeDeliveryId(notificationId, index, kind);
         const record: DeliveryRecord = {
           id,
           notificationId,
-          type: definition.type,
+          type,
           recipientId: recipient.id,
           kind,
           status: 'pending',
           attempts: 0,
           createdAt,
           updatedAt: createdAt,
-          ...(scheduledFor === undefined ? {} : { scheduledFor }),
         };
+        if (scheduledFor !== undefined) record.scheduledFor = scheduledFor;
         records.push(record);
-        if (optedOut(preferences.get(recipient.id), definition.type, kind)) {
+        if (recipientPreferences !== undefined && optedOut(recipientPreferences, type, kind)) {
           record.status = 'skipped';
-          record.reason = `preference: ${recipient.id} opted out of ${kind}${definition.type in (preferences.get(recipient.id)?.types ?? {}) ? ` for ${definition.type}` : ''}`;
+          record.reason = `preference: ${recipient.id} opted out of ${kind}${type in recipientPreferences.types ? ` for ${type}` : ''}`;
           preSettled.push(record);
           continue;
         }
-        const task: DeliveryTask = {
-          deliveryId: id,
-          notificationId,
-          type: definition.type,
-          kind,
-          recipient,
-          attempt: 1,
-        };
+        const task: DeliveryTask = { deliveryId: id, notificationId, type, kind, recipient, attempt: 1 };
         if (kind === 'inApp') {
           const itemId = makeInboxItemId(notificationId, index);
           record.inboxItemId = itemId;
           task.inboxItemId = itemId;
           if (scheduledFor === undefined) {
-            let content: ReturnType<NonNullable<typeof definition.channels.inApp>>;
+            let content: InAppContent;
             try {
-              content = (definition.channels.inApp as (input: unknown) => typeof content)(builderContext(recipient));
+              content = (buildInApp as (input: unknown) => InAppContent)(builderContext(recipient));
             } catch (error) {
               record.status = 'failed';
               record.error = {
@@ -442,15 +440,9 @@ export function createHerald(settings: HeraldSettings): Herald {
               logger.warn('herald: inApp content builder threw', { deliveryId: id, error });
               continue;
             }
-            newItems.push({
-              ...content,
-              id: itemId,
-              userId: recipient.id,
-              notificationId,
-              type: definition.type,
-              createdAt,
-              ...(actorId === undefined ? {} : { actorId }),
-            });
+            newItems.push(
+              toNewInboxItem(content, { id: itemId, userId: recipient.id, notificationId, type, createdAt, actorId }),
+            );
             if (!hasRealtimeInApp) {
               // No realtime channel: storing the inbox item is the delivery.
               record.status = 'sent';
@@ -463,7 +455,7 @@ export function createHerald(settings: HeraldSettings): Herald {
         }
         tasks.push(task);
       }
-    });
+    }
 
     await store.saveNotification({
       id: notificationId,
@@ -476,7 +468,8 @@ export function createHerald(settings: HeraldSettings): Herald {
       ...(scheduledFor === undefined ? {} : { scheduledFor }),
     });
     const items: InboxItem[] = newItems.length > 0 ? await store.insertInboxItems(newItems) : [];
-    for (const item of items) context.inboxItems?.set(item.userId, item);
+    // Kept for realtime in-app channels, which send the stored item (saves reading it back).
+    if (hasRealtimeInApp) for (const item of items) context.inboxItems?.set(item.userId, item);
     preSettled.push(...itemRecords);
     await store.createDeliveries(records);
     contexts.set(notificationId, context);
