@@ -790,10 +790,22 @@ function padPosition(position: number): string {
   return String(position).padStart(12, '0');
 }
 
+/** The item's declared fields only: read state, a position or anything else a loose caller sent is dropped. */
 function serializeNewItem(item: NewInboxItem): string {
-  // NewInboxItem has no position or read/delivered state; drop any a loosely typed caller sent along.
-  const { position: _position, readAt: _readAt, deliveredAt: _deliveredAt, ...rest } = item as InboxItem;
-  return JSON.stringify(rest);
+  const stored: NewInboxItem = {
+    id: item.id,
+    userId: item.userId,
+    notificationId: item.notificationId,
+    type: item.type,
+    title: item.title,
+    body: item.body,
+    createdAt: item.createdAt,
+  };
+  if (item.url !== undefined) stored.url = item.url;
+  if (item.icon !== undefined) stored.icon = item.icon;
+  if (item.data !== undefined) stored.data = item.data;
+  if (item.actorId !== undefined) stored.actorId = item.actorId;
+  return JSON.stringify(stored);
 }
 
 function toItem(raw: RawItem | null | undefined): InboxItem | undefined {

@@ -71,6 +71,23 @@ export function inboxContract(context: StoreContractContext): void {
       expect(await context.store.getInboxItems(userId, [first.id])).toEqual([stored[0]]);
     });
 
+    it('keeps only the declared fields of an item: read state or extras a loose caller sends are dropped', async () => {
+      const userId = context.userId();
+      const loose = {
+        ...inboxItem(context, userId),
+        readAt: '2024-05-01T10:00:00.000Z',
+        deliveredAt: '2024-05-01T10:00:00.000Z',
+        position: 999,
+        extra: 'not an inbox field',
+      };
+      const [stored] = await context.store.insertInboxItems([loose as NewInboxItem]);
+      const { readAt: _readAt, deliveredAt: _deliveredAt, position: _position, extra: _extra, ...declared } = loose;
+      expect(stored).toEqual({ ...declared, position: stored!.position });
+      expect(stored!.position).not.toBe(999);
+      expect(await context.store.getInboxItems(userId, [loose.id])).toEqual([stored]);
+      expect(await context.store.unreadCount(userId)).toEqual({ total: 1, byType: { [loose.type]: 1 } });
+    });
+
     it('starts a new user at lastPosition 0 and keeps positions strictly increasing across calls', async () => {
       const userId = context.userId();
       expect(await context.store.lastPosition(userId)).toBe(0);
