@@ -1,4 +1,5 @@
-// Inbox items are built in two places (at notify time, and when a scheduled in-app delivery falls due).
+// The stored shape of an inbox item, built by core (at notify time, and when a scheduled in-app delivery
+// falls due) and by stores, which keep exactly these fields whatever a caller sends.
 
 import type { InAppContent } from './channel';
 import type { NewInboxItem } from './store';
@@ -9,10 +10,13 @@ export interface InboxItemOrigin {
   notificationId: string;
   type: string;
   createdAt: string;
-  actorId: string | undefined;
+  actorId?: string | undefined;
 }
 
-/** The stored shape of in-app content: only its declared fields, so a loosely typed builder adds nothing else. */
+/**
+ * An inbox item of exactly the declared fields: in-app content and where it comes from. Stores call it as
+ * `toNewInboxItem(item, item)` to drop what a loosely typed caller sent along (read state, extras).
+ */
 export function toNewInboxItem(content: InAppContent, origin: InboxItemOrigin): NewInboxItem {
   const item: NewInboxItem = {
     id: origin.id,

@@ -5,6 +5,7 @@ export * from './events';
 export * from './herald';
 export * from './herald-types';
 export * from './html';
+export { type InboxItemOrigin, toNewInboxItem } from './inbox-items';
 export * from './logger';
 export * from './notification';
 export * from './recipient';

@@ -19,6 +19,7 @@ import {
   type NotificationRecord,
   type Preferences,
   type Store,
+  toNewInboxItem,
   type UnreadCount,
   ValidationError,
   type ValidationIssue,
@@ -844,20 +845,9 @@ function cloneOrReport<T>(value: T, path: string, issues: ValidationIssue[]): T 
 
 /** The item's declared fields only: read or delivered state (or anything else) a loose caller sent is dropped. */
 function toStoredItem(input: NewInboxItem, position: number, data: Record<string, unknown> | undefined): InboxItem {
-  const item: InboxItem = {
-    id: input.id,
-    userId: input.userId,
-    notificationId: input.notificationId,
-    type: input.type,
-    position,
-    title: input.title,
-    body: input.body,
-    createdAt: input.createdAt,
-  };
-  if (input.url !== undefined) item.url = input.url;
-  if (input.icon !== undefined) item.icon = input.icon;
+  const item = toNewInboxItem(input, input) as InboxItem;
+  item.position = position;
   if (data !== undefined) item.data = data;
-  if (input.actorId !== undefined) item.actorId = input.actorId;
   return item;
 }
 

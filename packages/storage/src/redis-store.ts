@@ -22,6 +22,7 @@ import {
   type Preferences,
   type Store,
   StoreError,
+  toNewInboxItem,
   type UnreadCount,
   ValidationError,
   type ValidationIssue,
@@ -792,20 +793,7 @@ function padPosition(position: number): string {
 
 /** The item's declared fields only: read state, a position or anything else a loose caller sent is dropped. */
 function serializeNewItem(item: NewInboxItem): string {
-  const stored: NewInboxItem = {
-    id: item.id,
-    userId: item.userId,
-    notificationId: item.notificationId,
-    type: item.type,
-    title: item.title,
-    body: item.body,
-    createdAt: item.createdAt,
-  };
-  if (item.url !== undefined) stored.url = item.url;
-  if (item.icon !== undefined) stored.icon = item.icon;
-  if (item.data !== undefined) stored.data = item.data;
-  if (item.actorId !== undefined) stored.actorId = item.actorId;
-  return JSON.stringify(stored);
+  return JSON.stringify(toNewInboxItem(item, item));
 }
 
 function toItem(raw: RawItem | null | undefined): InboxItem | undefined {
