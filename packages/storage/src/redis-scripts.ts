@@ -316,15 +316,41 @@ return 0
   },
 
   /**
-   * Creates a delivery record unless the id exists. KEYS[1] = record key. ARGV: field, JSON value pairs.
-   * Returns 1 when created.
+   * Which of the given delivery record keys exist. KEYS[1] = the first of them (routes the call); ARGV: the keys.
+   * On a single Redis one call checks a chunk of records; a Cluster passes one key per call (one hash slot).
+   * Returns the 1-based positions of the keys that exist.
    */
-  heraldDeliveryCreate: {
+  heraldDeliveriesExist: {
     numberOfKeys: 1,
     lua: `
-if redis.call('exists', KEYS[1]) == 1 then return 0 end
-redis.call('hset', KEYS[1], unpack(ARGV))
-return 1
+local taken = {}
+for i = 1, #ARGV do
+  if redis.call('exists', ARGV[i]) == 1 then taken[#taken + 1] = i end
+end
+return taken
+`,
+  },
+
+  /**
+   * Creates delivery records, skipping any whose key exists. KEYS[1] = the first record's key (routes the
+   * call). ARGV per record: key, number of field/value pairs, then the pairs (JSON values). Chunked like
+   * heraldDeliveriesExist. Returns how many were created.
+   */
+  heraldDeliveriesCreate: {
+    numberOfKeys: 1,
+    lua: `
+local i = 1
+local created = 0
+while i <= #ARGV do
+  local key = ARGV[i]
+  local n = tonumber(ARGV[i + 1])
+  if redis.call('exists', key) == 0 then
+    redis.call('hset', key, unpack(ARGV, i + 2, i + 1 + n * 2))
+    created = created + 1
+  end
+  i = i + 2 + n * 2
+end
+return created
 `,
   },
 

@@ -241,6 +241,42 @@ describe('RedisStore bad input', () => {
     expect(await store.getDeliveries([record.id, fresh.id])).toEqual([record]);
     expect((await store.listDeliveries({ notificationId: record.notificationId })).records).toEqual([record]);
   });
+
+  it('creates and checks large delivery batches in chunks, refusing the whole batch for one taken id', async () => {
+    const store = new RedisStore({ redis, prefix });
+    const notificationId = unique('notification');
+    const batch = (count: number, from: number) =>
+      Array.from({ length: count }, (_, index) => ({
+        id: `${notificationId}.${from + index}.email`,
+        notificationId,
+        type: 'ticket.assigned',
+        recipientId: `user-${(from + index) % 7}`,
+        kind: 'email' as const,
+        status: 'pending' as const,
+        attempts: 0,
+        createdAt: '2024-01-01T00:00:00.000Z',
+        updatedAt: '2024-01-01T00:00:00.000Z',
+        ...(index === 3 ? { providerMessageId: `${notificationId}-provider-3` } : {}),
+      }));
+    const created = batch(1_201, 0);
+    await store.createDeliveries(created);
+    const stored = await store.getDeliveries(created.map((record) => record.id));
+    expect(stored).toEqual(created);
+    expect((await store.findDeliveryByProviderMessageId(`${notificationId}-provider-3`))?.id).toBe(created[3]!.id);
+    const page = await store.listDeliveries({ notificationId, limit: 100 });
+    expect(page.records[0]?.id).toBe(created[1_200]!.id);
+    const forUser = await store.listDeliveries({ recipientId: 'user-5', notificationId, limit: 100 });
+    expect(forUser.records.every((record) => record.recipientId === 'user-5')).toBe(true);
+
+    // The second batch overlaps the first at its position 1,100 (past the first chunk of 500): nothing is stored.
+    const overlapping = [...batch(1_100, 5_000), created[700]!, ...batch(100, 7_000)];
+    const error = await store.createDeliveries(overlapping).catch((caught: unknown) => caught);
+    expect((error as ValidationError).issues).toEqual([
+      { path: 'records.1100.id', message: `Delivery ${JSON.stringify(created[700]!.id)} already exists` },
+    ]);
+    expect(await store.getDeliveries([overlapping[0]!.id, overlapping[1_150]!.id])).toEqual([]);
+    expect((await store.listDeliveries({ notificationId, limit: 1 })).records[0]?.id).toBe(created[1_200]!.id);
+  });
 });
 
 describe('RedisStore settings', () => {

@@ -58,6 +58,8 @@ const DEFAULT_PAGE_LIMIT = 20;
 const MAX_PAGE_LIMIT = 100;
 /** Items per insert script call: bounds how long one script holds Redis. */
 const INSERT_CHUNK = 500;
+/** Delivery records per script call when creating them on a single Redis. */
+const DELIVERY_CHUNK = 500;
 /** Items per mark-all-read and prune script call, for the same reason. */
 const SWEEP_CHUNK = 1_000;
 const INBOX_CURSOR_PREFIX = 'i';
@@ -80,6 +82,13 @@ const SEQUENCE_FIELD = '#seq';
 const MAX_POSITION = 999_999_999_999;
 
 type ScriptArgument = string | number;
+
+interface QueuedScript {
+  name: RedisScriptName;
+  args: ScriptArgument[];
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
 type Commands = Record<string, (...args: ScriptArgument[]) => unknown>;
 /** A stored item as the scripts return it: position, JSON, readAt, deliveredAt. */
 type RawItem = [string | null, string | null, string | null, string | null];
@@ -97,6 +106,7 @@ export class RedisStore implements Store {
   readonly #timeoutMs: number;
   readonly #clock: Pick<Clock, 'now'>;
   readonly #logger: Logger | undefined;
+  #scriptQueue: QueuedScript[] = [];
 
   constructor(settings: RedisStoreSettings) {
     const redis = settings?.redis as RedisClient | undefined;
@@ -413,34 +423,67 @@ export class RedisStore implements Store {
     if (records.length === 0) return;
 
     await this.#call('createDeliveries', async () => {
-      const exists = await this.#batch(records.map((record) => ['exists', [this.#deliveryKey(record.id)]]));
-      const taken = records.flatMap((record, index) =>
-        exists[index] === 1
-          ? [{ path: `records.${index}.id`, message: `Delivery ${JSON.stringify(record.id)} already exists` }]
-          : [],
-      );
+      // On a single Redis a script call handles a chunk of records; a Cluster needs one record (slot) per call.
+      const chunkSize = this.#redis.isCluster ? 1 : DELIVERY_CHUNK;
+      const keys = records.map((record) => this.#deliveryKey(record.id));
+      const checks: ScriptCall[] = [];
+      for (let start = 0; start < keys.length; start += chunkSize) {
+        const chunk = keys.slice(start, start + chunkSize);
+        checks.push(['heraldDeliveriesExist', [chunk[0] as string, ...chunk]]);
+      }
+      const taken: ValidationIssue[] = [];
+      (await this.#batch(checks)).forEach((positions, call) => {
+        for (const position of positions as number[]) {
+          const index = call * chunkSize + position - 1;
+          taken.push({
+            path: `records.${index}.id`,
+            message: `Delivery ${JSON.stringify(records[index]?.id)} already exists`,
+          });
+        }
+      });
       if (taken.length > 0) throw new ValidationError(taken, { prefix: 'Invalid delivery records' });
 
       // Store-wide creation order, which listDeliveries pages by (newest first).
       const last = await this.#redis.incrby(`${this.#prefix}deliveries:seq`, records.length);
       const first = last - records.length + 1;
       const calls: ScriptCall[] = [];
-      records.forEach((record, index) => {
-        const sequence = first + index;
-        const fields: ScriptArgument[] = [this.#deliveryKey(record.id)];
+      // Index entries go out as one ZADD per index key (store-wide, per notification, per recipient), not one
+      // per record: a notification to 10,000 recipients is tens of thousands fewer commands.
+      const indexes = new Map<string, ScriptArgument[]>();
+      const index = (key: string, sequence: number, id: string): void => {
+        const members = indexes.get(key);
+        if (members) members.push(sequence, id);
+        else indexes.set(key, [key, sequence, id]);
+      };
+      const lookups: ScriptCall[] = [];
+      let creates: ScriptArgument[] = [];
+      records.forEach((record, offset) => {
+        const sequence = first + offset;
+        if (creates.length === 0) creates.push(keys[offset] as string);
+        const sizeAt = creates.length + 1;
+        creates.push(keys[offset] as string, 0);
+        let pairs = 0;
         for (const [field, value] of Object.entries(record)) {
-          if (value !== undefined) fields.push(field, JSON.stringify(value));
+          if (value === undefined) continue;
+          creates.push(field, JSON.stringify(value));
+          pairs += 1;
         }
-        fields.push(SEQUENCE_FIELD, sequence);
-        // The record first, then its indexes: a reader never finds an index entry without its record.
-        calls.push(['heraldDeliveryCreate', fields]);
-        calls.push(['zadd', [`${this.#prefix}deliveries`, sequence, record.id]]);
-        calls.push(['zadd', [`${this.#notificationBase(record.notificationId)}deliveries`, sequence, record.id]]);
-        calls.push(['zadd', [`${this.#userBase(record.recipientId)}deliveries`, sequence, record.id]]);
+        creates.push(SEQUENCE_FIELD, sequence);
+        creates[sizeAt] = pairs + 1;
+        if ((offset + 1) % chunkSize === 0 || offset === records.length - 1) {
+          calls.push(['heraldDeliveriesCreate', creates]);
+          creates = [];
+        }
+        index(`${this.#prefix}deliveries`, sequence, record.id);
+        index(`${this.#notificationBase(record.notificationId)}deliveries`, sequence, record.id);
+        index(`${this.#userBase(record.recipientId)}deliveries`, sequence, record.id);
         if (record.providerMessageId !== undefined) {
-          calls.push(['set', [this.#providerMessageKey(record.providerMessageId), record.id]]);
+          lookups.push(['set', [this.#providerMessageKey(record.providerMessageId), record.id]]);
         }
       });
+      // The records first, then their indexes: a reader never finds an index entry without its record.
+      for (const members of indexes.values()) calls.push(['zadd', members]);
+      for (const lookup of lookups) calls.push(lookup);
       await this.#batch(calls, true);
     });
   }
@@ -705,8 +748,43 @@ export class RedisStore implements Store {
     return `${this.#prefix}{prune}:users`;
   }
 
+  /**
+   * Runs a script. On a single Redis, scripts called in the same tick (the status updates of a batch of sends
+   * finishing together, say) go out as one pipeline: one write and one read instead of one each per call.
+   */
   #script(name: RedisScriptName, args: ScriptArgument[]): Promise<unknown> {
-    return (this.#redis as unknown as Commands)[name]!(...args) as Promise<unknown>;
+    if (this.#redis.isCluster) return (this.#redis as unknown as Commands)[name]!(...args) as Promise<unknown>;
+    return new Promise((resolve, reject) => {
+      this.#scriptQueue.push({ name, args, resolve, reject });
+      if (this.#scriptQueue.length === 1) process.nextTick(() => this.#flushScripts());
+    });
+  }
+
+  #flushScripts(): void {
+    const queued = this.#scriptQueue;
+    this.#scriptQueue = [];
+    if (queued.length === 1) {
+      const [only] = queued as [QueuedScript];
+      ((this.#redis as unknown as Commands)[only.name]!(...only.args) as Promise<unknown>).then(
+        only.resolve,
+        only.reject,
+      );
+      return;
+    }
+    const pipeline = this.#redis.pipeline() as ChainableCommander & Commands;
+    for (const { name, args } of queued) pipeline[name]!(...args);
+    pipeline.exec().then(
+      (replies) => {
+        queued.forEach((entry, index) => {
+          const [error, value] = replies?.[index] ?? [new Error('The pipeline was discarded'), undefined];
+          if (error) entry.reject(error);
+          else entry.resolve(value);
+        });
+      },
+      (error: unknown) => {
+        for (const entry of queued) entry.reject(error);
+      },
+    );
   }
 
   /**
