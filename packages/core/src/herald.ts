@@ -314,14 +314,18 @@ export function createHerald(settings: HeraldSettings): Herald {
           delivery: record,
           error: new DeliveryError('INVALID_CONTENT', record.error?.message ?? ''),
         });
-      settlement.settle(notificationId, {
-        deliveryId: record.id,
-        recipientId: record.recipientId,
-        kind: record.kind,
-        status: record.status as 'sent' | 'skipped' | 'failed',
-        ...(record.error ? { error: record.error } : {}),
-        ...(record.reason === undefined ? {} : { reason: record.reason }),
-      });
+      settlement.settle(
+        notificationId,
+        {
+          deliveryId: record.id,
+          recipientId: record.recipientId,
+          kind: record.kind,
+          status: record.status as 'sent' | 'skipped' | 'failed',
+          ...(record.error ? { error: record.error } : {}),
+          ...(record.reason === undefined ? {} : { reason: record.reason }),
+        },
+        true,
+      );
     }
     if (tasks.length > 0) {
       await started;

@@ -58,7 +58,9 @@ export function reportFromRecords(notificationId: string, records: DeliveryRecor
 
 interface Tracker {
   report: DeliveryReport;
+  /** Deliveries reported by the runner (a durable runner may report one twice). */
   done: Set<string>;
+  settled: number;
   resolve: (report: DeliveryReport) => void;
   promise: Promise<DeliveryReport>;
 }
@@ -74,7 +76,13 @@ export class Settlement {
     const promise = new Promise<DeliveryReport>((done) => {
       resolve = done;
     });
-    const tracker: Tracker = { report: emptyReport(notificationId, total), done: new Set(), resolve, promise };
+    const tracker: Tracker = {
+      report: emptyReport(notificationId, total),
+      done: new Set(),
+      settled: 0,
+      resolve,
+      promise,
+    };
     this.trackers.set(notificationId, tracker);
     this.check(notificationId, tracker);
     return promise;
@@ -84,16 +92,24 @@ export class Settlement {
     return this.trackers.get(notificationId)?.promise;
   }
 
-  settle(notificationId: string, delivery: SettledDelivery): void {
+  /**
+   * Counts a final delivery once. `settledAtNotify` marks deliveries decided while notifying (skipped by
+   * preference, stored inbox items): they never reach a runner, so they need no guard against a second report.
+   */
+  settle(notificationId: string, delivery: SettledDelivery, settledAtNotify = false): void {
     const tracker = this.trackers.get(notificationId);
-    if (!tracker || tracker.done.has(delivery.deliveryId)) return;
-    tracker.done.add(delivery.deliveryId);
+    if (!tracker) return;
+    if (!settledAtNotify) {
+      if (tracker.done.has(delivery.deliveryId)) return;
+      tracker.done.add(delivery.deliveryId);
+    }
+    tracker.settled += 1;
     addToReport(tracker.report, delivery);
     this.check(notificationId, tracker);
   }
 
   private check(notificationId: string, tracker: Tracker): void {
-    if (tracker.done.size < tracker.report.total) return;
+    if (tracker.settled < tracker.report.total) return;
     this.trackers.delete(notificationId);
     tracker.resolve(tracker.report);
     this.onComplete(notificationId);

@@ -58,18 +58,24 @@ interface UserInbox {
   items: InboxItem[];
   /** The same items split by type, each ascending by position: type-filtered pages cost O(limit). Lazy. */
   itemsByType: Map<string, InboxItem[]> | undefined;
-  byId: Map<string, InboxItem>;
-  /** Unread items; its size is the unread total. */
-  unread: Set<InboxItem>;
+  /** Items by id, once the inbox outgrows a scan of `items` (see BY_ID_FROM). */
+  byId: Map<string, InboxItem> | undefined;
+  /** How many items are unread (items without `readAt`). */
+  unreadTotal: number;
+  /** The unread items; built by the first query that walks them (read-all, an unread listing), then kept. */
+  unread: Set<InboxItem> | undefined;
   /** Read items; created by the first read. */
   read: Set<InboxItem> | undefined;
-  undelivered: Set<InboxItem>;
+  /** Items no client has acknowledged; built by the first `undelivered` listing, then kept. */
+  undelivered: Set<InboxItem> | undefined;
   /** Unread count per type; entries are dropped at zero, so `byType` never shows zeros. */
   unreadByType: Map<string, number>;
   lastPosition: number;
 }
 
 const NO_ITEMS: ReadonlySet<InboxItem> = new Set();
+/** Below this many items an id lookup scans the inbox: cheaper than a map for the many users with a few items. */
+const BY_ID_FROM = 16;
 
 interface DeliveryEntry {
   /** Store-wide creation order: the key delivery cursors point at. */
@@ -144,7 +150,7 @@ export class MemoryStore implements Store {
       const input = items[index]!;
       const inbox = this.#inbox(input.userId);
       // Re-inserting an id the user already has (a retried job) returns the stored item: no second position.
-      const existing = inbox.byId.get(input.id);
+      const existing = findItem(inbox, input.id);
       if (existing) {
         stored[index] = copyItem(existing);
         continue;
@@ -153,8 +159,8 @@ export class MemoryStore implements Store {
       const item = toStoredItem(input, inbox.lastPosition, data[index]);
       inbox.items.push(item);
       if (inbox.itemsByType) appendTo(inbox.itemsByType, item.type, item);
-      inbox.byId.set(item.id, item);
-      inbox.undelivered.add(item);
+      indexById(inbox, item);
+      inbox.undelivered?.add(item);
       addUnread(inbox, item);
       stored[index] = copyItem(item);
     }
@@ -166,7 +172,7 @@ export class MemoryStore implements Store {
     if (!inbox) return [];
     const found: InboxItem[] = [];
     for (const id of ids) {
-      const item = inbox.byId.get(id);
+      const item = findItem(inbox, id);
       if (item) found.push(copyItem(item));
     }
     return found;
@@ -224,7 +230,7 @@ export class MemoryStore implements Store {
     const byType: Record<string, number> = {};
     if (!inbox) return { total: 0, byType };
     for (const [type, count] of inbox.unreadByType) byType[type] = count;
-    return { total: inbox.unread.size, byType };
+    return { total: inbox.unreadTotal, byType };
   }
 
   async markRead(userId: string, ids: string[], at: string): Promise<string[]> {
@@ -233,7 +239,7 @@ export class MemoryStore implements Store {
     if (!inbox) return [];
     const changed: string[] = [];
     for (const id of ids) {
-      const item = inbox.byId.get(id);
+      const item = findItem(inbox, id);
       if (!item || item.readAt !== undefined) continue;
       this.#read(inbox, item, at);
       changed.push(id);
@@ -246,7 +252,7 @@ export class MemoryStore implements Store {
     if (!inbox) return [];
     const changed: string[] = [];
     for (const id of ids) {
-      const item = inbox.byId.get(id);
+      const item = findItem(inbox, id);
       if (!item || item.readAt === undefined) continue;
       delete item.readAt;
       inbox.read?.delete(item);
@@ -264,7 +270,7 @@ export class MemoryStore implements Store {
     if (type !== undefined && !inbox.unreadByType.has(type)) return 0;
     // Collect first: reading an item removes it from the set being walked.
     const items: InboxItem[] = [];
-    for (const item of inbox.unread) if (type === undefined || item.type === type) items.push(item);
+    for (const item of unreadItems(inbox)) if (type === undefined || item.type === type) items.push(item);
     for (const item of items) this.#read(inbox, item, at);
     return items.length;
   }
@@ -275,10 +281,10 @@ export class MemoryStore implements Store {
     if (!inbox) return [];
     const changed: string[] = [];
     for (const id of ids) {
-      const item = inbox.byId.get(id);
+      const item = findItem(inbox, id);
       if (!item || item.deliveredAt !== undefined) continue;
       item.deliveredAt = at;
-      inbox.undelivered.delete(item);
+      inbox.undelivered?.delete(item);
       changed.push(id);
     }
     return changed;
@@ -295,9 +301,9 @@ export class MemoryStore implements Store {
       if (doomed.size === 0) continue;
       const types = new Set<string>();
       for (const item of doomed) {
-        inbox.byId.delete(item.id);
+        inbox.byId?.delete(item.id);
         inbox.read.delete(item);
-        inbox.undelivered.delete(item);
+        inbox.undelivered?.delete(item);
         types.add(item.type);
       }
       inbox.items = inbox.items.filter((item) => !doomed.has(item));
@@ -565,10 +571,11 @@ export class MemoryStore implements Store {
       inbox = {
         items: [],
         itemsByType: undefined,
-        byId: new Map(),
-        unread: new Set(),
+        byId: undefined,
+        unreadTotal: 0,
+        unread: undefined,
         read: undefined,
-        undelivered: new Set(),
+        undelivered: undefined,
         unreadByType: new Map(),
         lastPosition: 0,
       };
@@ -579,11 +586,11 @@ export class MemoryStore implements Store {
 
   #read(inbox: UserInbox, item: InboxItem, at: string): void {
     item.readAt = at;
-    if (inbox.unread.delete(item)) {
-      const left = (inbox.unreadByType.get(item.type) ?? 1) - 1;
-      if (left > 0) inbox.unreadByType.set(item.type, left);
-      else inbox.unreadByType.delete(item.type);
-    }
+    inbox.unread?.delete(item);
+    inbox.unreadTotal -= 1;
+    const left = (inbox.unreadByType.get(item.type) ?? 1) - 1;
+    if (left > 0) inbox.unreadByType.set(item.type, left);
+    else inbox.unreadByType.delete(item.type);
     inbox.read ??= new Set();
     inbox.read.add(item);
   }
@@ -648,10 +655,31 @@ export function createMemoryStore(settings: MemoryStoreSettings = {}): MemorySto
   return new MemoryStore(settings);
 }
 
+/** Counts an item as unread; callers pass only items that were not (new, or read until now). */
 function addUnread(inbox: UserInbox, item: InboxItem): void {
-  if (inbox.unread.has(item)) return;
-  inbox.unread.add(item);
+  inbox.unread?.add(item);
+  inbox.unreadTotal += 1;
   inbox.unreadByType.set(item.type, (inbox.unreadByType.get(item.type) ?? 0) + 1);
+}
+
+function unreadItems(inbox: UserInbox): Set<InboxItem> {
+  if (!inbox.unread) {
+    inbox.unread = new Set();
+    for (const item of inbox.items) if (item.readAt === undefined) inbox.unread.add(item);
+  }
+  return inbox.unread;
+}
+
+function findItem(inbox: UserInbox, id: string): InboxItem | undefined {
+  if (inbox.byId) return inbox.byId.get(id);
+  for (const item of inbox.items) if (item.id === id) return item;
+  return undefined;
+}
+
+/** Adds a new item to the id lookup, creating it once the inbox is large enough to need one. */
+function indexById(inbox: UserInbox, item: InboxItem): void {
+  if (inbox.byId) inbox.byId.set(item.id, item);
+  else if (inbox.items.length >= BY_ID_FROM) inbox.byId = new Map(inbox.items.map((each) => [each.id, each]));
 }
 
 /** The per-type lists, built from the items on first use. */
@@ -676,8 +704,12 @@ function statusSubset(inbox: UserInbox, status: InboxStatusFilter | undefined): 
     case 'read':
       return inbox.read ?? (NO_ITEMS as Set<InboxItem>);
     case 'unread':
-      return inbox.unread;
+      return unreadItems(inbox);
     case 'undelivered':
+      if (!inbox.undelivered) {
+        inbox.undelivered = new Set();
+        for (const item of inbox.items) if (item.deliveredAt === undefined) inbox.undelivered.add(item);
+      }
       return inbox.undelivered;
     default:
       return undefined;

@@ -247,11 +247,11 @@ describe('RedisStore bad input', () => {
     const notificationId = unique('notification');
     const batch = (count: number, from: number) =>
       Array.from({ length: count }, (_, index) => ({
-        id: `${notificationId}.${from + index}.email`,
+        id: `${notificationId}.${from + index}.inApp`,
         notificationId,
         type: 'ticket.assigned',
         recipientId: `user-${(from + index) % 7}`,
-        kind: 'email' as const,
+        kind: 'inApp' as const,
         status: 'pending' as const,
         attempts: 0,
         createdAt: '2024-01-01T00:00:00.000Z',
