@@ -22,7 +22,14 @@ function send(message: unknown): void {
   process.send?.(message);
 }
 
+/** Latencies of the steady phase: single notifications to random users (round < 0). */
+const steadyLatencies: number[] = [];
+
 function receive(round: number, sentAt: number): void {
+  if (round < 0) {
+    steadyLatencies.push(now() - sentAt);
+    return;
+  }
   latencies.push(now() - sentAt);
   const seen = (perRound.get(round) ?? 0) + 1;
   perRound.set(round, seen);
@@ -86,7 +93,9 @@ async function connectOne(index: number): Promise<void> {
     });
   } else {
     const socket = io(url, { transports: ['websocket'], auth: { userId }, reconnection: false });
-    socket.on('notification', (message: { round: number; sentAt: number }) => receive(message.round, message.sentAt));
+    socket.on('notification', (message: { data: { round: number; sentAt: number } }) =>
+      receive(message.data.round, message.data.sentAt),
+    );
     closers.push(() => socket.close());
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
@@ -96,7 +105,7 @@ async function connectOne(index: number): Promise<void> {
 }
 
 process.on('message', (message: { type: string }) => {
-  if (message.type === 'report') send({ type: 'latencies', latencies });
+  if (message.type === 'report') send({ type: 'latencies', latencies, steadyLatencies });
   if (message.type === 'close') {
     for (const close of closers) close();
     setTimeout(() => process.exit(0), 200);

@@ -1,9 +1,10 @@
 // Realtime fan-out: one notification to each of N connected clients (held by child processes), through the
 // Herald gateway, through a raw `ws` server sending the same bytes, and through Socket.IO.
-// Measures the time to reach every client, notify → receipt latency (p50 / p99) and heap per idle connection.
+// Measures the time to reach every client, notify → receipt latency (p50 / p99) of the fan-out rounds and of a
+// steady phase (single notifications to random users at a set rate), and heap and RSS per idle connection.
 //
-//   npm run realtime --workspace bench -- --clients 2000 --rounds 20 --workers 4 [--only herald,gateway,ws,socketio]
-//   [--client lean|full] [--profile <dir>]
+//   npm run realtime --workspace bench -- --clients 10000 --rounds 10 --workers 4 [--only herald,gateway,ws,socketio]
+//   [--steady-rate 1000] [--steady-seconds 5] [--client lean|full] [--profile <dir>]
 
 import { type ChildProcess, fork } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -33,6 +34,9 @@ const kinds = flag('only', 'herald,gateway,ws,socketio').split(',') as Kind[];
 const profileDir = flag('profile', '');
 /** `lean` (default): Herald clients are protocol clients that only ack; `full`: `createHeraldClient`. */
 const clientMode = flag('client', 'lean');
+/** The steady phase: this many notifications a second, each to one random user, for `--steady-seconds`. */
+const steadyRate = Number(flag('steady-rate', '1000'));
+const steadySeconds = Number(flag('steady-seconds', '5'));
 const workerScript = fileURLToPath(new URL('./client-worker.ts', import.meta.url));
 
 setFlagsFromString('--expose-gc');
@@ -82,6 +86,8 @@ function lookalikeItem(userId: string, round: number, sentAt: number): InboxItem
 interface Target {
   url: string;
   broadcast(round: number): Promise<void>;
+  /** One notification to one user (the steady phase); `sentAt` travels in it. */
+  sendOne(userId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -137,6 +143,32 @@ async function startTarget(kind: Kind): Promise<Target> {
           ),
         );
       },
+      async sendOne(userId) {
+        const sentAt = now();
+        const notificationId = `steady-${sentAt}`;
+        const [item] = await store.insertInboxItems([
+          {
+            id: `${notificationId}.${userId}`,
+            userId,
+            notificationId,
+            type: 'bench.round',
+            title: 'Ticket assigned',
+            body: 'A ticket was assigned to you',
+            data: { round: -1, sentAt },
+            createdAt: new Date().toISOString(),
+          },
+        ]);
+        await gateway.channel.send({
+          deliveryId: `${item!.id}.inApp`,
+          notificationId,
+          type: 'bench.round',
+          recipient: { id: userId },
+          content: { title: item!.title, body: item!.body },
+          attempt: 1,
+          signal,
+          inboxItem: item!,
+        });
+      },
       async close() {
         await gateway.close();
         server.close();
@@ -157,6 +189,9 @@ async function startTarget(kind: Kind): Promise<Target> {
       url: `ws://127.0.0.1:${port}/realtime`,
       async broadcast(round) {
         await herald.notify(roundNotification, { to: users, payload: { round, sentAt: now() } });
+      },
+      async sendOne(userId) {
+        await herald.notify(roundNotification, { to: userId, payload: { round: -1, sentAt: now() } });
       },
       async close() {
         await herald.close();
@@ -181,6 +216,9 @@ async function startTarget(kind: Kind): Promise<Target> {
           socket.send(JSON.stringify({ type: 'notification', item: lookalikeItem(userId, round, sentAt) }));
         }
       },
+      async sendOne(userId) {
+        sockets.get(userId)?.send(JSON.stringify({ type: 'notification', item: lookalikeItem(userId, -1, now()) }));
+      },
       async close() {
         for (const socket of sockets.values()) socket.terminate();
         wss.close();
@@ -197,7 +235,11 @@ async function startTarget(kind: Kind): Promise<Target> {
     url: `http://127.0.0.1:${port}`,
     async broadcast(round) {
       const sentAt = now();
-      for (const userId of users) io.to(userId).emit('notification', lookalikeItem(userId, round, sentAt).data);
+      // The same item the other servers send, so every server moves the same bytes.
+      for (const userId of users) io.to(userId).emit('notification', lookalikeItem(userId, round, sentAt));
+    },
+    async sendOne(userId) {
+      io.to(userId).emit('notification', lookalikeItem(userId, -1, now()));
     },
     async close() {
       io.close();
@@ -209,13 +251,16 @@ async function startTarget(kind: Kind): Promise<Target> {
 interface Result {
   kind: Kind;
   heapPerConnectionKiB: number;
+  rssPerConnectionKiB: number;
   fanOutMs: { p50: number; max: number };
   latencyMs: { p50: number; p99: number };
+  steadyLatencyMs: { p50: number; p99: number; received: number; sent: number };
 }
 
 async function run(kind: Kind): Promise<Result> {
   const target = await startTarget(kind);
   const before = heapUsed();
+  const rssBefore = process.memoryUsage().rss;
   const perWorker = Math.ceil(clients / workers);
   const children: ChildProcess[] = [];
   const roundWaiters = new Map<number, { remaining: number; resolve: () => void }>();
@@ -225,6 +270,7 @@ async function run(kind: Kind): Promise<Result> {
     allConnected = resolve;
   });
   const latencyReports: number[][] = [];
+  const steadyReports: number[][] = [];
   let latencyDone: () => void = () => {};
   const latencyPromise = new Promise<void>((resolve) => {
     latencyDone = resolve;
@@ -235,25 +281,30 @@ async function run(kind: Kind): Promise<Result> {
     const count = Math.min(perWorker, clients - first);
     if (count <= 0) break;
     const child = fork(workerScript, [kind, target.url, String(count), String(first), clientMode], {
-      execArgv: ['--import', 'tsx', '--conditions=herald-source'],
+      execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    child.on('message', (message: { type: string; round?: number; latencies?: number[] }) => {
-      if (message.type === 'connected' && ++connected === children.length) allConnected();
-      if (message.type === 'round') {
-        const waiter = roundWaiters.get(message.round!);
-        if (waiter && --waiter.remaining === 0) waiter.resolve();
-      }
-      if (message.type === 'latencies') {
-        latencyReports.push(message.latencies!);
-        if (latencyReports.length === children.length) latencyDone();
-      }
-    });
+    child.on(
+      'message',
+      (message: { type: string; round?: number; latencies?: number[]; steadyLatencies?: number[] }) => {
+        if (message.type === 'connected' && ++connected === children.length) allConnected();
+        if (message.type === 'round') {
+          const waiter = roundWaiters.get(message.round!);
+          if (waiter && --waiter.remaining === 0) waiter.resolve();
+        }
+        if (message.type === 'latencies') {
+          latencyReports.push(message.latencies!);
+          steadyReports.push(message.steadyLatencies ?? []);
+          if (latencyReports.length === children.length) latencyDone();
+        }
+      },
+    );
     children.push(child);
   }
   await connectedPromise;
   // Idle connections: what holding them costs, before any message.
   const heapPerConnectionKiB = (heapUsed() - before) / clients / 1024;
+  const rssPerConnectionKiB = (process.memoryUsage().rss - rssBefore) / clients / 1024;
 
   const fanOut: number[] = [];
   for (let round = 0; round < rounds; round++) {
@@ -263,6 +314,21 @@ async function run(kind: Kind): Promise<Result> {
     await done;
     fanOut.push(now() - start);
   }
+  // Steady phase: `steadyRate` notifications a second, each to one random user, paced in 10 ms ticks.
+  const steadyTotal = Math.round(steadyRate * steadySeconds);
+  const steadyStart = now();
+  let steadySent = 0;
+  while (steadySent < steadyTotal) {
+    const due = Math.min(steadyTotal, Math.floor(((now() - steadyStart) / 1000) * steadyRate));
+    const sends: Promise<void>[] = [];
+    for (; steadySent < due; steadySent++) {
+      sends.push(target.sendOne(users[Math.floor(Math.random() * users.length)] as string));
+    }
+    await Promise.all(sends);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  // Let the last ones arrive before asking for the figures.
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
   for (const child of children) child.send({ type: 'report' });
   await latencyPromise;
   for (const child of children) child.send({ type: 'close' });
@@ -270,12 +336,20 @@ async function run(kind: Kind): Promise<Result> {
   await target.close();
 
   const latencies = latencyReports.flat().sort((a, b) => a - b);
+  const steady = steadyReports.flat().sort((a, b) => a - b);
   fanOut.sort((a, b) => a - b);
   return {
     kind,
     heapPerConnectionKiB,
+    rssPerConnectionKiB,
     fanOutMs: { p50: percentile(fanOut, 50), max: fanOut.at(-1)! },
     latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+    steadyLatencyMs: {
+      p50: percentile(steady, 50),
+      p99: percentile(steady, 99),
+      received: steady.length,
+      sent: steadyTotal,
+    },
   };
 }
 
@@ -291,12 +365,7 @@ for (const kind of kinds) {
   process.stdout.write(`realtime: ${kind}, ${clients} clients in ${workers} processes, ${rounds} rounds…\n`);
   const child = fork(fileURLToPath(import.meta.url), process.argv.slice(2), {
     // `--profile <dir>` writes a CPU profile of each server process there.
-    execArgv: [
-      '--import',
-      'tsx',
-      '--conditions=herald-source',
-      ...(profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
-    ],
+    execArgv: ['--import', 'tsx', ...(profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])],
     env: { ...process.env, HERALD_BENCH_REALTIME_KIND: kind },
   });
   results.push(await new Promise<Result>((resolve) => child.once('message', (result) => resolve(result as Result))));
@@ -305,13 +374,15 @@ for (const kind of kinds) {
 
 const format = (value: number): string => value.toFixed(1);
 process.stdout.write(
-  `\n| server | clients | fan-out to all p50 / max (ms) | notify → receipt p50 / p99 (ms) | heap per idle connection (KiB) |\n` +
-    '|---|---|---|---|---|\n',
+  `\n| server | clients | fan-out to all p50 / max (ms) | fan-out notify → receipt p50 / p99 (ms) | ${steadyRate}/s to random users: notify → receipt p50 / p99 (ms), received | heap / RSS per idle connection (KiB) |\n` +
+    '|---|---|---|---|---|---|\n',
 );
 for (const result of results) {
   process.stdout.write(
     `| ${result.kind} | ${clients} | ${format(result.fanOutMs.p50)} / ${format(result.fanOutMs.max)} | ` +
-      `${format(result.latencyMs.p50)} / ${format(result.latencyMs.p99)} | ${format(result.heapPerConnectionKiB)} |\n`,
+      `${format(result.latencyMs.p50)} / ${format(result.latencyMs.p99)} | ` +
+      `${format(result.steadyLatencyMs.p50)} / ${format(result.steadyLatencyMs.p99)}, ${result.steadyLatencyMs.received} of ${result.steadyLatencyMs.sent} | ` +
+      `${format(result.heapPerConnectionKiB)} / ${format(result.rssPerConnectionKiB)} |\n`,
   );
 }
 process.stdout.write(

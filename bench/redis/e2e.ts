@@ -107,7 +107,7 @@ async function processesRound(url: string, round: number): Promise<Timing & { no
   const storePrefix = `e2e-p${round}:`;
   const script = fileURLToPath(new URL('./e2e-worker.ts', import.meta.url));
   const workers = Array.from({ length: WORKER_PROCESSES }, () =>
-    spawn(process.execPath, ['--conditions=herald-source', '--import', 'tsx', script], {
+    spawn(process.execPath, ['--import', 'tsx', script], {
       env: {
         ...process.env,
         BENCH_E2E_WORKER: JSON.stringify({ url, queueName, storePrefix, concurrency: CONCURRENCY }),

@@ -1,5 +1,5 @@
 // Redis benchmarks: starts its own redis-server, runs each part against it, prints the figures.
-// Run from bench/: `npm run redis` (tsx --conditions=herald-source redis/main.ts).
+// Run from bench/: `npm run redis` (builds the packages, then runs tsx redis/main.ts against them).
 import { startRedisServer } from '../../scripts/redis-server';
 import { run as runEndToEnd } from './e2e';
 import { printStoreBenchmarks, runStoreBenchmarks } from './store';
