@@ -28,6 +28,8 @@ interface Held {
 const held: Held[] = [];
 const live: number[] = [];
 const replayed: number[] = [];
+/** For replayed items: from the moment the client was back (its socket open again) to the item shown. */
+const sinceBack: number[] = [];
 const timers: ReturnType<typeof setTimeout>[] = [];
 let repeats = 0;
 let cuts = 0;
@@ -36,9 +38,14 @@ let lastItemAt = 0;
 function hold(index: number): Held {
   const userId = `user-${index}`;
   const sockets: WebSocket[] = [];
+  /** When the latest socket opened: the client is back (its catch-up follows). */
+  let backAt = 0;
   class TrackedWebSocket extends WebSocket {
     constructor(address: string, protocols?: string | string[]) {
       super(address, protocols);
+      this.once('open', () => {
+        backAt = now();
+      });
       sockets.push(this);
       if (sockets.length > 2) sockets.shift();
     }
@@ -52,11 +59,17 @@ function hold(index: number): Held {
   });
   const seen = new Set<string>();
   client.on('notification', ({ item, replay }) => {
-    lastItemAt = now();
+    const at = now();
+    lastItemAt = at;
     if (seen.has(item.id)) repeats += 1;
     seen.add(item.id);
     const sentAt = (item.data as { sentAt: number }).sentAt;
-    (replay ? replayed : live).push(now() - sentAt);
+    if (!replay) {
+      live.push(at - sentAt);
+      return;
+    }
+    replayed.push(at - sentAt);
+    sinceBack.push(at - Math.max(backAt, sentAt));
   });
   return { userId, client, sockets, seen };
 }
@@ -101,6 +114,7 @@ process.on('message', async (message: { type: string }) => {
       repeats,
       live,
       replayed,
+      sinceBack,
       cuts,
     });
   }

@@ -43,6 +43,7 @@ interface Report {
   repeats: number;
   live: number[];
   replayed: number[];
+  sinceBack: number[];
   cuts: number;
 }
 
@@ -125,6 +126,7 @@ for (const [userId, count] of expected) {
 }
 const live = reports.flatMap((report) => report.live).sort((a, b) => a - b);
 const replayed = reports.flatMap((report) => report.replayed).sort((a, b) => a - b);
+const sinceBack = reports.flatMap((report) => report.sinceBack).sort((a, b) => a - b);
 const cuts = reports.reduce((sum, report) => sum + report.cuts, 0);
 const repeats = reports.reduce((sum, report) => sum + report.repeats, 0);
 const format = (value: number): string => value.toFixed(1);
@@ -133,7 +135,8 @@ process.stdout.write(
     `${notifications} notifications, ${expectedTotal} deliveries\n` +
     `  shown            ${((shownTotal / expectedTotal) * 100).toFixed(3)}% (${missing} missing), ${repeats} shown twice\n` +
     `  live             notify → receipt p50 ${format(percentile(live, 50))} ms, p99 ${format(percentile(live, 99))} ms (${live.length})\n` +
-    `  replayed         notify → receipt p50 ${format(percentile(replayed, 50))} ms, p99 ${format(percentile(replayed, 99))} ms (${replayed.length})\n`,
+    `  replayed         notify → receipt p50 ${format(percentile(replayed, 50))} ms, p99 ${format(percentile(replayed, 99))} ms (${replayed.length}; includes the time away)\n` +
+    `  replay           back online → shown p50 ${format(percentile(sinceBack, 50))} ms, p99 ${format(percentile(sinceBack, 99))} ms\n`,
 );
 for (const child of children) child.send({ type: 'close' });
 await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve))));
