@@ -4,6 +4,7 @@
 import { createHeraldClient } from '@herald/websocket/client';
 import { io } from 'socket.io-client';
 import { WebSocket } from 'ws';
+import { now } from './shared';
 
 type Kind = 'herald' | 'gateway' | 'ws' | 'socketio';
 
@@ -13,7 +14,6 @@ const isFullClient = clientMode === 'full';
 const count = Number(countText);
 const first = Number(firstText);
 
-const now = (): number => performance.timeOrigin + performance.now();
 const latencies: number[] = [];
 const perRound = new Map<number, number>();
 const closers: (() => void)[] = [];

@@ -3,6 +3,7 @@
 
 import { createHeraldClient, type HeraldClient } from '@herald/websocket/client';
 import { WebSocket } from 'ws';
+import { now } from './shared';
 
 const [url, countText, firstText, dropEveryText, dropForText] = process.argv.slice(2) as [
   string,
@@ -15,8 +16,6 @@ const count = Number(countText);
 const first = Number(firstText);
 const dropEveryMs = Number(dropEveryText);
 const dropForMs = Number(dropForText);
-
-const now = (): number => performance.timeOrigin + performance.now();
 
 interface Held {
   userId: string;

@@ -10,13 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createHerald, defineNotification } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
-import { createWebSocketGateway, extractToken } from '@herald/websocket';
+import { createWebSocketGateway } from '@herald/websocket';
 import { z } from 'zod';
-
-function flag(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
-}
+import { authenticateBenchUser, flag, now, percentile } from './shared';
 
 const clients = Number(flag('clients', '5000'));
 const workers = Number(flag('workers', '4'));
@@ -26,8 +22,6 @@ const rate = Number(flag('rate', '500'));
 const dropEveryMs = Number(flag('drop-every-ms', '15000'));
 const dropForMs = Number(flag('drop-for-ms', '2000'));
 const workerScript = fileURLToPath(new URL('./jitter-worker.ts', import.meta.url));
-
-const now = (): number => performance.timeOrigin + performance.now();
 
 const update = defineNotification({
   type: 'bench.jitter',
@@ -47,19 +41,11 @@ interface Report {
   cuts: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-
 const server = createServer();
 server.maxConnections = clients * 2;
 const gateway = createWebSocketGateway({
   server,
-  authenticate: (request) => {
-    const token = extractToken(request);
-    return token?.startsWith('user:') ? { userId: token.slice(5) } : null;
-  },
+  authenticate: authenticateBenchUser,
 });
 const herald = createHerald({ store: new MemoryStore(), channels: [gateway.channel], concurrency: 256 });
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -14,18 +14,14 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createHerald, defineNotification, type InboxItem } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
-import { createWebSocketGateway, extractToken } from '@herald/websocket';
+import { createWebSocketGateway } from '@herald/websocket';
 import { Server as SocketIoServer } from 'socket.io';
 import { WebSocketServer } from 'ws';
 import { z } from 'zod';
+import { authenticateBenchUser, flag, now, percentile } from './shared';
 
 /** `gateway`: the Herald gateway fed directly (items inserted in bulk, then `channel.send` each), no dispatcher. */
 type Kind = 'herald' | 'gateway' | 'ws' | 'socketio';
-
-function flag(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
-}
 
 const clients = Number(flag('clients', '2000'));
 const rounds = Number(flag('rounds', '20'));
@@ -42,16 +38,9 @@ const workerScript = fileURLToPath(new URL('./client-worker.ts', import.meta.url
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-const now = (): number => performance.timeOrigin + performance.now();
-
 function heapUsed(): number {
   for (let index = 0; index < 3; index++) gc();
   return process.memoryUsage().heapUsed;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 const users = Array.from({ length: clients }, (_, index) => `user-${index}`);
@@ -104,71 +93,44 @@ async function startTarget(kind: Kind): Promise<Target> {
     const gateway = createWebSocketGateway({
       server,
       store,
-      authenticate: (request) => {
-        const token = extractToken(request);
-        return token?.startsWith('user:') ? { userId: token.slice(5) } : null;
-      },
+      authenticate: authenticateBenchUser,
     });
     const port = await listen(server);
     const signal = new AbortController().signal;
-    return {
-      url: `ws://127.0.0.1:${port}/realtime`,
-      async broadcast(round) {
-        const sentAt = now();
-        const notificationId = `round-${round}`;
-        const items = await store.insertInboxItems(
-          users.map((userId) => ({
-            id: `${notificationId}.${userId}`,
-            userId,
-            notificationId,
-            type: 'bench.round',
-            title: 'Ticket assigned',
-            body: 'A ticket was assigned to you',
-            data: { round, sentAt },
-            createdAt: new Date().toISOString(),
-          })),
-        );
-        await Promise.all(
-          items.map((item) =>
-            gateway.channel.send({
-              deliveryId: `${item.id}.inApp`,
-              notificationId,
-              type: item.type,
-              recipient: { id: item.userId },
-              content: { title: item.title, body: item.body },
-              attempt: 1,
-              signal,
-              inboxItem: item,
-            }),
-          ),
-        );
-      },
-      async sendOne(userId) {
-        const sentAt = now();
-        const notificationId = `steady-${sentAt}`;
-        const [item] = await store.insertInboxItems([
-          {
-            id: `${notificationId}.${userId}`,
-            userId,
-            notificationId,
-            type: 'bench.round',
-            title: 'Ticket assigned',
-            body: 'A ticket was assigned to you',
-            data: { round: -1, sentAt },
-            createdAt: new Date().toISOString(),
-          },
-        ]);
-        await gateway.channel.send({
-          deliveryId: `${item!.id}.inApp`,
+    /** Stores one item per user in bulk, then hands each to the gateway's channel: Herald minus the dispatcher. */
+    const deliverDirect = async (userIds: string[], notificationId: string, round: number): Promise<void> => {
+      const sentAt = now();
+      const items = await store.insertInboxItems(
+        userIds.map((userId) => ({
+          id: `${notificationId}.${userId}`,
+          userId,
           notificationId,
           type: 'bench.round',
-          recipient: { id: userId },
-          content: { title: item!.title, body: item!.body },
-          attempt: 1,
-          signal,
-          inboxItem: item!,
-        });
-      },
+          title: 'Ticket assigned',
+          body: 'A ticket was assigned to you',
+          data: { round, sentAt },
+          createdAt: new Date().toISOString(),
+        })),
+      );
+      await Promise.all(
+        items.map((item) =>
+          gateway.channel.send({
+            deliveryId: `${item.id}.inApp`,
+            notificationId,
+            type: item.type,
+            recipient: { id: item.userId },
+            content: { title: item.title, body: item.body },
+            attempt: 1,
+            signal,
+            inboxItem: item,
+          }),
+        ),
+      );
+    };
+    return {
+      url: `ws://127.0.0.1:${port}/realtime`,
+      broadcast: (round) => deliverDirect(users, `round-${round}`, round),
+      sendOne: (userId) => deliverDirect([userId], `steady-${now()}`, -1),
       async close() {
         await gateway.close();
         server.close();
@@ -178,10 +140,7 @@ async function startTarget(kind: Kind): Promise<Target> {
   if (kind === 'herald') {
     const gateway = createWebSocketGateway({
       server,
-      authenticate: (request) => {
-        const token = extractToken(request);
-        return token?.startsWith('user:') ? { userId: token.slice(5) } : null;
-      },
+      authenticate: authenticateBenchUser,
     });
     const herald = createHerald({ store: new MemoryStore(), channels: [gateway.channel], concurrency: 256 });
     const port = await listen(server);
