@@ -399,7 +399,7 @@ export function createHerald(settings: HeraldSettings): Herald {
     });
 
     const type = definition.type;
-    const buildInApp = definition.channels.inApp as ((input: unknown) => InAppContent) | undefined;
+    const buildInApp = definition.channels.inApp as (input: unknown) => InAppContent;
     for (let index = 0; index < recipients.length; index++) {
       const recipient = recipients[index] as Recipient;
       const recipientPreferences = preferences.get(recipient.id);
@@ -418,9 +418,9 @@ export function createHerald(settings: HeraldSettings): Herald {
         };
         if (scheduledFor !== undefined) record.scheduledFor = scheduledFor;
         records.push(record);
-        if (recipientPreferences !== undefined && optedOut(recipientPreferences, type, kind)) {
+        if (optedOut(recipientPreferences, type, kind)) {
           record.status = 'skipped';
-          record.reason = `preference: ${recipient.id} opted out of ${kind}${type in recipientPreferences.types ? ` for ${type}` : ''}`;
+          record.reason = `preference: ${recipient.id} opted out of ${kind}${type in (recipientPreferences?.types ?? {}) ? ` for ${type}` : ''}`;
           preSettled.push(record);
           continue;
         }
@@ -432,7 +432,7 @@ export function createHerald(settings: HeraldSettings): Herald {
           if (scheduledFor === undefined) {
             let content: InAppContent;
             try {
-              content = (buildInApp as (input: unknown) => InAppContent)(builderContext(recipient));
+              content = buildInApp(builderContext(recipient));
             } catch (error) {
               record.status = 'failed';
               record.error = {
@@ -572,7 +572,7 @@ export function createHerald(settings: HeraldSettings): Herald {
     async remove(token, options = {}) {
       assertNonEmptyString(token, 'token');
       if (options.userId !== undefined) assertNonEmptyString(options.userId, 'userId');
-      const device = await store.removeDevice(token, options.userId === undefined ? {} : { userId: options.userId });
+      const device = await store.removeDevice(token, options);
       if (device) emit('device.removed', { device, reason: 'unregistered' });
       return device !== undefined;
     },

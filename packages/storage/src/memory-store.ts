@@ -617,10 +617,7 @@ export class MemoryStore implements Store {
   }
 
   #recipientIndex(): Map<string, DeliveryEntry[]> {
-    if (!this.#deliveriesByRecipient) {
-      this.#deliveriesByRecipient = new Map();
-      for (const entry of this.#deliveryLog) appendTo(this.#deliveriesByRecipient, entry.record.recipientId, entry);
-    }
+    this.#deliveriesByRecipient ??= groupBy(this.#deliveryLog, (entry) => entry.record.recipientId);
     return this.#deliveriesByRecipient;
   }
 
@@ -663,11 +660,13 @@ function addUnread(inbox: UserInbox, item: InboxItem): void {
 }
 
 function unreadItems(inbox: UserInbox): Set<InboxItem> {
-  if (!inbox.unread) {
-    inbox.unread = new Set();
-    for (const item of inbox.items) if (item.readAt === undefined) inbox.unread.add(item);
-  }
+  inbox.unread ??= setOf(inbox.items, (item) => item.readAt === undefined);
   return inbox.unread;
+}
+
+function undeliveredItems(inbox: UserInbox): Set<InboxItem> {
+  inbox.undelivered ??= setOf(inbox.items, (item) => item.deliveredAt === undefined);
+  return inbox.undelivered;
 }
 
 function findItem(inbox: UserInbox, id: string): InboxItem | undefined {
@@ -684,10 +683,7 @@ function indexById(inbox: UserInbox, item: InboxItem): void {
 
 /** The per-type lists, built from the items on first use. */
 function itemsByType(inbox: UserInbox): Map<string, InboxItem[]> {
-  if (!inbox.itemsByType) {
-    inbox.itemsByType = new Map();
-    for (const item of inbox.items) appendTo(inbox.itemsByType, item.type, item);
-  }
+  inbox.itemsByType ??= groupBy(inbox.items, (item) => item.type);
   return inbox.itemsByType;
 }
 
@@ -706,11 +702,7 @@ function statusSubset(inbox: UserInbox, status: InboxStatusFilter | undefined): 
     case 'unread':
       return unreadItems(inbox);
     case 'undelivered':
-      if (!inbox.undelivered) {
-        inbox.undelivered = new Set();
-        for (const item of inbox.items) if (item.deliveredAt === undefined) inbox.undelivered.add(item);
-      }
-      return inbox.undelivered;
+      return undeliveredItems(inbox);
     default:
       return undefined;
   }
@@ -893,6 +885,20 @@ function copyDelivery(record: DeliveryRecord): DeliveryRecord {
   const copy = { ...record };
   if (record.error !== undefined) copy.error = { ...record.error };
   return copy;
+}
+
+/** The elements that pass, as a set (for indexes built on first use). */
+function setOf<T>(elements: readonly T[], keep: (element: T) => boolean): Set<T> {
+  const set = new Set<T>();
+  for (const element of elements) if (keep(element)) set.add(element);
+  return set;
+}
+
+/** The elements by key, each list in the elements' order. */
+function groupBy<T>(elements: readonly T[], key: (element: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const element of elements) appendTo(groups, key(element), element);
+  return groups;
 }
 
 function appendTo<T>(index: Map<string, T[]>, key: string, value: T): void {

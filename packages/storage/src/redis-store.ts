@@ -447,43 +447,38 @@ export class RedisStore implements Store {
       const last = await this.#redis.incrby(`${this.#prefix}deliveries:seq`, records.length);
       const first = last - records.length + 1;
       const calls: ScriptCall[] = [];
-      // Index entries go out as one ZADD per index key (store-wide, per notification, per recipient), not one
-      // per record: a notification to 10,000 recipients is tens of thousands fewer commands.
+      // Records in chunked script calls (ARGV per record: key, field/value pair count, the pairs).
+      for (let start = 0; start < records.length; start += chunkSize) {
+        const args: ScriptArgument[] = [keys[start] as string];
+        for (let offset = start; offset < Math.min(records.length, start + chunkSize); offset++) {
+          const fields: ScriptArgument[] = [SEQUENCE_FIELD, first + offset];
+          for (const [field, value] of Object.entries(records[offset] as DeliveryRecord)) {
+            if (value !== undefined) fields.push(field, JSON.stringify(value));
+          }
+          args.push(keys[offset] as string, fields.length / 2, ...fields);
+        }
+        calls.push(['heraldDeliveriesCreate', args]);
+      }
+      // Then their indexes, so a reader never finds an index entry without its record: one ZADD per index key
+      // (store-wide, per notification, per recipient), not one per record.
       const indexes = new Map<string, ScriptArgument[]>();
       const index = (key: string, sequence: number, id: string): void => {
         const members = indexes.get(key);
         if (members) members.push(sequence, id);
         else indexes.set(key, [key, sequence, id]);
       };
-      const lookups: ScriptCall[] = [];
-      let creates: ScriptArgument[] = [];
       records.forEach((record, offset) => {
         const sequence = first + offset;
-        if (creates.length === 0) creates.push(keys[offset] as string);
-        const sizeAt = creates.length + 1;
-        creates.push(keys[offset] as string, 0);
-        let pairs = 0;
-        for (const [field, value] of Object.entries(record)) {
-          if (value === undefined) continue;
-          creates.push(field, JSON.stringify(value));
-          pairs += 1;
-        }
-        creates.push(SEQUENCE_FIELD, sequence);
-        creates[sizeAt] = pairs + 1;
-        if ((offset + 1) % chunkSize === 0 || offset === records.length - 1) {
-          calls.push(['heraldDeliveriesCreate', creates]);
-          creates = [];
-        }
         index(`${this.#prefix}deliveries`, sequence, record.id);
         index(`${this.#notificationBase(record.notificationId)}deliveries`, sequence, record.id);
         index(`${this.#userBase(record.recipientId)}deliveries`, sequence, record.id);
-        if (record.providerMessageId !== undefined) {
-          lookups.push(['set', [this.#providerMessageKey(record.providerMessageId), record.id]]);
-        }
       });
-      // The records first, then their indexes: a reader never finds an index entry without its record.
       for (const members of indexes.values()) calls.push(['zadd', members]);
-      for (const lookup of lookups) calls.push(lookup);
+      for (const record of records) {
+        if (record.providerMessageId !== undefined) {
+          calls.push(['set', [this.#providerMessageKey(record.providerMessageId), record.id]]);
+        }
+      }
       await this.#batch(calls, true);
     });
   }
