@@ -1,7 +1,8 @@
 // bench/dispatch: `notify` to 10,000 recipients over inApp + one no-op channel with MemoryStore, beside a
 // hand-written loop doing only the irreducible work (render both contents, insert the inbox items, await
 // a no-op send per delivery), measured in the same run. Run: npm run dispatch --workspace bench
-import { type Channel, createHerald, defineNotification } from '@herald/core';
+import { createHerald, defineNotification } from '@herald/core';
+import type { Channel } from '@herald/core/spec';
 import { MemoryStore } from '@herald/storage';
 import { z } from 'zod';
 

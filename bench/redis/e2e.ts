@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createBullMQRunner } from '@herald/bullmq';
-import { type Channel, createHerald, defineNotification } from '@herald/core';
+import { createHerald, defineNotification } from '@herald/core';
+import type { Channel } from '@herald/core/spec';
 import { RedisStore } from '@herald/storage/redis';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';

@@ -1,6 +1,6 @@
 // RedisStore benchmarks: bulk inbox insert beside raw pipelined ioredis writes of the same keys, and
 // unreadCount latency for a large inbox versus a small one.
-import type { NewInboxItem } from '@herald/core';
+import type { NewInboxItem } from '@herald/core/spec';
 import { RedisStore } from '@herald/storage/redis';
 import { Redis } from 'ioredis';
 

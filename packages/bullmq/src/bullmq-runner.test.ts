@@ -1,4 +1,5 @@
-import { type Channel, type DeliveryTask, HeraldError, type SendRequest, type SendResult } from '@herald/core';
+import { HeraldError } from '@herald/core';
+import type { Channel, DeliveryTask, SendRequest, SendResult } from '@herald/core/spec';
 import { RedisStore } from '@herald/storage/redis';
 import { createTestChannel, failPermanently, failTimes } from '@herald/testing';
 import { QueueEvents } from 'bullmq';

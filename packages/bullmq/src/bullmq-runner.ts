@@ -2,18 +2,15 @@
 // restart, and workers in any number of processes share the work. A queue per channel kind carries that
 // kind's provider rate limit as the queue's limiter.
 
+import { type ChannelKind, ConfigurationError, HeraldError, type Logger, type Runner } from '@herald/core';
 import {
-  type ChannelKind,
   type DeliveryExecutor,
   type DeliveryTask,
   type EnqueueOptions,
-  HeraldError,
-  type Logger,
-  type Runner,
   type RunnerHooks,
   silentLogger,
   type TaskOutcome,
-} from '@herald/core';
+} from '@herald/core/spec';
 import {
   type ConnectionOptions,
   type Job,
@@ -119,15 +116,13 @@ interface Lane {
 
 export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner {
   if (!settings || typeof settings !== 'object' || settings.connection === undefined) {
-    throw new HeraldError(
-      'CONFIGURATION',
+    throw new ConfigurationError(
       'createBullMQRunner needs a connection: pass { connection: { host, port } } or an ioredis client.',
     );
   }
   const baseName = settings.queueName ?? 'herald';
   if (typeof baseName !== 'string' || baseName.length === 0 || baseName.includes(':')) {
-    throw new HeraldError(
-      'CONFIGURATION',
+    throw new ConfigurationError(
       `queueName must be a non-empty string without ":" (BullMQ reserves it): got ${JSON.stringify(baseName)}.`,
     );
   }
@@ -279,6 +274,7 @@ export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner
   }
 
   return {
+    specificationVersion: 'v1',
     id: 'bullmq',
     queueName,
     queue: (kind) => lane(kind).queue,

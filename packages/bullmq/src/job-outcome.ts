@@ -1,7 +1,8 @@
 // What a delivery job leaves behind in BullMQ: the return value of a settled job, the error that asks BullMQ
 // for a retry after the executor's delay, and the failure text of a job that failed for good.
 
-import type { ChannelKind, DeliveryError, DeliveryTask, FinalStatus, TaskOutcome } from '@herald/core';
+import type { ChannelKind, DeliveryError, DeliveryFailure } from '@herald/core';
+import { type DeliveryTask, type FinalStatus, isDeliveryFailureCode, type TaskOutcome } from '@herald/core/spec';
 
 /** A completed job's return value: enough for a process that only sees QueueEvents to settle the delivery. */
 export interface DeliveryJobResult {
@@ -10,7 +11,7 @@ export interface DeliveryJobResult {
   recipientId: string;
   kind: ChannelKind;
   status: FinalStatus;
-  error?: { code: string; message: string };
+  error?: DeliveryFailure;
 }
 
 type Final = Extract<TaskOutcome, { final: true }>;
@@ -43,15 +44,15 @@ export class RetryLaterError extends Error {
 }
 
 /** The failed job's reason, readable in dashboards and parsed back by `parseFailure`. */
-export function formatFailure(error: { code: string; message: string } | undefined): string {
+export function formatFailure(error: DeliveryFailure | undefined): string {
   return error ? `${error.code}: ${error.message}` : 'FAILED: The delivery failed';
 }
 
 const failurePattern = /^([A-Z][A-Z0-9_]*): ([\s\S]*)$/;
-
-export function parseFailure(reason: string | undefined): { code: string; message: string } {
+export function parseFailure(reason: string | undefined): DeliveryFailure {
   const match = failurePattern.exec(reason ?? '');
-  if (match) return { code: match[1] as string, message: match[2] as string };
+  const code = match?.[1];
+  if (match && isDeliveryFailureCode(code)) return { code, message: match[2] as string };
   // A job that failed outside Herald's control (stalled too often, removed lock): keep BullMQ's text.
   return { code: 'JOB_FAILED', message: reason ?? 'The job failed' };
 }

@@ -1,7 +1,7 @@
 // BullMQ hands a worker one job at a time (per concurrency slot); the executor prefers batches (one store
 // read per group, a channel's sendBatch). Jobs that arrive in the same turn of the event loop are grouped.
 
-import type { DeliveryExecutor, DeliveryTask, TaskOutcome } from '@herald/core';
+import type { DeliveryExecutor, DeliveryTask, TaskOutcome } from '@herald/core/spec';
 
 interface Waiting {
   task: DeliveryTask;

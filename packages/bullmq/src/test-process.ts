@@ -1,7 +1,8 @@
 // A Herald process for the multi-process tests, run as a child: `node --conditions=herald-source --import tsx`.
 // Role `worker` works on whatever producers enqueue; role `notify` also notifies, then keeps working until killed.
 // Its channels append each send to Redis lists, so the parent sees every send, including those of a killed child.
-import { type Channel, createHerald, type SendRequest, type SendResult } from '@herald/core';
+import { createHerald } from '@herald/core';
+import type { Channel, SendRequest, SendResult } from '@herald/core/spec';
 import { RedisStore } from '@herald/storage/redis';
 import { Redis } from 'ioredis';
 import { createBullMQRunner } from './bullmq-runner';

@@ -2,16 +2,16 @@
 // order (fallbacks), record the outcome, and tell the runner whether and when to try again.
 
 import { createAttemptDeadlines } from './attempt-deadline';
-import type { AnyChannel, ChannelKind, InAppContent, SendRequest, SendResult } from './channel';
 import type { Clock } from './clock';
 import { DeliveryError, describeError, toDeliveryError } from './errors';
 import type { HeraldEvents } from './events';
-import { toNewInboxItem } from './inbox-items';
 import type { Logger } from './logger';
 import type { AnyNotificationDefinition } from './notification';
 import type { RetryPolicy } from './retry-policy';
-import type { DeliveryExecutor, DeliveryTask, TaskOutcome } from './runner';
-import type { DeliveryPatch, DeliveryRecord, DeliveryStatus, InboxItem, Store } from './store';
+import type { AnyChannel, ChannelKind, InAppContent, SendRequest, SendResult } from './spec/channel';
+import type { DeliveryExecutor, DeliveryTask, TaskOutcome } from './spec/runner';
+import type { DeliveryFailure, DeliveryPatch, DeliveryRecord, DeliveryStatus, InboxItem, Store } from './spec/store';
+import { toNewInboxItem } from './store-kit/inbox-item';
 
 /** What the executor needs to know about a notification; cached per process, loaded from the store on a miss. */
 export interface NotificationContext {
@@ -59,7 +59,7 @@ interface Prepared {
   request: SendRequest<unknown>;
 }
 
-function failure(error: DeliveryError): { code: string; message: string; providerCode?: string | number } {
+function failure(error: DeliveryError): DeliveryFailure {
   return {
     code: error.code,
     message: error.message,

@@ -1,7 +1,35 @@
-// Herald's error hierarchy. Every error carries a string `code`, and a `Symbol.for` brand so that
-// `HeraldError.is(e)` holds even when two copies of @herald/core are installed side by side.
+// Herald's error hierarchy and the one table of every code it uses. Every error carries a `code` from the
+// table, and a `Symbol.for` brand so that `HeraldError.is(e)` (and each subclass's own `is`) holds even when
+// two copies of @herald/core are installed side by side.
 
 const brand = Symbol.for('herald.error');
+
+/**
+ * Every code Herald puts on an error or a delivery failure, with what it means. Callers branch on codes;
+ * channels pick theirs from the delivery taxonomy (the first seven), and the dispatcher decides retries from them.
+ */
+export const heraldErrorCodes = {
+  // The delivery taxonomy, shared by every channel (DeliveryError).
+  RATE_LIMITED: 'The provider throttled the send; retried after its wait.',
+  UNAVAILABLE: 'The provider or the network failed transiently; retried.',
+  TIMEOUT: 'The attempt did not finish within its timeout; retried.',
+  INVALID_RECIPIENT: 'The address or token is wrong or dead; never retried (a dead push token is removed).',
+  INVALID_CONTENT: 'The provider refused the content, or a content builder threw; never retried.',
+  UNAUTHORIZED: 'The provider refused the credentials; never retried.',
+  CONFIGURATION: 'Herald or a channel is set up wrongly; never retried (ConfigurationError when thrown).',
+  // Errors thrown to callers.
+  VALIDATION: 'Bad input from the caller; every issue is listed with its path (ValidationError).',
+  STORE: 'The store could not complete an operation (StoreError).',
+  CLOSED: 'The instance (Herald, a runner) was closed and refuses new work.',
+  NOT_STARTED: 'A runner was used before createHerald started it.',
+  // Codes only found on delivery records and reports.
+  SHUTDOWN: 'The delivery was dropped because its runner closed first (in-process runner).',
+  MISSING_RECORD: 'The delivery record was gone when the delivery ran; nothing was sent.',
+  JOB_FAILED: 'A durable runner failed the job outside Herald (stalled too often, lock lost).',
+  UNKNOWN: 'A failure that named no code.',
+} as const;
+
+export type HeraldErrorCode = keyof typeof heraldErrorCodes;
 
 /** Codes a `DeliveryError` may carry: one taxonomy shared by every channel. */
 export type DeliveryErrorCode =
@@ -12,6 +40,28 @@ export type DeliveryErrorCode =
   | 'INVALID_CONTENT'
   | 'UNAUTHORIZED'
   | 'CONFIGURATION';
+
+/** Codes a delivery record's `error` may carry: the delivery taxonomy and the codes the runners add. */
+export const deliveryFailureCodes = [
+  'RATE_LIMITED',
+  'UNAVAILABLE',
+  'TIMEOUT',
+  'INVALID_RECIPIENT',
+  'INVALID_CONTENT',
+  'UNAUTHORIZED',
+  'CONFIGURATION',
+  'SHUTDOWN',
+  'MISSING_RECORD',
+  'JOB_FAILED',
+  'UNKNOWN',
+] as const satisfies readonly HeraldErrorCode[];
+
+export type DeliveryFailureCode = (typeof deliveryFailureCodes)[number];
+
+/** Whether a string read back from elsewhere (a job's failure text, a stored record) is a delivery failure code. */
+export function isDeliveryFailureCode(code: unknown): code is DeliveryFailureCode {
+  return typeof code === 'string' && (deliveryFailureCodes as readonly string[]).includes(code);
+}
 
 /** Whether a delivery error code is worth retrying when the channel does not say. */
 export const isRetryableDeliveryCode: Readonly<Record<DeliveryErrorCode, boolean>> = {
@@ -28,11 +78,20 @@ export interface HeraldErrorOptions {
   cause?: unknown;
 }
 
-export class HeraldError extends Error {
-  readonly [brand] = true;
-  readonly code: string;
+type ErrorKind = 'HeraldError' | 'ValidationError' | 'ConfigurationError' | 'StoreError' | 'DeliveryError';
 
-  constructor(code: string, message: string, options: HeraldErrorOptions = {}) {
+function kindOf(error: unknown): ErrorKind | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const value = (error as Record<symbol, unknown>)[brand];
+  return typeof value === 'string' ? (value as ErrorKind) : undefined;
+}
+
+export class HeraldError extends Error {
+  /** Which class made the error; what each class's `is()` reads, across duplicate installs. */
+  readonly [brand]: ErrorKind = 'HeraldError';
+  readonly code: HeraldErrorCode;
+
+  constructor(code: HeraldErrorCode, message: string, options: HeraldErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HeraldError';
     this.code = code;
@@ -40,7 +99,7 @@ export class HeraldError extends Error {
 
   /** True for any Herald error, from this install or another copy of @herald/core. */
   static is(error: unknown): error is HeraldError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[brand] === true;
+    return kindOf(error) !== undefined;
   }
 }
 
@@ -53,6 +112,8 @@ export interface ValidationIssue {
 
 /** Bad input from the caller: every issue is listed with its path. */
 export class ValidationError extends HeraldError {
+  override readonly [brand]: ErrorKind = 'ValidationError';
+  declare readonly code: 'VALIDATION';
   readonly issues: readonly ValidationIssue[];
 
   constructor(issues: readonly ValidationIssue[], options: HeraldErrorOptions & { prefix?: string } = {}) {
@@ -63,23 +124,37 @@ export class ValidationError extends HeraldError {
   }
 
   static override is(error: unknown): error is ValidationError {
-    return HeraldError.is(error) && error.code === 'VALIDATION';
+    return kindOf(error) === 'ValidationError';
   }
 }
 
-/** Herald was set up wrongly: an unsupported channel spec, a missing peer dependency, bad settings. */
+/** Herald was set up wrongly: an unsupported spec, a missing peer dependency, bad settings. */
 export class ConfigurationError extends HeraldError {
+  override readonly [brand]: ErrorKind = 'ConfigurationError';
+  declare readonly code: 'CONFIGURATION';
+
   constructor(message: string, options: HeraldErrorOptions = {}) {
     super('CONFIGURATION', message, options);
     this.name = 'ConfigurationError';
   }
+
+  static override is(error: unknown): error is ConfigurationError {
+    return kindOf(error) === 'ConfigurationError';
+  }
 }
 
-/** A store could not complete an operation (connection lost, timeout). Nothing was half-applied. */
+/** A store could not complete an operation (connection lost, timeout). */
 export class StoreError extends HeraldError {
+  override readonly [brand]: ErrorKind = 'StoreError';
+  declare readonly code: 'STORE';
+
   constructor(message: string, options: HeraldErrorOptions = {}) {
     super('STORE', message, options);
     this.name = 'StoreError';
+  }
+
+  static override is(error: unknown): error is StoreError {
+    return kindOf(error) === 'StoreError';
   }
 }
 
@@ -101,6 +176,7 @@ export interface DeliveryErrorOptions extends HeraldErrorOptions {
 
 /** A channel failed to deliver. The dispatcher decides retries from these fields alone. */
 export class DeliveryError extends HeraldError {
+  override readonly [brand]: ErrorKind = 'DeliveryError';
   declare readonly code: DeliveryErrorCode;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
@@ -119,7 +195,7 @@ export class DeliveryError extends HeraldError {
   }
 
   static override is(error: unknown): error is DeliveryError {
-    return HeraldError.is(error) && error.code in isRetryableDeliveryCode && 'retryable' in error;
+    return kindOf(error) === 'DeliveryError';
   }
 }
 

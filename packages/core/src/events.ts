@@ -1,7 +1,7 @@
 // Typed events: every step of a notification's life is observable.
 
 import type { DeliveryError } from './errors';
-import type { DeliveryRecord, Device, InboxItem, UnreadCount } from './store';
+import type { DeliveryRecord, Device, InboxItem, UnreadCount } from './spec/store';
 
 export type ExclusionReason = 'actor' | 'duplicate-recipient';
 

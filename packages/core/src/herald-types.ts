@@ -1,14 +1,15 @@
 // The public shape of a Herald instance and the settings that build one.
 
-import type { AnyChannel, ChannelKind } from './channel';
 import type { Clock } from './clock';
 import type { HeraldEvents } from './events';
 import type { Logger } from './logger';
 import type { AnyNotificationDefinition, PayloadInput } from './notification';
 import type { Recipient } from './recipient';
 import type { RetryPolicySettings } from './retry-policy';
-import type { Runner } from './runner';
+import type { AnyChannel, ChannelKind } from './spec/channel';
+import type { Runner } from './spec/runner';
 import type {
+  DeliveryFailure,
   DeliveryPage,
   DeliveryQuery,
   DeliveryRecord,
@@ -20,7 +21,7 @@ import type {
   Preferences,
   Store,
   UnreadCount,
-} from './store';
+} from './spec/store';
 
 /** Looks up recipients by id (from the host's user table); ids it does not return become `{ id }`. */
 export type ResolveRecipients = (ids: string[]) => Promise<Iterable<Recipient>> | Iterable<Recipient>;
@@ -126,6 +127,8 @@ export interface InboxApi {
   undelivered(userId: string, options?: { limit?: number }): Promise<InboxItem[]>;
   /** Items after a position, oldest first (realtime replay). */
   after(userId: string, position: number, options?: { limit?: number }): Promise<InboxItem[]>;
+  /** The user's highest position so far (0 before the first item). */
+  lastPosition(userId: string): Promise<number>;
   /** Deletes read items read before the date; returns how many. */
   prune(options: { readBefore: Date }): Promise<number>;
 }
@@ -164,7 +167,7 @@ export interface DeliveriesApi {
     providerMessageId?: string;
     deliveryId?: string;
     status: 'sent' | 'delivered' | 'read' | 'failed';
-    error?: { code: string; message: string; providerCode?: string | number };
+    error?: DeliveryFailure;
   }): Promise<DeliveryRecord | undefined>;
 }
 

@@ -9,10 +9,10 @@ import {
 } from '@herald/testing';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { AnyChannel } from './channel';
-import { ConfigurationError, DeliveryError, HeraldError, ValidationError } from './errors';
+import { ConfigurationError, HeraldError, ValidationError } from './errors';
 import { createHerald } from './herald';
 import { defineNotification } from './notification';
+import type { AnyChannel } from './spec/channel';
 import { securityAlert, setup, ticketAssigned } from './test-fixtures';
 
 const payload = { ticketId: 't-1', title: 'Printer on fire' };
@@ -593,16 +593,5 @@ describe('close', () => {
     release();
     await closing;
     expect((await result.settled).sent).toBe(1);
-  });
-});
-
-describe('errors', () => {
-  it('recognises Herald errors across duplicate installs by their brand', () => {
-    const foreign = Object.assign(new Error('from another copy'), { [Symbol.for('herald.error')]: true, code: 'X' });
-    expect(HeraldError.is(foreign)).toBe(true);
-    expect(HeraldError.is(new Error('plain'))).toBe(false);
-    const error = new DeliveryError('RATE_LIMITED', 'slow down', { retryAfterMs: 1_000, providerCode: 429 });
-    expect(error).toMatchObject({ retryable: true, retryAfterMs: 1_000, providerCode: 429 });
-    expect(new DeliveryError('INVALID_CONTENT', 'bad').retryable).toBe(false);
   });
 });

@@ -2,7 +2,6 @@
 // and hands deliveries to the runner (DESIGN.md, "The flow of one notification").
 
 import EventEmitter from 'eventemitter3';
-import { type AnyChannel, type ChannelKind, type InAppContent, SUPPORTED_CHANNEL_SPECIFICATIONS } from './channel';
 import { systemClock } from './clock';
 import { createDeliveryExecutor, type NotificationContext } from './delivery-executor';
 import { ConfigurationError, DeliveryError, HeraldError, ValidationError } from './errors';
@@ -22,14 +21,14 @@ import type {
 } from './herald-types';
 import { createNotificationId, deliveryId as makeDeliveryId, inboxItemId as makeInboxItemId } from './ids';
 import { createInProcessRunner } from './in-process-runner';
-import { toNewInboxItem } from './inbox-items';
 import { silentLogger } from './logger';
 import type { AnyNotificationDefinition } from './notification';
 import type { Recipient } from './recipient';
 import { mergeDeviceTokens, normaliseRecipients, validateRecipientInputs } from './recipients';
 import { createRetryPolicy } from './retry-policy';
-import type { DeliveryTask, TaskOutcome } from './runner';
 import { reportFromRecords, Settlement } from './settlement';
+import { type AnyChannel, type ChannelKind, type InAppContent, SUPPORTED_CHANNEL_SPECIFICATIONS } from './spec/channel';
+import { type DeliveryTask, type Runner, SUPPORTED_RUNNER_SPECIFICATIONS, type TaskOutcome } from './spec/runner';
 import {
   type DeliveryRecord,
   type DeliveryStatus,
@@ -38,7 +37,8 @@ import {
   type Preferences,
   type Store,
   SUPPORTED_STORE_SPECIFICATIONS,
-} from './store';
+} from './spec/store';
+import { toNewInboxItem } from './store-kit/inbox-item';
 import { assertIdList, assertNonEmptyString, zodIssues } from './validation';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -81,6 +81,18 @@ function checkStore(store: Store | undefined): asserts store is Store {
   if (!(SUPPORTED_STORE_SPECIFICATIONS as readonly string[]).includes(store.specificationVersion)) {
     throw new ConfigurationError(
       `The store implements specification ${JSON.stringify(store.specificationVersion)}; supported: ${SUPPORTED_STORE_SPECIFICATIONS.join(', ')}.`,
+    );
+  }
+}
+
+function checkRunner(runner: Runner): void {
+  if (typeof runner !== 'object' || runner === null || typeof runner.enqueue !== 'function') {
+    throw new ConfigurationError('runner is not a Runner: it needs start(), enqueue(), cancel() and close().');
+  }
+  if (!(SUPPORTED_RUNNER_SPECIFICATIONS as readonly string[]).includes(runner.specificationVersion)) {
+    throw new ConfigurationError(
+      `Runner "${String(runner.id)}" implements specification ${JSON.stringify(runner.specificationVersion)}, ` +
+        `which this version of @herald/core does not support. Supported: ${SUPPORTED_RUNNER_SPECIFICATIONS.join(', ')}.`,
     );
   }
 }
@@ -186,6 +198,7 @@ export function createHerald(settings: HeraldSettings): Herald {
     },
   });
 
+  if (settings.runner !== undefined) checkRunner(settings.runner);
   const runner = settings.runner ?? createInProcessRunner({ concurrency: settings.concurrency ?? 64, clock, logger });
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -546,6 +559,10 @@ export function createHerald(settings: HeraldSettings): Herald {
       if (!Number.isInteger(position) || position < 0)
         throw new ValidationError([{ path: 'position', message: 'Expected an integer ≥ 0' }]);
       return store.listInboxAfter(userId, position, options.limit ?? 100);
+    },
+    lastPosition(userId) {
+      assertNonEmptyString(userId, 'userId');
+      return store.lastPosition(userId);
     },
     prune({ readBefore }) {
       if (!(readBefore instanceof Date) || Number.isNaN(readBefore.getTime())) {

@@ -5,7 +5,7 @@ import { type Clock, systemClock, type TimerHandle } from './clock';
 import { HeraldError } from './errors';
 import type { Logger } from './logger';
 import { silentLogger } from './logger';
-import type { DeliveryExecutor, DeliveryTask, EnqueueOptions, Runner, RunnerHooks } from './runner';
+import type { DeliveryExecutor, DeliveryTask, EnqueueOptions, Runner, RunnerHooks } from './spec/runner';
 
 export interface InProcessRunnerSettings {
   /** Most deliveries in flight at once (default 64); a channel batch counts as its size. */
@@ -98,6 +98,7 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
   }
 
   return {
+    specificationVersion: 'v1',
     id: 'in-process',
     start(givenExecutor, givenHooks) {
       executor = givenExecutor;

@@ -1,14 +1,43 @@
-export * from './channel';
-export * from './clock';
-export * from './errors';
-export * from './events';
-export * from './herald';
-export * from './herald-types';
-export * from './html';
-export { type InboxItemOrigin, toNewInboxItem } from './inbox-items';
-export * from './logger';
+// @herald/core: the host API — define notifications, create Herald, and the types a host sees.
+// Plugin authors implement the specs in @herald/core/spec.
+
+export type { Clock } from './clock';
+export {
+  ConfigurationError,
+  DeliveryError,
+  type DeliveryErrorCode,
+  type DeliveryFailureCode,
+  HeraldError,
+  type HeraldErrorCode,
+  heraldErrorCodes,
+  StoreError,
+  ValidationError,
+  type ValidationIssue,
+} from './errors';
+export type { ExclusionReason, HeraldEventName, HeraldEvents } from './events';
+export { createHerald } from './herald';
+export type * from './herald-types';
+export { escapeHtml, html, type SafeHtml, unsafeHtml } from './html';
+export type { Logger } from './logger';
 export * from './notification';
-export * from './recipient';
-export * from './retry-policy';
-export * from './runner';
-export * from './store';
+export type { Recipient } from './recipient';
+export type { RetryPolicySettings } from './retry-policy';
+export type { AnyChannel, ChannelContentMap, ChannelKind, InAppContent } from './spec/channel';
+export type { Runner } from './spec/runner';
+export type {
+  DeliveryFailure,
+  DeliveryPage,
+  DeliveryQuery,
+  DeliveryRecord,
+  DeliveryStatus,
+  Device,
+  DevicePlatform,
+  InboxItem,
+  InboxPage,
+  InboxQuery,
+  InboxStatusFilter,
+  NotificationRecord,
+  Preferences,
+  Store,
+  UnreadCount,
+} from './spec/store';

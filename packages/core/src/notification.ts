@@ -1,9 +1,9 @@
 // `defineNotification`: one typed entry of the host's notification catalog.
 
 import type { z } from 'zod';
-import type { ChannelContentMap, ChannelKind } from './channel';
 import { ConfigurationError } from './errors';
 import type { Recipient } from './recipient';
+import type { ChannelContentMap, ChannelKind } from './spec/channel';
 
 export interface ContentContext<Payload> {
   payload: Payload;

@@ -4,7 +4,7 @@ import { ValidationError, type ValidationIssue } from './errors';
 import type { ExclusionReason } from './events';
 import type { RecipientInput, ResolveRecipients } from './herald-types';
 import type { Recipient } from './recipient';
-import type { Device } from './store';
+import type { Device } from './spec/store';
 
 export interface NormalisedRecipients {
   recipients: Recipient[];

@@ -1,8 +1,8 @@
 // Tracks each notification's deliveries in this process until all are final, then resolves `settled`.
 
-import type { ChannelKind } from './channel';
 import type { DeliveryReport } from './herald-types';
-import type { DeliveryRecord } from './store';
+import type { ChannelKind } from './spec/channel';
+import type { DeliveryRecord } from './spec/store';
 
 export interface SettledDelivery {
   deliveryId: string;

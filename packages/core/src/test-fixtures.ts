@@ -7,7 +7,7 @@ import type { HeraldSettings } from './herald-types';
 import type { Logger } from './logger';
 import { defineNotification } from './notification';
 
-declare module './channel' {
+declare module './spec/channel' {
   interface ChannelContentMap {
     email: { subject: string; text?: string; html?: string };
     push: { title: string; body: string };

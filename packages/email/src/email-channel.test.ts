@@ -1,6 +1,7 @@
 import { getEventListeners } from 'node:events';
 import net from 'node:net';
-import { type Channel, ConfigurationError, DeliveryError, html, type Recipient, type SendRequest } from '@herald/core';
+import { ConfigurationError, DeliveryError, html, type Recipient } from '@herald/core';
+import type { Channel, SendRequest } from '@herald/core/spec';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmailChannel, type EmailChannelSettings } from './email-channel';

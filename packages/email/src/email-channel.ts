@@ -1,17 +1,15 @@
 // `createEmailChannel`: Herald's email channel over nodemailer — a pooled SMTP transport it builds
 // itself, or any transport the host injects.
 
+import { ConfigurationError, DeliveryError, type Logger } from '@herald/core';
 import {
   type Channel,
-  ConfigurationError,
-  DeliveryError,
   htmlToString,
   isSafeHtml,
-  type Logger,
   type SendRequest,
   type SendResult,
   silentLogger,
-} from '@herald/core';
+} from '@herald/core/spec';
 import { type AbortWatch, createAbortWatch } from './abort-watch';
 import {
   cleanDisplayName,

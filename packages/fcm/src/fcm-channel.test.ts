@@ -1,4 +1,5 @@
-import { DeliveryError, type SendRequest, type SendResult } from '@herald/core';
+import { DeliveryError } from '@herald/core';
+import type { SendRequest, SendResult } from '@herald/core/spec';
 import { describeChannelContract } from '@herald/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFcmChannel } from './fcm-channel';

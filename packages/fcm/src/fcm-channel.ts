@@ -1,14 +1,7 @@
 // `createFcmChannel`: Herald's push channel over Firebase Cloud Messaging, through an injected firebase-admin.
 
-import {
-  type Channel,
-  ConfigurationError,
-  DeliveryError,
-  type Logger,
-  type SendRequest,
-  type SendResult,
-  silentLogger,
-} from '@herald/core';
+import { ConfigurationError, DeliveryError, type Logger } from '@herald/core';
+import { type Channel, type SendRequest, type SendResult, silentLogger } from '@herald/core/spec';
 import type { App } from 'firebase-admin/app';
 import type { BatchResponse, Messaging, TokenMessage } from 'firebase-admin/messaging';
 import { abbreviateToken, toFcmDeliveryError } from './fcm-error';

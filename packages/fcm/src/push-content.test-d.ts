@@ -1,4 +1,5 @@
-import { type Channel, type ChannelContentMap, defineNotification } from '@herald/core';
+import { type ChannelContentMap, defineNotification } from '@herald/core';
+import type { Channel } from '@herald/core/spec';
 import { expectTypeOf, test } from 'vitest';
 import { z } from 'zod';
 import { createFcmChannel } from './index';

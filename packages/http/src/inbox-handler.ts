@@ -4,15 +4,14 @@
 // (which the WebSocket gateway relays to open tabs) fire exactly as they do for calls in code.
 
 import {
-  describeError,
   type Herald,
-  HeraldError,
   type InboxQuery,
   type Logger,
   type PreferencesUpdate,
-  silentLogger,
+  StoreError,
   ValidationError,
 } from '@herald/core';
+import { describeError, silentLogger } from '@herald/core/spec';
 import { emptyResponse, errorResponse, HttpError, jsonResponse, unmatchedRouteResponse } from './http-error';
 import type { InboxListResponse, InboxMarkResponse, InboxReadAllResponse } from './inbox-api-types';
 import {
@@ -251,7 +250,7 @@ export function createInboxHandler(settings: InboxHandlerSettings): InboxHandler
         return errorResponse(new HttpError(400, 'VALIDATION', error.message, { issues: error.issues }));
       }
       const context = { method: request.method, path: url?.pathname ?? request.url, error: describeError(error) };
-      if (HeraldError.is(error) && error.code === 'STORE') {
+      if (StoreError.is(error)) {
         logger.error('Inbox API: store unavailable', context);
         return errorResponse(
           new HttpError(503, 'UNAVAILABLE', 'The inbox is unavailable right now; try again shortly'),

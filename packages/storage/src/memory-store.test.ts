@@ -3,9 +3,9 @@ import {
   type DeliveryRecord,
   type InboxItem,
   type InboxStatusFilter,
-  type NewInboxItem,
   ValidationError,
 } from '@herald/core';
+import type { NewInboxItem } from '@herald/core/spec';
 import { describeStoreContract } from '@herald/testing';
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore, MemoryStore } from './memory-store';

@@ -5,25 +5,23 @@
 import {
   type Clock,
   type DeliveryPage,
-  type DeliveryPatch,
   type DeliveryQuery,
   type DeliveryRecord,
   type DeliveryStatus,
   type Device,
-  type IdempotencyClaim,
   type InboxItem,
   type InboxPage,
   type InboxQuery,
   type InboxStatusFilter,
-  type NewInboxItem,
   type NotificationRecord,
   type Preferences,
   type Store,
-  toNewInboxItem,
   type UnreadCount,
   ValidationError,
   type ValidationIssue,
 } from '@herald/core';
+import type { DeliveryPatch, IdempotencyClaim, NewInboxItem } from '@herald/core/spec';
+import { toNewInboxItem } from '@herald/core/store-kit';
 
 export interface MemoryStoreSettings {
   /** Time source for idempotency expiry and delivery `updatedAt` stamps. Defaults to `Date.now`. */

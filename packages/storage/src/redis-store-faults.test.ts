@@ -1,7 +1,8 @@
 // RedisStore when Redis goes away: calls fail fast with a StoreError, nothing is half-applied, and the same store
 // instance works again once Redis is back. Uses its own redis-server (append-only file fsynced on every write, so
 // a SIGKILL loses nothing that was acknowledged) that the tests kill and restart on the same port.
-import { type InboxItem, type NewInboxItem, StoreError } from '@herald/core';
+import { type InboxItem, StoreError } from '@herald/core';
+import type { NewInboxItem } from '@herald/core/spec';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedisServer } from '../../../scripts/redis-server';

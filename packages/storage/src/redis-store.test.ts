@@ -1,6 +1,7 @@
 // RedisStore against the real redis-server the test run starts: the shared Store contract, then what only a
 // networked store can get wrong — many connections racing on one user, and its own settings.
-import { ConfigurationError, type InboxItem, type NewInboxItem, StoreError, ValidationError } from '@herald/core';
+import { ConfigurationError, type InboxItem, StoreError, ValidationError } from '@herald/core';
+import type { NewInboxItem } from '@herald/core/spec';
 import { describeStoreContract } from '@herald/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -5,28 +5,26 @@ import {
   type Clock,
   ConfigurationError,
   type DeliveryPage,
-  type DeliveryPatch,
   type DeliveryQuery,
   type DeliveryRecord,
   type DeliveryStatus,
   type Device,
   HeraldError,
-  type IdempotencyClaim,
   type InboxItem,
   type InboxPage,
   type InboxQuery,
   type InboxStatusFilter,
   type Logger,
-  type NewInboxItem,
   type NotificationRecord,
   type Preferences,
   type Store,
   StoreError,
-  toNewInboxItem,
   type UnreadCount,
   ValidationError,
   type ValidationIssue,
 } from '@herald/core';
+import type { DeliveryPatch, IdempotencyClaim, NewInboxItem } from '@herald/core/spec';
+import { toNewInboxItem } from '@herald/core/store-kit';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { type RedisScriptName, redisScripts } from './redis-scripts';
 

@@ -1,14 +1,7 @@
 // The Channel contract suite: every channel adapter, ours or a plugin author's, runs it against a real peer.
 
-import {
-  type Channel,
-  type ChannelContentMap,
-  type ChannelKind,
-  DeliveryError,
-  type Recipient,
-  type SendRequest,
-  type SendResult,
-} from '@herald/core';
+import { type ChannelContentMap, type ChannelKind, DeliveryError, type Recipient } from '@herald/core';
+import type { Channel, SendRequest, SendResult } from '@herald/core/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 export interface ChannelContractFixture<K extends ChannelKind> {

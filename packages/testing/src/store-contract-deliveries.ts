@@ -118,7 +118,7 @@ export function deliveriesContract(context: StoreContractContext): void {
     it('records an error on failure', async () => {
       const record = deliveryRecord(context);
       await context.store.createDeliveries([record]);
-      const error = { code: 'INVALID_RECIPIENT', message: 'unknown number', providerCode: 131026 };
+      const error = { code: 'INVALID_RECIPIENT' as const, message: 'unknown number', providerCode: 131026 };
       const failed = await context.store.updateDelivery(record.id, { status: 'failed', attempts: 1, error }, [
         'pending',
       ]);
@@ -245,7 +245,7 @@ export function deliveriesContract(context: StoreContractContext): void {
       expect(loaded!.status).toBe('pending');
       expect(loaded!.error!.message).toBe('slow');
       loaded!.attempts = 99;
-      loaded!.error!.code = 'changed';
+      loaded!.error!.code = 'UNKNOWN';
       const [again] = await context.store.getDeliveries([record.id]);
       expect(again!.attempts).toBe(0);
       expect(again!.error!.code).toBe('TIMEOUT');

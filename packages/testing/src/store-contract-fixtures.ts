@@ -6,11 +6,11 @@ import {
   type DeliveryRecord,
   type InboxItem,
   type InboxQuery,
-  type NewInboxItem,
   type Store,
   type UnreadCount,
   ValidationError,
 } from '@herald/core';
+import type { NewInboxItem } from '@herald/core/spec';
 import { expect } from 'vitest';
 
 export interface StoreContractContext {

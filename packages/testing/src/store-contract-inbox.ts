@@ -1,6 +1,7 @@
 // Store contract: inbox items — insert, positions, listing, counters, read / delivered state, pruning.
 
-import type { InboxItem, NewInboxItem } from '@herald/core';
+import type { InboxItem } from '@herald/core';
+import type { NewInboxItem } from '@herald/core/spec';
 import { describe, expect, it } from 'vitest';
 import {
   byId,

@@ -1,15 +1,8 @@
 // A channel for tests: records every send and follows a script (fail N times, fail for good,
 // rate-limit with retry-after, hang until aborted, skip).
 
-import {
-  type Channel,
-  type ChannelContentMap,
-  type ChannelKind,
-  DeliveryError,
-  type DeliveryErrorCode,
-  type SendRequest,
-  type SendResult,
-} from '@herald/core';
+import { type ChannelContentMap, type ChannelKind, DeliveryError, type DeliveryErrorCode } from '@herald/core';
+import type { Channel, SendRequest, SendResult } from '@herald/core/spec';
 
 export type TestChannelStep =
   | { type: 'send'; providerMessageId?: string; invalidTokens?: string[] }

@@ -1,7 +1,8 @@
 // A clock that moves only when the test says so. Herald takes every timer from its clock,
 // so retries, timeouts and scheduled sends happen in `advance()`, not in real time.
 
-import type { Clock, TimerHandle } from '@herald/core';
+import type { Clock } from '@herald/core';
+import type { TimerHandle } from '@herald/core/spec';
 
 export interface TestClock extends Clock {
   /** Moves time forward, running every timer that falls due (and what they schedule) in order. */

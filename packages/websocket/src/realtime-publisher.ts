@@ -2,14 +2,8 @@
 // state to Redis, and the gateways on other processes push them to their sockets.
 
 import { randomUUID } from 'node:crypto';
-import {
-  type Channel,
-  DeliveryError,
-  type HeraldEvents,
-  type Logger,
-  type SendResult,
-  silentLogger,
-} from '@herald/core';
+import { DeliveryError, type HeraldEvents, type Logger } from '@herald/core';
+import { type Channel, type SendResult, silentLogger } from '@herald/core/spec';
 import { DEFAULT_REDIS_PREFIX, publishRelayMessage, type RealtimeRedis, readRelayMessage } from './redis-relay';
 
 export interface RealtimePublisherSettings {

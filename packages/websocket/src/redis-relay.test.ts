@@ -1,7 +1,8 @@
 // Several gateways (and a socket-less worker) sharing one store and one real redis-server.
 
 import { randomUUID } from 'node:crypto';
-import { createHerald, defineNotification, type InAppContent, type InboxItem, type SendRequest } from '@herald/core';
+import { createHerald, defineNotification, type InAppContent, type InboxItem } from '@herald/core';
+import type { SendRequest } from '@herald/core/spec';
 import { MemoryStore } from '@herald/storage';
 import { RedisStore } from '@herald/storage/redis';
 import { Redis } from 'ioredis';

@@ -2,7 +2,8 @@
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { InboxItem, NewInboxItem, Store } from '@herald/core';
+import type { InboxItem, Store } from '@herald/core';
+import type { NewInboxItem } from '@herald/core/spec';
 import { WebSocket } from 'ws';
 import { HERALD_SUBPROTOCOL, type ServerFrame } from './protocol';
 import { extractToken } from './token-extraction';

@@ -6,17 +6,15 @@ import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'n
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
-  type Channel,
   DeliveryError,
   type Herald,
   type HeraldEvents,
   type InboxItem,
   type Logger,
-  type SendResult,
   type Store,
-  silentLogger,
   type UnreadCount,
 } from '@herald/core';
+import { type Channel, type SendResult, silentLogger } from '@herald/core/spec';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { createGatewayConnection, type GatewayConnection, type GatewayCounters } from './gateway-connection';
 import { CloseCode, HERALD_SUBPROTOCOL, type ServerFrame } from './protocol';
@@ -446,7 +444,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
         : { status: 'queued', detail: 'user offline; replayed on connect' };
     },
     attach(instance) {
-      herald = instance;
+      herald = instance as Herald; // replaced by the one realtime path (inbox API only)
       instance.on('inbox.read', onRead);
       instance.on('inbox.unread', onUnread);
       detachHerald = () => {

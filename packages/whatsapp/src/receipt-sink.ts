@@ -1,12 +1,13 @@
 // Applies one provider status to its delivery record, by our delivery id when the provider echoed it, else by message id.
 
-import { describeError, type Herald, type Logger } from '@herald/core';
+import type { DeliveryFailure, Herald, Logger } from '@herald/core';
+import { describeError } from '@herald/core/spec';
 
 export interface Receipt {
   providerMessageId: string;
   deliveryId: string | undefined;
   status: 'sent' | 'delivered' | 'read' | 'failed';
-  error: { code: string; message: string; providerCode?: string | number } | undefined;
+  error: DeliveryFailure | undefined;
 }
 
 /** Returns `false` only when the store failed, so the webhook can ask the provider to send again. */

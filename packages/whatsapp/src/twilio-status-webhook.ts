@@ -1,6 +1,7 @@
 // Twilio's message status callback: signed with X-Twilio-Signature, mapped onto delivery records.
 
-import { ConfigurationError, type Herald, type Logger, silentLogger } from '@herald/core';
+import { ConfigurationError, type Herald, type Logger } from '@herald/core';
+import { silentLogger } from '@herald/core/spec';
 import { receiptSink } from './receipt-sink';
 import { base64ToBytes, constantTimeEqual, createHmacSigner } from './signature';
 import { twilioErrorCode } from './twilio-error';

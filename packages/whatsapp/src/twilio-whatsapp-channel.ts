@@ -1,14 +1,7 @@
 // WhatsApp through Twilio's Messages API: the same `whatsapp` content, a second provider to fall back on.
 
-import {
-  type Channel,
-  ConfigurationError,
-  DeliveryError,
-  type Logger,
-  type SendRequest,
-  type SendResult,
-  silentLogger,
-} from '@herald/core';
+import { ConfigurationError, DeliveryError, type Logger } from '@herald/core';
+import { type Channel, type SendRequest, type SendResult, silentLogger } from '@herald/core/spec';
 import { readJson, retryAfterMs, throwIfAborted, transportError } from './http-failure';
 import { recipientPhone } from './phone-number';
 import { type TwilioError, toTwilioDeliveryError } from './twilio-error';

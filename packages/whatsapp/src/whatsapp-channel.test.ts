@@ -1,4 +1,5 @@
-import { DeliveryError, type SendRequest } from '@herald/core';
+import { DeliveryError } from '@herald/core';
+import type { SendRequest } from '@herald/core/spec';
 import { describeChannelContract } from '@herald/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type GraphPeer, graphError, startGraphPeer } from './test-graph-peer';

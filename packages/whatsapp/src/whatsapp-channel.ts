@@ -1,14 +1,7 @@
 // The WhatsApp Cloud API channel: one Graph API call per message, with the template fallback for a closed window.
 
-import {
-  type Channel,
-  ConfigurationError,
-  DeliveryError,
-  type Logger,
-  type SendRequest,
-  type SendResult,
-  silentLogger,
-} from '@herald/core';
+import { ConfigurationError, DeliveryError, type Logger } from '@herald/core';
+import { type Channel, type SendRequest, type SendResult, silentLogger } from '@herald/core/spec';
 import { readJson, retryAfterMs, throwIfAborted, transportError } from './http-failure';
 import { recipientPhone } from './phone-number';
 import { checkWhatsAppContent, toGraphTemplate, type WhatsAppContent, type WhatsAppTemplate } from './whatsapp-content';

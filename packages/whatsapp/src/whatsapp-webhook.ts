@@ -1,6 +1,7 @@
 // The WhatsApp Cloud API webhook: the verification handshake and signed status callbacks that move delivery records.
 
-import { ConfigurationError, type Herald, type Logger, silentLogger } from '@herald/core';
+import { ConfigurationError, type Herald, type Logger } from '@herald/core';
+import { silentLogger } from '@herald/core/spec';
 import { receiptSink } from './receipt-sink';
 import { constantTimeEqual, constantTimeEqualText, createHmacSigner, hexToBytes } from './signature';
 import { DEFAULT_MAX_WEBHOOK_BODY_BYTES, readBodyLimited } from './webhook-body';

@@ -1,9 +1,11 @@
-// The runner spec: where deliveries execute. The in-process runner is the default; @herald/bullmq is durable.
+// The Runner spec, v1: where deliveries execute. The in-process runner is the default; @herald/bullmq is durable.
 
+import type { DeliveryError } from '../errors';
+import type { Recipient } from '../recipient';
 import type { ChannelKind } from './channel';
-import type { DeliveryError } from './errors';
-import type { Recipient } from './recipient';
-import type { DeliveryStatus } from './store';
+import type { DeliveryFailure, DeliveryStatus } from './store';
+
+export const SUPPORTED_RUNNER_SPECIFICATIONS = ['v1'] as const;
 
 /** One delivery to execute. Plain data, so durable runners can store it as a job. */
 export interface DeliveryTask {
@@ -21,7 +23,7 @@ export interface DeliveryTask {
 export type FinalStatus = Extract<DeliveryStatus, 'sent' | 'queued' | 'skipped' | 'failed' | 'cancelled'>;
 
 export type TaskOutcome =
-  | { final: true; status: FinalStatus; error?: { code: string; message: string }; reason?: string }
+  | { final: true; status: FinalStatus; error?: DeliveryFailure; reason?: string }
   | { final: false; retryInMs: number; error: DeliveryError };
 
 /** What Herald gives a runner: it runs one attempt of a batch of tasks and says what happens next. */
@@ -48,6 +50,7 @@ export interface EnqueueOptions {
 }
 
 export interface Runner {
+  readonly specificationVersion: 'v1';
   readonly id: string;
   /** Called once by `createHerald`. */
   start(executor: DeliveryExecutor, hooks: RunnerHooks): void | Promise<void>;

@@ -1,7 +1,7 @@
 // The Channel spec, v1: what a plugin author implements. Any change here is potentially breaking.
 
-import type { Herald } from './herald-types';
-import type { Recipient } from './recipient';
+import type { Recipient } from '../recipient';
+import type { HeraldHost } from './host';
 import type { InboxItem } from './store';
 
 /** The content of an in-app notification: what the inbox stores and the bell shows. */
@@ -75,7 +75,7 @@ export interface Channel<K extends ChannelKind = ChannelKind> {
    * Called once by `createHerald` with the instance the channel was registered with, for channels that
    * also listen to Herald (the WebSocket gateway relays read state to open sockets). May return a detach function.
    */
-  attach?(herald: Herald): (() => void) | undefined;
+  attach?(host: HeraldHost): (() => void) | undefined;
   close?(): Promise<void>;
 }
 

@@ -1,8 +1,8 @@
 // The stored shape of an inbox item, built by core (at notify time, and when a scheduled in-app delivery
 // falls due) and by stores, which keep exactly these fields whatever a caller sends.
 
-import type { InAppContent } from './channel';
-import type { NewInboxItem } from './store';
+import type { InAppContent } from '../spec/channel';
+import type { NewInboxItem } from '../spec/store';
 
 export interface InboxItemOrigin {
   id: string;

@@ -1,8 +1,9 @@
 // The Store spec, v1. MemoryStore and RedisStore implement it and pass one contract suite
 // (`describeStoreContract` in @herald/testing). Counters change atomically with the state they count.
 
+import type { DeliveryFailureCode } from '../errors';
+import type { Recipient } from '../recipient';
 import type { ChannelKind, InAppContent } from './channel';
-import type { Recipient } from './recipient';
 
 export const SUPPORTED_STORE_SPECIFICATIONS = ['v1'] as const;
 
@@ -50,7 +51,7 @@ export interface UnreadCount {
 export type DeliveryStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'queued' | 'skipped' | 'failed' | 'cancelled';
 
 export interface DeliveryFailure {
-  code: string;
+  code: DeliveryFailureCode;
   message: string;
   providerCode?: string | number;
 }
