@@ -130,6 +130,9 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
       // Channels without sendBatch still get small groups: one store read per group, sends run side by side.
       return first?.sendBatch ? Math.max(1, first.capabilities?.maxBatchSize ?? 1) : UNBATCHED_GROUP_SIZE;
     },
+    kinds() {
+      return [...new Set<ChannelKind>(['inApp', ...channelsByKind.keys()])];
+    },
     ratePerSecond(kind) {
       return channelsByKind.get(kind)?.[0]?.capabilities?.ratePerSecond;
     },

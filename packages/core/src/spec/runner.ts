@@ -37,6 +37,8 @@ export interface DeliveryExecutor {
   batchSize(kind: ChannelKind): number;
   /** A provider rate limit for the kind, if its channel declares one. */
   ratePerSecond(kind: ChannelKind): number | undefined;
+  /** The kinds this Herald delivers (its channels' kinds, and `inApp`): a worker can start on them at once. */
+  kinds(): ChannelKind[];
 }
 
 export interface RunnerHooks {
