@@ -17,7 +17,7 @@ export {
 export type { ExclusionReason, HeraldEventName, HeraldEvents } from './events';
 export { createHerald } from './herald';
 export type * from './herald-types';
-export { escapeHtml, html, type SafeHtml, unsafeHtml } from './html';
+export { escapeHtml, html, type SafeHtml, safeUrl, UNSAFE_URL, unsafeHtml } from './html';
 export type { Logger } from './logger';
 export * from './notification';
 export type { Recipient } from './recipient';
