@@ -324,7 +324,15 @@ describe('MemoryStore', () => {
       expect(error.issues[0]!.message).toMatch(/^Expected plain data/);
       expect(await store.lastPosition('a')).toBe(0);
       const notificationError = await rejection(
-        store.saveNotification({ id: 'n1', type: 't', payload: { at: Symbol('x') }, recipients: [], createdAt: 'x' }),
+        store.saveNotification({
+          id: 'n1',
+          type: 't',
+          payload: { at: Symbol('x') },
+          recipients: [],
+          kinds: [],
+          createdAt: 'x',
+          status: 'dispatching',
+        }),
       );
       expect(notificationError.issues[0]!.path).toBe('record');
       expect(await store.getNotification('n1')).toBeUndefined();
@@ -354,7 +362,7 @@ describe('MemoryStore', () => {
       });
     });
 
-    it('rejects duplicate delivery ids and creates none of the batch', async () => {
+    it('rejects an id repeated within a batch and creates none of it; ids already stored are left alone', async () => {
       const store = new MemoryStore();
       const record = {
         id: 'd1',
@@ -368,21 +376,25 @@ describe('MemoryStore', () => {
         updatedAt: '2024-05-01T10:00:00.000Z',
       };
       await store.createDeliveries([record]);
-      const error = await rejection(store.createDeliveries([{ ...record, id: 'd2' }, record]));
-      expect(error.issues).toEqual([{ path: 'records.1.id', message: 'Delivery "d1" already exists' }]);
-      expect(await store.getDeliveries(['d2'])).toEqual([]);
+      await store.createDeliveries([
+        { ...record, id: 'd2' },
+        { ...record, status: 'sent' },
+      ]);
+      expect((await store.getDeliveries(['d1']))[0]!.status).toBe('pending');
       const twice = await rejection(
         store.createDeliveries([
           { ...record, id: 'd3' },
           { ...record, id: 'd3' },
         ]),
       );
-      expect(twice.issues).toEqual([{ path: 'records.1.id', message: 'Delivery "d3" already exists' }]);
+      expect(twice.issues).toEqual([
+        { path: 'records.1.id', message: 'Delivery "d3" appears twice in the batch (also records.0)' },
+      ]);
       expect(await store.getDeliveries(['d3'])).toEqual([]);
-      expect((await store.listDeliveries({ notificationId: 'n' })).records.map((each) => each.id)).toEqual(['d1']);
-      // The refused ids are free again.
-      await store.createDeliveries([{ ...record, id: 'd3' }]);
-      expect((await store.getDeliveries(['d3']))[0]).toMatchObject({ id: 'd3' });
+      expect((await store.listDeliveries({ notificationId: 'n' })).records.map((each) => each.id)).toEqual([
+        'd2',
+        'd1',
+      ]);
     });
 
     it('rejects an unparseable date for markRead and pruneInbox, changing nothing', async () => {

@@ -20,8 +20,16 @@ import {
   ValidationError,
   type ValidationIssue,
 } from '@herald/core';
-import type { DeliveryPatch, IdempotencyClaim, NewInboxItem } from '@herald/core/spec';
+import type {
+  BeginNotificationOptions,
+  BeginNotificationResult,
+  DeliveryPatch,
+  IdempotencyClaim,
+  LeaseNotificationsOptions,
+  NewInboxItem,
+} from '@herald/core/spec';
 import { toNewInboxItem } from '@herald/core/store-kit';
+import { LeaseQueue } from './lease-queue';
 
 export interface MemoryStoreSettings {
   /** Time source for idempotency expiry and delivery `updatedAt` stamps. Defaults to `Date.now`. */
@@ -103,6 +111,8 @@ export class MemoryStore implements Store {
   readonly #clock: Pick<Clock, 'now'>;
   readonly #inboxes = new Map<string, UserInbox>();
   readonly #notifications = new Map<string, NotificationRecord>();
+  /** The dispatching notifications by lease end: the outbox. */
+  readonly #outbox = new LeaseQueue();
   readonly #deliveries = new Map<string, DeliveryEntry>();
   readonly #deliveryLog: DeliveryEntry[] = [];
   readonly #deliveriesByNotification = new Map<string, DeliveryEntry[]>();
@@ -320,6 +330,83 @@ export class MemoryStore implements Store {
 
   // Notifications and deliveries.
 
+  async beginNotification(
+    record: NotificationRecord,
+    options: BeginNotificationOptions,
+  ): Promise<BeginNotificationResult> {
+    if (!record || !isNonEmptyString(record.id)) throw invalid('record.id', 'Expected a non-empty string');
+    const leaseUntil = checkDate(options?.leaseUntil, 'options.leaseUntil');
+    const claim = options.idempotencyKey;
+    const issues: ValidationIssue[] = [];
+    const stored = cloneOrReport(record, 'record', issues);
+    if (issues.length > 0 || stored === undefined)
+      throw new ValidationError(issues, { prefix: 'Invalid notification' });
+
+    const now = this.#clock.now();
+    if (claim !== undefined) {
+      this.#sweepIdempotency(now);
+      const held = this.#idempotency.get(claim.key);
+      if (held && held.expiresAt > now) {
+        const existing = this.#notifications.get(held.notificationId);
+        return {
+          created: false,
+          notificationId: held.notificationId,
+          existing: existing === undefined ? undefined : structuredClone(existing),
+        };
+      }
+      this.#idempotency.delete(claim.key);
+      this.#idempotency.set(claim.key, { notificationId: record.id, expiresAt: now + claim.ttlMs });
+    }
+    // A begin sent again for a stored notification leaves it as it is (its lease included).
+    if (this.#notifications.has(record.id)) return { created: true };
+    stored.status = 'dispatching';
+    stored.leaseUntil = options.leaseUntil;
+    this.#notifications.set(record.id, stored);
+    this.#outbox.set(record.id, leaseUntil);
+    return { created: true };
+  }
+
+  async getNotification(id: string): Promise<NotificationRecord | undefined> {
+    const record = this.#notifications.get(id);
+    return record === undefined ? undefined : structuredClone(record);
+  }
+
+  async leaseNotifications(options: LeaseNotificationsOptions): Promise<NotificationRecord[]> {
+    const now = checkDate(options?.now, 'options.now');
+    const leaseUntil = checkDate(options.leaseUntil, 'options.leaseUntil');
+    if (!(leaseUntil > now)) throw invalid('options.leaseUntil', 'Expected a time after options.now');
+    const limit = options.limit;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw invalid('options.limit', `Expected an integer from 1 to 1000, got ${String(limit)}`);
+    }
+    const taken: NotificationRecord[] = [];
+    for (const id of this.#outbox.takeEnded(now, limit)) {
+      const record = this.#notifications.get(id);
+      if (record?.status !== 'dispatching') continue;
+      record.leaseUntil = options.leaseUntil;
+      this.#outbox.set(id, leaseUntil);
+      taken.push(structuredClone(record));
+    }
+    return taken;
+  }
+
+  async renewNotificationLease(id: string, leaseUntil: string): Promise<boolean> {
+    const until = checkDate(leaseUntil, 'leaseUntil');
+    const record = this.#notifications.get(id);
+    if (record?.status !== 'dispatching') return false;
+    record.leaseUntil = leaseUntil;
+    this.#outbox.set(id, until);
+    return true;
+  }
+
+  async markNotificationDispatched(id: string): Promise<void> {
+    const record = this.#notifications.get(id);
+    if (!record) return;
+    record.status = 'dispatched';
+    delete record.leaseUntil;
+    this.#outbox.delete(id);
+  }
+
   async saveNotification(record: NotificationRecord): Promise<void> {
     if (!record || !isNonEmptyString(record.id)) throw invalid('record.id', 'Expected a non-empty string');
     const issues: ValidationIssue[] = [];
@@ -329,40 +416,31 @@ export class MemoryStore implements Store {
     this.#notifications.set(record.id, stored);
   }
 
-  async getNotification(id: string): Promise<NotificationRecord | undefined> {
-    const record = this.#notifications.get(id);
-    return record === undefined ? undefined : structuredClone(record);
-  }
-
   async createDeliveries(records: DeliveryRecord[]): Promise<void> {
     if (!Array.isArray(records)) throw invalid('records', 'Expected an array of delivery records');
     const issues: ValidationIssue[] = [];
-    // Entries claim their ids as they are checked (which also catches duplicates within the batch); if any
-    // record is refused, the claims are taken back and nothing else was touched.
-    const entries: DeliveryEntry[] = new Array(records.length);
-    let claimed = 0;
+    const firstIndex = new Map<string, number>();
     for (let index = 0; index < records.length; index++) {
       const record = records[index];
       checkDeliveryRecord(record, index, issues);
       if (!record || !isNonEmptyString(record.id)) continue;
-      if (this.#deliveries.has(record.id)) {
-        issues.push({ path: `records.${index}.id`, message: `Delivery ${JSON.stringify(record.id)} already exists` });
-        continue;
-      }
-      const entry: DeliveryEntry = { sequence: 0, record: copyDelivery(record) };
-      this.#deliveries.set(record.id, entry);
-      entries[claimed++] = entry;
+      const first = firstIndex.get(record.id);
+      if (first !== undefined) {
+        issues.push({
+          path: `records.${index}.id`,
+          message: `Delivery ${JSON.stringify(record.id)} appears twice in the batch (also records.${first})`,
+        });
+      } else firstIndex.set(record.id, index);
     }
-    if (issues.length > 0) {
-      for (let index = 0; index < claimed; index++)
-        this.#deliveries.delete((entries[index] as DeliveryEntry).record.id);
-      throw new ValidationError(issues, { prefix: 'Invalid delivery records' });
-    }
+    if (issues.length > 0) throw new ValidationError(issues, { prefix: 'Invalid delivery records' });
 
-    for (const entry of entries) {
-      const record = entry.record;
+    for (const input of records) {
+      // A record already stored is left as it is: a resumed dispatch writes its records again.
+      if (this.#deliveries.has(input.id)) continue;
+      const record = copyDelivery(input);
       this.#deliverySequence += 1;
-      entry.sequence = this.#deliverySequence;
+      const entry: DeliveryEntry = { sequence: this.#deliverySequence, record };
+      this.#deliveries.set(record.id, entry);
       this.#deliveryLog.push(entry);
       appendTo(this.#deliveriesByNotification, record.notificationId, entry);
       if (this.#deliveriesByRecipient) appendTo(this.#deliveriesByRecipient, record.recipientId, entry);

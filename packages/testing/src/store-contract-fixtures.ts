@@ -6,6 +6,7 @@ import {
   type DeliveryRecord,
   type InboxItem,
   type InboxQuery,
+  type NotificationRecord,
   type Store,
   type UnreadCount,
   ValidationError,
@@ -20,6 +21,12 @@ export interface StoreContractContext {
   userId(label?: string): string;
   /** A unique id with a readable label. */
   uniqueId(label: string): string;
+  /**
+   * Stores over the same data as `store`, each through a connection of its own when the suite was given
+   * `makePeer` (otherwise `store` itself, four times): concurrency cases spread their calls over them, as
+   * separate processes would.
+   */
+  peers(): Promise<readonly Store[]>;
 }
 
 // Core alone knows only `inApp`; adapter packages add the others by augmentation. A store must keep any kind.
@@ -59,6 +66,41 @@ export function deliveryRecord(context: StoreContractContext, overrides: Partial
     updatedAt: '2020-01-01T00:00:00.000Z',
     ...overrides,
   };
+}
+
+/** A dispatching notification record, as the dispatcher hands it to `beginNotification`. */
+export function notificationRecord(
+  context: StoreContractContext,
+  overrides: Partial<NotificationRecord> = {},
+): NotificationRecord {
+  return {
+    id: context.uniqueId('notification'),
+    type: 'contract.alpha',
+    payload: { ticketId: 't-1' },
+    recipients: [{ id: context.userId('recipient') }],
+    kinds: ['inApp', EMAIL],
+    createdAt: '2024-05-01T10:00:00.000Z',
+    status: 'dispatching',
+    ...overrides,
+  };
+}
+
+let leaseEpochs = 0;
+
+/**
+ * A past instant for one outbox test to lease around, as epoch ms. Leases are store-wide, so each call returns an
+ * instant ten minutes earlier than the call before it, and each run starts earlier than the runs before it (100 ms
+ * further back per ms of wall time): a test that keeps its leases and its `now` within a minute of its instant never
+ * takes what an earlier test, or an earlier run on a shared long-lived database, left in the outbox.
+ */
+export function leaseEpoch(): number {
+  leaseEpochs += 1;
+  const elapsed = Math.max(0, Date.now() - Date.UTC(2025, 0, 1));
+  return Date.UTC(2000, 0, 1) - elapsed * 100 - leaseEpochs * 600_000;
+}
+
+export function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
 }
 
 /** Walks every page of a user's inbox and checks each page's shape on the way. */

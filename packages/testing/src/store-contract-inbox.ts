@@ -118,6 +118,34 @@ export function inboxContract(context: StoreContractContext): void {
       }
     });
 
+    it('keeps one item, one position and exact counts when the same items are inserted again', async () => {
+      const userId = context.userId();
+      const other = context.userId('other');
+      const items = [inboxItem(context, userId), inboxItem(context, userId, { type: 'contract.beta' })];
+      const first = await context.store.insertInboxItems(items);
+      await context.store.markRead(userId, [items[0]!.id], '2024-05-02T00:00:00.000Z');
+      const readFirst = { ...first[0]!, readAt: '2024-05-02T00:00:00.000Z' };
+      // A resumed dispatch inserts its items again (here beside a new item of another user, in one batch):
+      // the stored ones come back as stored, with their read state, and nothing is counted twice.
+      const fresh = inboxItem(context, other);
+      const again = await context.store.insertInboxItems([
+        { ...items[0]!, title: 'A resumed dispatch' },
+        fresh,
+        items[1]!,
+      ]);
+      expect(again).toEqual([readFirst, { ...fresh, position: again[1]!.position }, first[1]]);
+      expect(await context.store.insertInboxItems(items)).toEqual([readFirst, first[1]]);
+
+      expect(await context.store.lastPosition(userId)).toBe(first[1]!.position);
+      expect(await listAllInbox(context.store, userId)).toEqual([first[1], readFirst]);
+      expect(await context.store.listInboxAfter(userId, 0, 100)).toEqual([readFirst, first[1]]);
+      await expectUnreadCount(context.store, userId, { total: 1, byType: { 'contract.beta': 1 } });
+      expect((await context.store.listInbox(userId, { status: 'unread' })).items).toEqual([first[1]]);
+      expect((await context.store.listInbox(userId, { status: 'undelivered', type: 'contract.alpha' })).items).toEqual([
+        readFirst,
+      ]);
+    });
+
     it('inserts nothing and changes nothing for an empty batch', async () => {
       expect(await context.store.insertInboxItems([])).toEqual([]);
     });
