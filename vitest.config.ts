@@ -3,6 +3,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: ['packages/*/vitest.config.ts', 'examples/*/vitest.config.ts'],
-    globalSetup: ['./scripts/vitest-global-setup.ts'],
+    globalSetup: ['./internal/test-peers/src/vitest-global-setup.ts'],
   },
 });

@@ -1,20 +1,12 @@
 import { HeraldError } from '@herald/core';
 import type { Channel, DeliveryTask, SendRequest, SendResult } from '@herald/core/spec';
 import { RedisStore } from '@herald/storage/redis';
+import { testRedisUrl } from '@herald/test-peers/redis';
 import { createTestChannel, failPermanently, failTimes } from '@herald/testing';
 import { QueueEvents } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBullMQRunner, limiterForRate } from './bullmq-runner';
-import {
-  closeAll,
-  connectionFor,
-  redisClient,
-  rig,
-  testRedisUrl,
-  ticketAssigned,
-  uniqueName,
-  waitFor,
-} from './test-fixtures';
+import { closeAll, connectionFor, redisClient, rig, ticketAssigned, uniqueName, waitFor } from './test-fixtures';
 
 afterEach(closeAll);
 

@@ -3,9 +3,9 @@
 // said so); an in-app item never shows twice, because the realtime channel is idempotent by inbox item id.
 import type { DeliveryRecord } from '@herald/core';
 import { RedisStore } from '@herald/storage/redis';
+import { type RedisServer, startRedisServer } from '@herald/test-peers/redis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../../../scripts/redis-server';
 import { closeAll, spawnChild, uniqueName, waitFor } from './test-fixtures';
 import type { ChildConfig } from './test-process';
 

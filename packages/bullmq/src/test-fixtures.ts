@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type AnyChannel, createHerald, defineNotification, type Herald, type Store } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
+import { testRedisUrl } from '@herald/test-peers/redis';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { type BullMQRunner, type BullMQRunnerSettings, createBullMQRunner } from './bullmq-runner';
@@ -23,12 +24,6 @@ export const ticketAssigned = defineNotification({
     pager: ({ payload, recipient }) => ({ text: `${recipient.id}: ${payload.title}` }),
   },
 });
-
-export function testRedisUrl(): string {
-  const url = process.env.HERALD_TEST_REDIS_URL;
-  if (!url) throw new Error('HERALD_TEST_REDIS_URL is not set: run the tests through the root vitest config.');
-  return url;
-}
 
 export function connectionFor(url: string): { host: string; port: number } {
   const parsed = new URL(url);

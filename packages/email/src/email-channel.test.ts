@@ -2,12 +2,12 @@ import { getEventListeners } from 'node:events';
 import net from 'node:net';
 import { ConfigurationError, DeliveryError, html, type Recipient } from '@herald/core';
 import type { Channel, SendRequest } from '@herald/core/spec';
+import { type ReceivedMail, type SmtpPeer, type SmtpPeerOptions, startSmtpPeer } from '@herald/test-peers/smtp';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmailChannel, type EmailChannelSettings } from './email-channel';
 import type { EmailContent } from './email-content';
 import type { EmailTransport } from './email-transport';
-import { type ReceivedMail, type SmtpPeer, type SmtpPeerOptions, startSmtpPeer } from './test-smtp-peer';
 
 const bob: Recipient = { id: 'user-bob', email: 'bob@example.test', name: 'Bob Stone' };
 

@@ -1,10 +1,10 @@
 import { DeliveryError } from '@herald/core';
 import type { SendRequest, SendResult } from '@herald/core/spec';
+import { createFcmPeer, type FcmPeer, fcmReplies } from '@herald/test-peers/fcm';
 import { describeChannelContract } from '@herald/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFcmChannel } from './fcm-channel';
 import type { PushContent } from './push-content';
-import { createFcmPeer, type FcmPeer, fcmReplies } from './test-fcm-peer';
 
 let peer: FcmPeer;
 

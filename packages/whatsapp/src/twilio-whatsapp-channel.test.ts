@@ -1,8 +1,8 @@
 import { DeliveryError } from '@herald/core';
 import type { SendRequest } from '@herald/core/spec';
+import { startTwilioPeer, type TwilioPeer, twilioError } from '@herald/test-peers/whatsapp';
 import { describeChannelContract } from '@herald/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTwilioPeer, type TwilioPeer, twilioError } from './test-twilio-peer';
 import { createTwilioWhatsAppChannel, type TwilioWhatsAppChannelSettings } from './twilio-whatsapp-channel';
 import type { WhatsAppContent } from './whatsapp-content';
 

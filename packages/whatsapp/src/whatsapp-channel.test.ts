@@ -1,8 +1,8 @@
 import { DeliveryError } from '@herald/core';
 import type { SendRequest } from '@herald/core/spec';
+import { type GraphPeer, graphError, startGraphPeer } from '@herald/test-peers/whatsapp';
 import { describeChannelContract } from '@herald/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type GraphPeer, graphError, startGraphPeer } from './test-graph-peer';
 import { createWhatsAppChannel } from './whatsapp-channel';
 import type { WhatsAppContent } from './whatsapp-content';
 
