@@ -3,6 +3,8 @@
 import { type ChannelContentMap, type ChannelKind, DeliveryError, type Recipient } from '@herald/core';
 import type { Channel, SendRequest, SendResult } from '@herald/core/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rejectionOf } from './rejection';
+import { createSendRequest } from './send-request';
 
 export interface ChannelContractFixture<K extends ChannelKind> {
   channel: Channel<K>;
@@ -25,23 +27,11 @@ const deliveryCodes = [
   'CONFIGURATION',
 ];
 
-let sequence = 0;
-
 function request<K extends ChannelKind>(
   fixture: ChannelContractFixture<K>,
   overrides: Partial<SendRequest<ChannelContentMap[K]>> = {},
 ): SendRequest<ChannelContentMap[K]> {
-  sequence += 1;
-  return {
-    deliveryId: `contract-delivery-${sequence}`,
-    notificationId: `contract-notification-${sequence}`,
-    type: 'contract.test',
-    recipient: fixture.recipient,
-    content: fixture.content,
-    attempt: 1,
-    signal: new AbortController().signal,
-    ...overrides,
-  };
+  return createSendRequest(fixture.content, { type: 'contract.test', recipient: fixture.recipient, ...overrides });
 }
 
 function expectValidResult(result: SendResult): void {
@@ -121,15 +111,12 @@ export function describeChannelContract<K extends ChannelKind>(
     it('rejects with a DeliveryError when the signal is already aborted', async () => {
       const controller = new AbortController();
       controller.abort(new Error('contract: aborted'));
-      const error = await fixture.channel.send(request(fixture, { signal: controller.signal })).then(
-        () => undefined,
-        (thrown: unknown) => thrown,
+      const error = await rejectionOf(
+        fixture.channel.send(request(fixture, { signal: controller.signal })),
+        DeliveryError,
       );
-      expect(DeliveryError.is(error)).toBe(true);
-      if (DeliveryError.is(error)) {
-        expect(deliveryCodes).toContain(error.code);
-        expect(typeof error.retryable).toBe('boolean');
-      }
+      expect(deliveryCodes).toContain(error.code);
+      expect(typeof error.retryable).toBe('boolean');
     });
 
     it('returns batch results in request order, one per request (or claims no batch size)', async () => {
