@@ -34,21 +34,6 @@ export function uniqueName(label: string): string {
   return `${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** Polls until `check` holds; fails with `what` after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 5;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 100);
-  }
-}
-
 export interface Rig {
   herald: Herald;
   runner: BullMQRunner;

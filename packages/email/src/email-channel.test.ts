@@ -3,6 +3,7 @@ import net from 'node:net';
 import { ConfigurationError, DeliveryError, html, type Recipient } from '@herald/core';
 import type { Channel, SendRequest } from '@herald/core/spec';
 import { type ReceivedMail, type SmtpPeer, type SmtpPeerOptions, startSmtpPeer } from '@herald/test-peers/smtp';
+import { createSendRequest } from '@herald/testing';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmailChannel, type EmailChannelSettings } from './email-channel';
@@ -11,19 +12,9 @@ import type { EmailTransport } from './email-transport';
 
 const bob: Recipient = { id: 'user-bob', email: 'bob@example.test', name: 'Bob Stone' };
 
-let sequence = 0;
 function request(overrides: Partial<SendRequest<EmailContent>> = {}): SendRequest<EmailContent> {
-  sequence += 1;
-  return {
-    deliveryId: `n0000test${sequence}.0.email`,
-    notificationId: `n0000test${sequence}`,
-    type: 'ticket.assigned',
-    recipient: bob,
-    content: { subject: 'Ticket assigned', text: 'You have a ticket.' },
-    attempt: 1,
-    signal: new AbortController().signal,
-    ...overrides,
-  };
+  const content = { subject: 'Ticket assigned', text: 'You have a ticket.' };
+  return createSendRequest<EmailContent>(content, { type: 'ticket.assigned', recipient: bob, ...overrides });
 }
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -1,7 +1,7 @@
 // The Channel contract suite: every channel adapter, ours or a plugin author's, runs it against a real peer.
 
 import { type ChannelContentMap, type ChannelKind, DeliveryError, type Recipient } from '@herald/core';
-import type { Channel, SendRequest, SendResult } from '@herald/core/spec';
+import { type Channel, isRetryableDeliveryCode, type SendRequest, type SendResult } from '@herald/core/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rejectionOf } from './rejection';
 import { createSendRequest } from './send-request';
@@ -17,15 +17,7 @@ export interface ChannelContractFixture<K extends ChannelKind> {
   teardown?: () => Promise<void>;
 }
 
-const deliveryCodes = [
-  'RATE_LIMITED',
-  'UNAVAILABLE',
-  'TIMEOUT',
-  'INVALID_RECIPIENT',
-  'INVALID_CONTENT',
-  'UNAUTHORIZED',
-  'CONFIGURATION',
-];
+const deliveryCodes = Object.keys(isRetryableDeliveryCode);
 
 function request<K extends ChannelKind>(
   fixture: ChannelContractFixture<K>,

@@ -1,11 +1,13 @@
 // Shared test set-up: a Herald with a WhatsApp channel against the local Graph API peer.
 
 import { createHerald, defineNotification, type Herald, type HeraldSettings } from '@herald/core';
+import type { SendRequest } from '@herald/core/spec';
 import { MemoryStore } from '@herald/storage';
 import type { GraphPeer } from '@herald/test-peers/whatsapp';
+import { createSendRequest } from '@herald/testing';
 import { z } from 'zod';
 import { createWhatsAppChannel } from './whatsapp-channel';
-import './whatsapp-content';
+import type { WhatsAppContent } from './whatsapp-content';
 
 export const ticketAssigned = defineNotification({
   type: 'ticket.assigned',
@@ -30,4 +32,13 @@ export function heraldWithWhatsApp(peer: GraphPeer, settings: Partial<HeraldSett
     ],
     ...settings,
   });
+}
+
+/** What either WhatsApp channel receives for one recipient with a phone number. */
+export function whatsAppRequest(
+  content: WhatsAppContent,
+  overrides: Partial<SendRequest<WhatsAppContent>> = {},
+): SendRequest<WhatsAppContent> {
+  const recipient = { id: 'user-1', phone: '+14155550123' };
+  return createSendRequest(content, { type: 'ticket.assigned', recipient, ...overrides });
 }
