@@ -5,8 +5,8 @@ import { testRedisUrl } from '@herald/test-peers/redis';
 import { createTestChannel, failPermanently, failTimes, waitUntil } from '@herald/testing';
 import { QueueEvents } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closeAll, connectionFor, redisClient, rig, ticketAssigned, uniqueName } from './bullmq.fixture';
 import { createBullMQRunner, limiterForRate } from './bullmq-runner';
-import { closeAll, connectionFor, redisClient, rig, ticketAssigned, uniqueName } from './test-fixtures';
 
 afterEach(closeAll);
 

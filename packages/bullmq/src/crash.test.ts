@@ -7,8 +7,8 @@ import { type RedisServer, startRedisServer } from '@herald/test-peers/redis';
 import { waitUntil } from '@herald/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAll, spawnChild, uniqueName } from './test-fixtures';
-import type { ChildConfig } from './test-process';
+import { closeAll, spawnChild, uniqueName } from './bullmq.fixture';
+import type { ChildConfig } from './worker-process.fixture';
 
 const RECIPIENTS = 1_000;
 

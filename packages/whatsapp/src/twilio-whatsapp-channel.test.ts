@@ -2,8 +2,8 @@ import { DeliveryError } from '@herald/core';
 import { startTwilioPeer, type TwilioPeer, twilioError } from '@herald/test-peers/whatsapp';
 import { describeChannelContract, rejectionOf } from '@herald/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { whatsAppRequest } from './test-fixtures';
 import { createTwilioWhatsAppChannel, type TwilioWhatsAppChannelSettings } from './twilio-whatsapp-channel';
+import { whatsAppRequest } from './whatsapp.fixture';
 
 let peer: TwilioPeer;
 

@@ -2,7 +2,7 @@ import { DeliveryError } from '@herald/core';
 import { type GraphPeer, graphError, startGraphPeer } from '@herald/test-peers/whatsapp';
 import { describeChannelContract, rejectionOf } from '@herald/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { whatsAppRequest } from './test-fixtures';
+import { whatsAppRequest } from './whatsapp.fixture';
 import { createWhatsAppChannel } from './whatsapp-channel';
 import type { WhatsAppContent } from './whatsapp-content';
 

@@ -12,8 +12,8 @@ import {
 import { createTestClock, type TestClock } from '@herald/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ticketAssigned } from './test-fixtures';
 import { createTwilioWhatsAppChannel } from './twilio-whatsapp-channel';
+import { ticketAssigned } from './whatsapp.fixture';
 import { createWhatsAppChannel } from './whatsapp-channel';
 
 let graph: GraphPeer;

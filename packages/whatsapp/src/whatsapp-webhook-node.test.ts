@@ -14,7 +14,7 @@ import {
   verifyToken,
 } from '@herald/test-peers/whatsapp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { heraldWithWhatsApp, ticketAssigned } from './test-fixtures';
+import { heraldWithWhatsApp, ticketAssigned } from './whatsapp.fixture';
 import { createWhatsAppWebhook } from './whatsapp-webhook';
 
 let peer: GraphPeer;

@@ -8,7 +8,7 @@ import {
   verifyToken,
 } from '@herald/test-peers/whatsapp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { heraldWithWhatsApp, ticketAssigned } from './test-fixtures';
+import { heraldWithWhatsApp, ticketAssigned } from './whatsapp.fixture';
 import { createWhatsAppWebhook } from './whatsapp-webhook';
 
 let peer: GraphPeer;

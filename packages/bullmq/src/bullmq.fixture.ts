@@ -1,4 +1,4 @@
-// Shared fixtures for this package's tests (files named test-* are left out of the package).
+// Shared fixtures for this package's tests (files named *.fixture.ts are left out of the package).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type AnyChannel, createHerald, defineNotification, type Herald, type Store } from '@herald/core';
@@ -7,7 +7,7 @@ import { testRedisUrl } from '@herald/test-peers/redis';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { type BullMQRunner, type BullMQRunnerSettings, createBullMQRunner } from './bullmq-runner';
-import type { ChildConfig } from './test-process';
+import type { ChildConfig } from './worker-process.fixture';
 
 declare module '@herald/core' {
   interface ChannelContentMap {
@@ -80,7 +80,7 @@ export function rig(options: {
 }
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const childScript = fileURLToPath(new URL('./test-process.ts', import.meta.url));
+const childScript = fileURLToPath(new URL('./worker-process.fixture.ts', import.meta.url));
 
 export interface Child {
   process: ChildProcess;
@@ -91,7 +91,7 @@ export interface Child {
   output(): string;
 }
 
-/** Starts `test-process.ts` in its own Node process, on package sources. */
+/** Starts `worker-process.fixture.ts` in its own Node process, on package sources. */
 export function spawnChild(config: ChildConfig): Child {
   const child = spawn(process.execPath, ['--conditions=herald-source', '--import', 'tsx', childScript], {
     cwd: repositoryRoot,

@@ -1,4 +1,5 @@
-// Shared test set-up: a Herald with a WhatsApp channel against the local Graph API peer.
+// Shared test set-up: a Herald with a WhatsApp channel against the local Graph API peer, and the request both
+// channel tests send.
 
 import { createHerald, defineNotification, type Herald, type HeraldSettings } from '@herald/core';
 import type { SendRequest } from '@herald/core/spec';
