@@ -3,7 +3,7 @@ import net from 'node:net';
 import { ConfigurationError, DeliveryError, html, type Recipient } from '@herald/core';
 import type { Channel, SendRequest } from '@herald/core/spec';
 import { type ReceivedMail, type SmtpPeer, type SmtpPeerOptions, startSmtpPeer } from '@herald/test-peers/smtp';
-import { createSendRequest } from '@herald/testing';
+import { createSendRequest, rejectionOf } from '@herald/testing';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmailChannel, type EmailChannelSettings } from './email-channel';
@@ -43,14 +43,7 @@ function channelFor(
   return channel;
 }
 
-async function failure(promise: Promise<unknown>): Promise<DeliveryError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  if (!DeliveryError.is(error)) throw new Error(`expected a DeliveryError, got ${String(error)}`);
-  return error;
-}
+const failure = (call: Promise<unknown>): Promise<DeliveryError> => rejectionOf(call, DeliveryError);
 
 function header(mail: ReceivedMail, key: string): string | undefined {
   // Unfolded (RFC 5322 2.2.3): a long header may be wrapped onto continuation lines.
