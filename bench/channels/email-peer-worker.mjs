@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { tsImport } from 'tsx/esm/api';
 
-const { startSmtpPeer } = await tsImport('../../packages/email/src/test-smtp-peer.ts', import.meta.url);
+const { startSmtpPeer } = await tsImport('@herald/test-peers/smtp', import.meta.url);
 const peer = await startSmtpPeer({ countOnly: true });
 parentPort?.on('message', (message) => {
   if (message === 'close') void peer.close().then(() => parentPort?.close());

@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { tsImport } from 'tsx/esm/api';
 
-const { createFcmPeer } = await tsImport('../../packages/fcm/src/test-fcm-peer.ts', import.meta.url);
+const { createFcmPeer } = await tsImport('@herald/test-peers/fcm', import.meta.url);
 const peer = await createFcmPeer({ projectId: 'herald-bench' });
 parentPort?.on('message', (message) => {
   // Forget what was received between rounds so the peer's memory stays flat.

@@ -12,8 +12,8 @@ import { Worker } from 'node:worker_threads';
 import { createHerald, defineNotification } from '@herald/core';
 import { createFcmChannel } from '@herald/fcm';
 import { MemoryStore } from '@herald/storage';
+import { connectToFcmPeer, type FcmPeerAddress } from '@herald/test-peers/fcm';
 import { z } from 'zod';
-import { connectToFcmPeer, type FcmPeerAddress } from '../../packages/fcm/src/test-fcm-peer';
 
 const TOKEN_COUNT = 5_000;
 const BATCH_SIZE = 500;

@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { tsImport } from 'tsx/esm/api';
 
-const { startGraphPeer } = await tsImport('../../packages/whatsapp/src/test-graph-peer.ts', import.meta.url);
+const { startGraphPeer } = await tsImport('@herald/test-peers/whatsapp', import.meta.url);
 const peer = await startGraphPeer({ record: false });
 parentPort?.on('message', (message) => {
   if (message === 'close') void peer.close().then(() => parentPort?.close());

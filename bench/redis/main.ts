@@ -1,6 +1,6 @@
 // Redis benchmarks: starts its own redis-server, runs each part against it, prints the figures.
 // Run from bench/: `npm run redis` (builds the packages, then runs tsx redis/main.ts against them).
-import { startRedisServer } from '../../scripts/redis-server';
+import { startRedisServer } from '@herald/test-peers/redis';
 import { run as runEndToEnd } from './e2e';
 import { printStoreBenchmarks, runStoreBenchmarks } from './store';
 

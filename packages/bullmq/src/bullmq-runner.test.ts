@@ -1,21 +1,13 @@
 import { ConfigurationError, createHerald, HeraldError } from '@herald/core';
 import type { Channel, DeliveryTask, SendRequest, SendResult } from '@herald/core/spec';
 import { RedisStore } from '@herald/storage/redis';
-import { createTestChannel, failPermanently, failTimes } from '@herald/testing';
+import { testRedisUrl } from '@herald/test-peers/redis';
+import { createTestChannel, failPermanently, failTimes, waitUntil } from '@herald/testing';
 import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closeAll, connectionFor, redisClient, rig, ticketAssigned, uniqueName } from './bullmq.fixture';
 import { createBullMQRunner, limiterForRate } from './bullmq-runner';
-import {
-  closeAll,
-  connectionFor,
-  redisClient,
-  rig,
-  testRedisUrl,
-  ticketAssigned,
-  uniqueName,
-  waitFor,
-} from './test-fixtures';
 
 afterEach(closeAll);
 
@@ -38,7 +30,7 @@ describe('deliveries through BullMQ', () => {
 
     expect(report).toMatchObject({ total: 3, sent: 3, failed: 0 });
     expect(pager.delivered.map((request) => request.recipient.id).sort()).toEqual(['ann', 'bob', 'cy']);
-    await waitFor('three added events', () => added.length === 3);
+    await waitUntil('three added events', () => added.length === 3);
     expect(added.sort()).toEqual(pager.delivered.map((request) => request.deliveryId).sort());
     expect(runner.queueName('pager')).toMatch(/^memory-.*\.pager$/);
     await events.close();
@@ -100,7 +92,7 @@ describe('deliveries through BullMQ', () => {
     const [record] = (await store.listDeliveries({ notificationId: result.id, limit: 5 })).records;
     expect(record).toMatchObject({ status: 'sent', attempts: 3 });
     // Each non-zero delay went through BullMQ's delayed set (a zero delay is an immediate BullMQ retry).
-    await waitFor('delayed events', () => delayedEvents.length === retries.filter((delay) => delay > 0).length);
+    await waitUntil('delayed events', () => delayedEvents.length === retries.filter((delay) => delay > 0).length);
     await events.close();
   });
 
@@ -116,7 +108,7 @@ describe('deliveries through BullMQ', () => {
     expect(pager.calls).toHaveLength(1);
     const [record] = (await store.listDeliveries({ notificationId: result.id, limit: 5 })).records;
     expect(record).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'INVALID_RECIPIENT' } });
-    await waitFor('the failed job', async () => (await runner.queue('pager').getFailedCount()) === 1);
+    await waitUntil('the failed job', async () => (await runner.queue('pager').getFailedCount()) === 1);
     const [job] = await runner.queue('pager').getFailed();
     expect(job?.id).toBe(record?.id);
     expect(job?.attemptsMade).toBe(1);
@@ -273,7 +265,7 @@ describe('settings and lifecycle', () => {
       queueName: uniqueName('eager'),
       runner: { discoveryIntervalMs: 60_000 },
     });
-    await waitFor('the runner to start', () => runner.workingKinds().length > 0);
+    await waitUntil('the runner to start', () => runner.workingKinds().length > 0);
     expect(runner.workingKinds().sort()).toEqual(['inApp', 'pager']);
   });
 
@@ -352,7 +344,7 @@ describe('settings and lifecycle', () => {
     // A worker that shares the store (a MemoryStore here, so the same process) works on its channels' kinds.
     const workerPager = createTestChannel('pager', { id: 'worker-pager' });
     const worker = rig({ channels: [workerPager], queueName, store: producer.store });
-    await waitFor('the worker to send both', () => workerPager.delivered.length === 2);
+    await waitUntil('the worker to send both', () => workerPager.delivered.length === 2);
     expect(worker.runner.workingKinds().sort()).toEqual(['inApp', 'pager']);
     // The producer hears about it through QueueEvents.
     expect(await result.settled).toMatchObject({ sent: 2 });
@@ -386,7 +378,7 @@ describe('settings and lifecycle', () => {
     const queueName = uniqueName('kinds');
     const { herald, runner } = rig({ channels: [pager, inApp], queueName, runner: { kinds: ['pager'] } });
     const result = await herald.notify(ticketAssigned, { to: 'ann', payload });
-    await waitFor('the pager send', () => pager.delivered.length === 1);
+    await waitUntil('the pager send', () => pager.delivered.length === 1);
 
     expect(runner.workingKinds()).toEqual(['pager']);
     expect(await runner.queue('inApp').getWaitingCount()).toBe(1);

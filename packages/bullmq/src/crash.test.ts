@@ -3,11 +3,12 @@
 // said so); an in-app item never shows twice, because the realtime channel is idempotent by inbox item id.
 import type { DeliveryRecord } from '@herald/core';
 import { RedisStore } from '@herald/storage/redis';
+import { type RedisServer, startRedisServer } from '@herald/test-peers/redis';
+import { waitUntil } from '@herald/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../../../scripts/redis-server';
-import { closeAll, spawnChild, uniqueName, waitFor } from './test-fixtures';
-import type { ChildConfig } from './test-process';
+import { closeAll, spawnChild, uniqueName } from './bullmq.fixture';
+import type { ChildConfig } from './worker-process.fixture';
 
 const RECIPIENTS = 1_000;
 
@@ -68,7 +69,7 @@ describe('a process killed mid-delivery', () => {
     const first = spawnChild(config);
     await first.ready;
     // notify() has returned: every delivery is a job in Redis. Kill once some, not all, have gone out.
-    await waitFor('the first sends', async () => (await sendCount()) >= 50);
+    await waitUntil('the first sends', async () => (await sendCount()) >= 50, { timeoutMs: 20_000 });
     first.process.kill('SIGKILL');
     await first.exited;
     const sentBeforeKill = await sendCount();
@@ -83,10 +84,10 @@ describe('a process killed mid-delivery', () => {
 
     const second = spawnChild({ ...config, role: 'worker' });
     await second.ready;
-    await waitFor(
+    await waitUntil(
       'every delivery to be final',
       async () => (await pendingCount(store, notificationId)) === 0 && (await pendingCount(store, scheduled.id)) === 0,
-      45_000,
+      { timeoutMs: 45_000 },
     );
     second.process.kill('SIGTERM');
     await second.exited;

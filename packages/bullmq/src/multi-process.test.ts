@@ -1,7 +1,8 @@
 import { RedisStore } from '@herald/storage/redis';
+import { testRedisUrl } from '@herald/test-peers/redis';
 import { createTestChannel } from '@herald/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, redisClient, rig, spawnChild, testRedisUrl, ticketAssigned, uniqueName } from './test-fixtures';
+import { closeAll, redisClient, rig, spawnChild, ticketAssigned, uniqueName } from './bullmq.fixture';
 
 afterEach(closeAll);
 

@@ -12,6 +12,7 @@ import type { AnyNotificationDefinition } from './notification';
 import type { NotificationCache } from './notification-cache';
 import { mergeDeviceTokens, type ResolvedRecipients } from './recipients';
 import type { SettledDelivery, Settlement } from './settlement';
+import type { ChannelKind } from './spec/channel';
 import type { DeliveryTask, Runner } from './spec/runner';
 import type { DeliveryRecord, DeliveryStatus, Device, NotificationRecord, Preferences, Store } from './spec/store';
 
@@ -128,7 +129,7 @@ export function createDispatchWriter(settings: DispatchWriterSettings): Dispatch
     const chunk = resolved.recipients.slice(firstIndex, firstIndex + DISPATCH_CHUNK);
     const ids = chunk.map((recipient) => recipient.id);
     const [devices, preferences] = await Promise.all([
-      record.kinds.includes('push') ? store.listDevices(ids) : new Map<string, Device[]>(),
+      record.kinds.includes('push' as ChannelKind) ? store.listDevices(ids) : new Map<string, Device[]>(),
       definition.critical ? new Map<string, Preferences>() : store.getPreferences(ids),
     ]);
     const plan = planDispatch({

@@ -3,10 +3,10 @@ import { createTestChannel, createTestClock } from '@herald/testing';
 import { describe, expect, it } from 'vitest';
 import { DispatchIncompleteError } from './errors';
 import { createHerald } from './herald';
+import { recordingLogger, ticketAssigned } from './herald.fixture';
 import type { HeraldSettings } from './herald-types';
 import type { Runner } from './spec/runner';
 import type { Store } from './spec/store';
-import { recordingLogger, ticketAssigned } from './test-fixtures';
 
 const payload = { ticketId: 't-1', title: 'Printer on fire' };
 

@@ -11,9 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigurationError, DispatchIncompleteError, HeraldError, ValidationError } from './errors';
 import { createHerald } from './herald';
+import { securityAlert, setup, ticketAssigned } from './herald.fixture';
 import { defineNotification } from './notification';
 import type { AnyChannel } from './spec/channel';
-import { securityAlert, setup, ticketAssigned } from './test-fixtures';
 
 const payload = { ticketId: 't-1', title: 'Printer on fire' };
 

@@ -2,28 +2,19 @@ import { getEventListeners } from 'node:events';
 import net from 'node:net';
 import { ConfigurationError, DeliveryError, html, type Recipient } from '@herald/core';
 import type { Channel, SendRequest } from '@herald/core/spec';
+import { type ReceivedMail, type SmtpPeer, type SmtpPeerOptions, startSmtpPeer } from '@herald/test-peers/smtp';
+import { createSendRequest, rejectionOf } from '@herald/testing';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmailChannel, type EmailChannelSettings } from './email-channel';
 import type { EmailContent } from './email-content';
 import type { EmailTransport } from './email-transport';
-import { type ReceivedMail, type SmtpPeer, type SmtpPeerOptions, startSmtpPeer } from './test-smtp-peer';
 
 const bob: Recipient = { id: 'user-bob', email: 'bob@example.test', name: 'Bob Stone' };
 
-let sequence = 0;
 function request(overrides: Partial<SendRequest<EmailContent>> = {}): SendRequest<EmailContent> {
-  sequence += 1;
-  return {
-    deliveryId: `n0000test${sequence}.0.email`,
-    notificationId: `n0000test${sequence}`,
-    type: 'ticket.assigned',
-    recipient: bob,
-    content: { subject: 'Ticket assigned', text: 'You have a ticket.' },
-    attempt: 1,
-    signal: new AbortController().signal,
-    ...overrides,
-  };
+  const content = { subject: 'Ticket assigned', text: 'You have a ticket.' };
+  return createSendRequest<EmailContent>(content, { type: 'ticket.assigned', recipient: bob, ...overrides });
 }
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -52,14 +43,7 @@ function channelFor(
   return channel;
 }
 
-async function failure(promise: Promise<unknown>): Promise<DeliveryError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  if (!DeliveryError.is(error)) throw new Error(`expected a DeliveryError, got ${String(error)}`);
-  return error;
-}
+const failure = (call: Promise<unknown>): Promise<DeliveryError> => rejectionOf(call, DeliveryError);
 
 function header(mail: ReceivedMail, key: string): string | undefined {
   // Unfolded (RFC 5322 2.2.3): a long header may be wrapped onto continuation lines.

@@ -1,6 +1,6 @@
+import { startSmtpPeer } from '@herald/test-peers/smtp';
 import { describeChannelContract } from '@herald/testing';
 import { createEmailChannel } from './email-channel';
-import { startSmtpPeer } from './test-smtp-peer';
 
 describeChannelContract('email (SMTP)', async () => {
   const peer = await startSmtpPeer();

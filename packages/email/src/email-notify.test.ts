@@ -2,11 +2,11 @@
 
 import { createHerald, defineNotification, type Herald, html } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
+import { type SmtpPeer, type SmtpPeerOptions, startSmtpPeer } from '@herald/test-peers/smtp';
 import { createTestClock, type TestClock } from '@herald/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createEmailChannel } from './email-channel';
-import { type SmtpPeer, type SmtpPeerOptions, startSmtpPeer } from './test-smtp-peer';
 
 const ticketAssigned = defineNotification({
   type: 'ticket.assigned',

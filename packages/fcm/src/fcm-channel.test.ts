@@ -1,10 +1,10 @@
 import { DeliveryError } from '@herald/core';
 import type { SendRequest, SendResult } from '@herald/core/spec';
-import { describeChannelContract } from '@herald/testing';
+import { createFcmPeer, type FcmPeer, fcmReplies } from '@herald/test-peers/fcm';
+import { createSendRequest, describeChannelContract, rejectionOf } from '@herald/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFcmChannel } from './fcm-channel';
 import type { PushContent } from './push-content';
-import { createFcmPeer, type FcmPeer, fcmReplies } from './test-fcm-peer';
 
 let peer: FcmPeer;
 
@@ -20,34 +20,19 @@ beforeEach(() => {
   peer.reset();
 });
 
-let sequence = 0;
-
 function pushRequest(
   pushTokens: string[] | undefined,
   content: Partial<PushContent> = {},
   signal?: AbortSignal,
 ): SendRequest<PushContent> {
-  sequence += 1;
-  const recipient = pushTokens === undefined ? { id: `user-${sequence}` } : { id: `user-${sequence}`, pushTokens };
-  return {
-    deliveryId: `delivery-${sequence}`,
-    notificationId: `notification-${sequence}`,
-    type: 'ticket.assigned',
-    recipient,
-    content: { title: 'Ticket assigned', body: 'Printer on fire', ...content },
-    attempt: 1,
-    signal: signal ?? new AbortController().signal,
-  };
+  const request = createSendRequest<PushContent>(
+    { title: 'Ticket assigned', body: 'Printer on fire', ...content },
+    { type: 'ticket.assigned', ...(signal ? { signal } : {}) },
+  );
+  return pushTokens === undefined ? request : { ...request, recipient: { ...request.recipient, pushTokens } };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<DeliveryError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  if (!DeliveryError.is(error)) throw new Error(`expected a DeliveryError, got ${String(error)}`);
-  return error as DeliveryError;
-}
+const rejection = (call: Promise<unknown>): Promise<DeliveryError> => rejectionOf(call, DeliveryError);
 
 describe.each([
   { transport: 'h2', legacy: false },

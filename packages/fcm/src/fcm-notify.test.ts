@@ -1,9 +1,9 @@
 import { createHerald, type Device, defineNotification, type Herald } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
+import { createFcmPeer, type FcmPeer } from '@herald/test-peers/fcm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createFcmChannel } from './fcm-channel';
-import { createFcmPeer, type FcmPeer } from './test-fcm-peer';
 
 const ticketAssigned = defineNotification({
   type: 'ticket.assigned',

@@ -1,7 +1,7 @@
 import type { HeraldEvents, InboxItem } from '@herald/core';
 import { StoreError } from '@herald/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type InboxTestServer, startInboxServer, ticketAssigned } from './test-inbox-server';
+import { type InboxTestServer, startInboxServer, ticketAssigned } from './inbox-server.fixture';
 
 let server: InboxTestServer;
 

@@ -1,8 +1,10 @@
 // The Channel contract suite: every channel adapter, ours or a plugin author's, runs it against a real peer.
 
 import { type ChannelContentMap, type ChannelKind, DeliveryError, type Recipient } from '@herald/core';
-import type { Channel, SendRequest, SendResult } from '@herald/core/spec';
+import { type Channel, isRetryableDeliveryCode, type SendRequest, type SendResult } from '@herald/core/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rejectionOf } from './rejection';
+import { createSendRequest } from './send-request';
 
 export interface ChannelContractFixture<K extends ChannelKind> {
   channel: Channel<K>;
@@ -15,33 +17,13 @@ export interface ChannelContractFixture<K extends ChannelKind> {
   teardown?: () => Promise<void>;
 }
 
-const deliveryCodes = [
-  'RATE_LIMITED',
-  'UNAVAILABLE',
-  'TIMEOUT',
-  'INVALID_RECIPIENT',
-  'INVALID_CONTENT',
-  'UNAUTHORIZED',
-  'CONFIGURATION',
-];
-
-let sequence = 0;
+const deliveryCodes = Object.keys(isRetryableDeliveryCode);
 
 function request<K extends ChannelKind>(
   fixture: ChannelContractFixture<K>,
   overrides: Partial<SendRequest<ChannelContentMap[K]>> = {},
 ): SendRequest<ChannelContentMap[K]> {
-  sequence += 1;
-  return {
-    deliveryId: `contract-delivery-${sequence}`,
-    notificationId: `contract-notification-${sequence}`,
-    type: 'contract.test',
-    recipient: fixture.recipient,
-    content: fixture.content,
-    attempt: 1,
-    signal: new AbortController().signal,
-    ...overrides,
-  };
+  return createSendRequest(fixture.content, { type: 'contract.test', recipient: fixture.recipient, ...overrides });
 }
 
 function expectValidResult(result: SendResult): void {
@@ -121,15 +103,12 @@ export function describeChannelContract<K extends ChannelKind>(
     it('rejects with a DeliveryError when the signal is already aborted', async () => {
       const controller = new AbortController();
       controller.abort(new Error('contract: aborted'));
-      const error = await fixture.channel.send(request(fixture, { signal: controller.signal })).then(
-        () => undefined,
-        (thrown: unknown) => thrown,
+      const error = await rejectionOf(
+        fixture.channel.send(request(fixture, { signal: controller.signal })),
+        DeliveryError,
       );
-      expect(DeliveryError.is(error)).toBe(true);
-      if (DeliveryError.is(error)) {
-        expect(deliveryCodes).toContain(error.code);
-        expect(typeof error.retryable).toBe('boolean');
-      }
+      expect(deliveryCodes).toContain(error.code);
+      expect(typeof error.retryable).toBe('boolean');
     });
 
     it('returns batch results in request order, one per request (or claims no batch size)', async () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { describeChannelContract } from './channel-contract';
 import { NotificationAssertionError, recordNotifications } from './notification-recorder';
+import { createSendRequest } from './send-request';
 import { createTestChannel, failTimes, hangUntilAborted } from './test-channel';
 import { createTestClock } from './test-clock';
 
@@ -36,15 +37,7 @@ const ticketAssigned = defineNotification({
 describe('createTestChannel', () => {
   it('follows its script per delivery and records every call', async () => {
     const channel = createTestChannel('inApp', { script: failTimes(1, 'RATE_LIMITED') });
-    const request = {
-      deliveryId: 'd1',
-      notificationId: 'n1',
-      type: 't',
-      recipient: { id: 'ana' },
-      content: { title: 'a', body: 'b' },
-      attempt: 1,
-      signal: new AbortController().signal,
-    };
+    const request = createSendRequest({ title: 'a', body: 'b' }, { deliveryId: 'd1', recipient: { id: 'ana' } });
     await expect(channel.send(request)).rejects.toMatchObject({ code: 'RATE_LIMITED', retryable: true });
     await expect(channel.send({ ...request, attempt: 2 })).resolves.toMatchObject({ status: 'sent' });
     await expect(channel.send({ ...request, deliveryId: 'd2' })).rejects.toBeInstanceOf(DeliveryError);
@@ -57,15 +50,7 @@ describe('createTestChannel', () => {
   it('hangs until the attempt is aborted', async () => {
     const channel = createTestChannel('inApp', { script: hangUntilAborted() });
     const controller = new AbortController();
-    const pending = channel.send({
-      deliveryId: 'd',
-      notificationId: 'n',
-      type: 't',
-      recipient: { id: 'ana' },
-      content: { title: 'a', body: 'b' },
-      attempt: 1,
-      signal: controller.signal,
-    });
+    const pending = channel.send(createSendRequest({ title: 'a', body: 'b' }, { signal: controller.signal }));
     controller.abort();
     await expect(pending).rejects.toMatchObject({ code: 'TIMEOUT' });
   });

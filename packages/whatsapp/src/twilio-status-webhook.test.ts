@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { createHerald, type DeliveryRecord, type Herald } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
+import { startTwilioPeer, type TwilioPeer } from '@herald/test-peers/whatsapp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ticketAssigned } from './test-fixtures';
-import { startTwilioPeer, type TwilioPeer } from './test-twilio-peer';
 import { createTwilioStatusWebhook, twilioSignaturePayload } from './twilio-status-webhook';
 import { createTwilioWhatsAppChannel } from './twilio-whatsapp-channel';
+import { ticketAssigned } from './whatsapp.fixture';
 
 const callbackUrl = 'https://hooks.example.com/twilio/status';
 let peer: TwilioPeer;

@@ -1,10 +1,9 @@
 import { DeliveryError } from '@herald/core';
-import type { SendRequest } from '@herald/core/spec';
-import { describeChannelContract } from '@herald/testing';
+import { startTwilioPeer, type TwilioPeer, twilioError } from '@herald/test-peers/whatsapp';
+import { describeChannelContract, rejectionOf } from '@herald/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTwilioPeer, type TwilioPeer, twilioError } from './test-twilio-peer';
 import { createTwilioWhatsAppChannel, type TwilioWhatsAppChannelSettings } from './twilio-whatsapp-channel';
-import type { WhatsAppContent } from './whatsapp-content';
+import { whatsAppRequest } from './whatsapp.fixture';
 
 let peer: TwilioPeer;
 
@@ -32,32 +31,8 @@ function channel(overrides: Partial<TwilioWhatsAppChannelSettings> = {}) {
   });
 }
 
-let sequence = 0;
-function request(
-  content: WhatsAppContent,
-  overrides: Partial<SendRequest<WhatsAppContent>> = {},
-): SendRequest<WhatsAppContent> {
-  sequence += 1;
-  return {
-    deliveryId: `dlv_t${sequence}`,
-    notificationId: `ntf_t${sequence}`,
-    type: 'ticket.assigned',
-    recipient: { id: 'user-1', phone: '+14155550123' },
-    content,
-    attempt: 1,
-    signal: new AbortController().signal,
-    ...overrides,
-  };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<DeliveryError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  if (!DeliveryError.is(error)) throw new Error(`expected a DeliveryError, got ${String(error)}`);
-  return error;
-}
+const request = whatsAppRequest;
+const rejection = (call: Promise<unknown>): Promise<DeliveryError> => rejectionOf(call, DeliveryError);
 
 const template = { name: 'ticket_assigned', language: 'en_US', body: ['Ada', '#42'] };
 

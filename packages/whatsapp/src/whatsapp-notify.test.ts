@@ -2,13 +2,18 @@
 
 import { createHerald, defineNotification, type Herald } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
+import {
+  type GraphPeer,
+  graphError,
+  startGraphPeer,
+  startTwilioPeer,
+  type TwilioPeer,
+} from '@herald/test-peers/whatsapp';
 import { createTestClock, type TestClock } from '@herald/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ticketAssigned } from './test-fixtures';
-import { type GraphPeer, graphError, startGraphPeer } from './test-graph-peer';
-import { startTwilioPeer, type TwilioPeer } from './test-twilio-peer';
 import { createTwilioWhatsAppChannel } from './twilio-whatsapp-channel';
+import { ticketAssigned } from './whatsapp.fixture';
 import { createWhatsAppChannel } from './whatsapp-channel';
 
 let graph: GraphPeer;

@@ -5,16 +5,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Herald } from '@herald/core';
 import { toNodeHandler } from '@herald/http';
-import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   appSecret,
-  heraldWithWhatsApp,
+  type GraphPeer,
   signedWebhookRequest,
+  startGraphPeer,
   statusPayload,
-  ticketAssigned,
   verifyToken,
-} from './test-fixtures';
-import { type GraphPeer, startGraphPeer } from './test-graph-peer';
+} from '@herald/test-peers/whatsapp';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { heraldWithWhatsApp, ticketAssigned } from './whatsapp.fixture';
 import { createWhatsAppWebhook } from './whatsapp-webhook';
 
 let peer: GraphPeer;

@@ -1,14 +1,14 @@
 import type { DeliveryRecord, Herald } from '@herald/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   appSecret,
-  heraldWithWhatsApp,
+  type GraphPeer,
   signedWebhookRequest,
+  startGraphPeer,
   statusPayload,
-  ticketAssigned,
   verifyToken,
-} from './test-fixtures';
-import { type GraphPeer, startGraphPeer } from './test-graph-peer';
+} from '@herald/test-peers/whatsapp';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { heraldWithWhatsApp, ticketAssigned } from './whatsapp.fixture';
 import { createWhatsAppWebhook } from './whatsapp-webhook';
 
 let peer: GraphPeer;

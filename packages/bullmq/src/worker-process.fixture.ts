@@ -5,8 +5,8 @@ import { createHerald } from '@herald/core';
 import type { Channel, SendRequest, SendResult } from '@herald/core/spec';
 import { RedisStore } from '@herald/storage/redis';
 import { Redis } from 'ioredis';
+import { connectionFor, ticketAssigned } from './bullmq.fixture';
 import { createBullMQRunner } from './bullmq-runner';
-import { connectionFor, ticketAssigned } from './test-fixtures';
 
 export interface ChildConfig {
   role: 'worker' | 'notify';

@@ -1,12 +1,13 @@
-// Shared fixtures for this package's tests (files named test-* are left out of the package).
+// Shared fixtures for this package's tests (files named *.fixture.ts are left out of the package).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type AnyChannel, createHerald, defineNotification, type Herald, type Store } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
+import { testRedisUrl } from '@herald/test-peers/redis';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { type BullMQRunner, type BullMQRunnerSettings, createBullMQRunner } from './bullmq-runner';
-import type { ChildConfig } from './test-process';
+import type { ChildConfig } from './worker-process.fixture';
 
 declare module '@herald/core' {
   interface ChannelContentMap {
@@ -24,12 +25,6 @@ export const ticketAssigned = defineNotification({
   },
 });
 
-export function testRedisUrl(): string {
-  const url = process.env.HERALD_TEST_REDIS_URL;
-  if (!url) throw new Error('HERALD_TEST_REDIS_URL is not set: run the tests through the root vitest config.');
-  return url;
-}
-
 export function connectionFor(url: string): { host: string; port: number } {
   const parsed = new URL(url);
   return { host: parsed.hostname, port: Number(parsed.port) };
@@ -37,21 +32,6 @@ export function connectionFor(url: string): { host: string; port: number } {
 
 export function uniqueName(label: string): string {
   return `${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-}
-
-/** Polls until `check` holds; fails with `what` after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 5;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 100);
-  }
 }
 
 export interface Rig {
@@ -100,7 +80,7 @@ export function rig(options: {
 }
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const childScript = fileURLToPath(new URL('./test-process.ts', import.meta.url));
+const childScript = fileURLToPath(new URL('./worker-process.fixture.ts', import.meta.url));
 
 export interface Child {
   process: ChildProcess;
@@ -111,7 +91,7 @@ export interface Child {
   output(): string;
 }
 
-/** Starts `test-process.ts` in its own Node process, on package sources. */
+/** Starts `worker-process.fixture.ts` in its own Node process, on package sources. */
 export function spawnChild(config: ChildConfig): Child {
   const child = spawn(process.execPath, ['--conditions=herald-source', '--import', 'tsx', childScript], {
     cwd: repositoryRoot,

@@ -1,37 +1,7 @@
-// Shared test set-up: a Herald with a WhatsApp channel against the local Graph API peer, and signed webhook calls.
+// What Meta sends to a WhatsApp webhook: status callbacks shaped like the Cloud API's, signed with the app secret
+// as `x-hub-signature-256`, and the verify token of the subscription handshake.
 
 import { createHmac } from 'node:crypto';
-import { createHerald, defineNotification, type Herald, type HeraldSettings } from '@herald/core';
-import { MemoryStore } from '@herald/storage';
-import { z } from 'zod';
-import type { GraphPeer } from './test-graph-peer';
-import { createWhatsAppChannel } from './whatsapp-channel';
-import './whatsapp-content';
-
-export const ticketAssigned = defineNotification({
-  type: 'ticket.assigned',
-  schema: z.object({ ticketId: z.string(), title: z.string() }),
-  channels: {
-    whatsapp: ({ payload }) => ({
-      text: `Ticket ${payload.ticketId}: ${payload.title}`,
-      template: { name: 'ticket_assigned', language: 'en_US', body: [payload.title] },
-    }),
-  },
-});
-
-export function heraldWithWhatsApp(peer: GraphPeer, settings: Partial<HeraldSettings> = {}): Herald {
-  return createHerald({
-    store: new MemoryStore(),
-    channels: [
-      createWhatsAppChannel({
-        phoneNumberId: peer.phoneNumberId,
-        accessToken: peer.accessToken,
-        graphBaseUrl: peer.url,
-      }),
-    ],
-    ...settings,
-  });
-}
 
 export const appSecret = 'meta-app-secret';
 export const verifyToken = 'herald-verify-token';

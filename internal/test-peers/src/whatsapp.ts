@@ -1,0 +1,3 @@
+export * from './graph-peer';
+export * from './graph-webhook';
+export * from './twilio-peer';
