@@ -45,7 +45,12 @@ export const UNSAFE_URL = 'about:invalid#herald-unsafe-url';
  * characters inside a scheme (`java\tscript:`), so those are dropped before the scheme is read.
  */
 export function safeUrl(url: string): string {
-  const compact = String(url).replace(/[\u0000-\u0020\u007f]+/g, '');
+  let compact = '';
+  for (const char of String(url)) {
+    const code = char.charCodeAt(0);
+    if (code > 0x20 && code !== 0x7f) compact += char;
+    if (compact.length > 32) break; // enough to read any scheme
+  }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(compact)?.[1];
   return scheme === undefined || SAFE_URL_SCHEMES.has(scheme.toLowerCase()) ? String(url) : UNSAFE_URL;
 }
