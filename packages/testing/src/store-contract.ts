@@ -2,6 +2,7 @@
 
 import type { Store } from '@herald/core';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { badInputContract } from './store-contract-bad-input';
 import { concurrencyContract } from './store-contract-concurrency';
 import { deliveriesContract } from './store-contract-deliveries';
 import type { StoreContractContext } from './store-contract-fixtures';
@@ -99,5 +100,6 @@ export function describeStoreContract(
     idempotencyContract(context);
     devicesContract(context);
     preferencesContract(context);
+    badInputContract(context);
   });
 }
