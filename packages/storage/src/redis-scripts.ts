@@ -316,41 +316,50 @@ return 0
   },
 
   /**
-   * Which of the given delivery record keys exist. KEYS[1] = the first of them (routes the call); ARGV: the keys.
-   * On a single Redis one call checks a chunk of records; a Cluster passes one key per call (one hash slot).
-   * Returns the 1-based positions of the keys that exist.
-   */
-  heraldDeliveriesExist: {
-    numberOfKeys: 1,
-    lua: `
-local taken = {}
-for i = 1, #ARGV do
-  if redis.call('exists', ARGV[i]) == 1 then taken[#taken + 1] = i end
-end
-return taken
-`,
-  },
-
-  /**
-   * Creates delivery records, skipping any whose key exists. KEYS[1] = the first record's key (routes the
-   * call). ARGV per record: key, number of field/value pairs, then the pairs (JSON values). Chunked like
-   * heraldDeliveriesExist. Returns how many were created.
+   * Creates the delivery records of one chunk that are not stored yet, on a single Redis: their records, creation
+   * sequence, index entries and provider-message-id lookups in one step, so a record is never without its index
+   * entries and a record written again (a resumed dispatch) is neither changed nor indexed twice.
+   * KEYS[1] = the sequence key. ARGV: prefix, then per record: id, notificationId, recipientId, providerMessageId
+   * ('' for none), the number of field/value pairs, the pairs (JSON values). Returns how many were created.
    */
   heraldDeliveriesCreate: {
     numberOfKeys: 1,
     lua: `
-local i = 1
-local created = 0
+local prefix = ARGV[1]
+local fresh = {}
+local i = 2
 while i <= #ARGV do
-  local key = ARGV[i]
-  local n = tonumber(ARGV[i + 1])
-  if redis.call('exists', key) == 0 then
-    redis.call('hset', key, unpack(ARGV, i + 2, i + 1 + n * 2))
-    created = created + 1
-  end
-  i = i + 2 + n * 2
+  local n = tonumber(ARGV[i + 4])
+  local key = prefix .. '{d:' .. ARGV[i] .. '}'
+  if redis.call('exists', key) == 0 then fresh[#fresh + 1] = { i, key, n } end
+  i = i + 5 + n * 2
 end
-return created
+if #fresh == 0 then return 0 end
+local seq = redis.call('incrby', KEYS[1], #fresh) - #fresh
+for _, entry in ipairs(fresh) do
+  local at, key, n = entry[1], entry[2], entry[3]
+  local id = ARGV[at]
+  seq = seq + 1
+  redis.call('hset', key, '#seq', seq, unpack(ARGV, at + 5, at + 4 + n * 2))
+  redis.call('zadd', prefix .. 'deliveries', seq, id)
+  redis.call('zadd', prefix .. '{n:' .. ARGV[at + 1] .. '}:deliveries', seq, id)
+  redis.call('zadd', prefix .. '{u:' .. ARGV[at + 2] .. '}:deliveries', seq, id)
+  if ARGV[at + 3] ~= '' then redis.call('set', prefix .. '{pm:' .. ARGV[at + 3] .. '}', id) end
+end
+return #fresh
+`,
+  },
+
+  /**
+   * Creates one delivery record unless its key exists (a Cluster: the indexes, on other slots, are written before).
+   * KEYS[1] = record key. ARGV: field/value pairs. Returns 1 when created, 0 when it was stored already.
+   */
+  heraldDeliveryCreate: {
+    numberOfKeys: 1,
+    lua: `
+if redis.call('exists', KEYS[1]) == 1 then return 0 end
+redis.call('hset', KEYS[1], unpack(ARGV))
+return 1
 `,
   },
 

@@ -217,33 +217,7 @@ describe('RedisStore bad input', () => {
     expect(await store.unreadCount(userId)).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
   });
 
-  it('refuses a delivery batch naming an existing id, storing none of it', async () => {
-    const store = new RedisStore({ redis, prefix });
-    const record = {
-      id: unique('delivery'),
-      notificationId: unique('notification'),
-      type: 'ticket.assigned',
-      recipientId: unique('user'),
-      kind: 'inApp' as const,
-      status: 'pending' as const,
-      attempts: 0,
-      createdAt: '2024-01-01T00:00:00.000Z',
-      updatedAt: '2024-01-01T00:00:00.000Z',
-    };
-    await store.createDeliveries([record]);
-    const fresh = { ...record, id: unique('delivery') };
-    const error = await store
-      .createDeliveries([fresh, { ...record, status: 'sent' }])
-      .catch((caught: unknown) => caught);
-    expect(ValidationError.is(error)).toBe(true);
-    expect((error as ValidationError).issues).toEqual([
-      { path: 'records.1.id', message: `Delivery ${JSON.stringify(record.id)} already exists` },
-    ]);
-    expect(await store.getDeliveries([record.id, fresh.id])).toEqual([record]);
-    expect((await store.listDeliveries({ notificationId: record.notificationId })).records).toEqual([record]);
-  });
-
-  it('creates and checks large delivery batches in chunks, refusing the whole batch for one taken id', async () => {
+  it('creates large delivery batches in chunks; a batch overlapping stored ids creates only the new ones', async () => {
     const store = new RedisStore({ redis, prefix });
     const notificationId = unique('notification');
     const batch = (count: number, from: number) =>
@@ -269,14 +243,23 @@ describe('RedisStore bad input', () => {
     const forUser = await store.listDeliveries({ recipientId: 'user-5', notificationId, limit: 100 });
     expect(forUser.records.every((record) => record.recipientId === 'user-5')).toBe(true);
 
-    // The second batch overlaps the first at its position 1,100 (past the first chunk of 500): nothing is stored.
+    // The second batch names a stored record at position 1,100 (past the first chunk of 500), changed since.
+    await store.updateDelivery(created[700]!.id, { status: 'sent' });
     const overlapping = [...batch(1_100, 5_000), created[700]!, ...batch(100, 7_000)];
-    const error = await store.createDeliveries(overlapping).catch((caught: unknown) => caught);
-    expect((error as ValidationError).issues).toEqual([
-      { path: 'records.1100.id', message: `Delivery ${JSON.stringify(created[700]!.id)} already exists` },
+    await store.createDeliveries(overlapping);
+    expect((await store.getDeliveries([created[700]!.id]))[0]!.status).toBe('sent');
+    expect(await store.getDeliveries([overlapping[0]!.id, overlapping[1_150]!.id])).toEqual([
+      overlapping[0],
+      overlapping[1_150],
     ]);
-    expect(await store.getDeliveries([overlapping[0]!.id, overlapping[1_150]!.id])).toEqual([]);
-    expect((await store.listDeliveries({ notificationId, limit: 1 })).records[0]?.id).toBe(created[1_200]!.id);
+    let listed = 0;
+    let cursor: string | undefined;
+    do {
+      const next = await store.listDeliveries({ notificationId, limit: 100, ...(cursor ? { cursor } : {}) });
+      listed += next.records.length;
+      cursor = next.nextCursor;
+    } while (cursor !== undefined);
+    expect(listed).toBe(1_201 + 1_200);
   });
 });
 
