@@ -1,8 +1,9 @@
 // RedisStore against the real redis-server the test run starts: the shared Store contract, then what only a
 // networked store can get wrong — many connections racing on one user, and its own settings.
-import { ConfigurationError, type InboxItem, StoreError, ValidationError } from '@herald/core';
+import { ConfigurationError, type InboxItem, StoreError } from '@herald/core';
 import type { NewInboxItem } from '@herald/core/spec';
-import { describeStoreContract } from '@herald/testing';
+import { inboxPages } from '@herald/core/store-kit';
+import { describeStoreContract, unreadTruth } from '@herald/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from './redis';
@@ -46,25 +47,9 @@ function item(userId: string, type = 'ticket.assigned'): NewInboxItem {
   };
 }
 
-function truthOf(items: readonly InboxItem[]): { total: number; byType: Record<string, number> } {
-  const byType: Record<string, number> = {};
-  let total = 0;
-  for (const each of items) {
-    if (each.readAt !== undefined) continue;
-    total += 1;
-    byType[each.type] = (byType[each.type] ?? 0) + 1;
-  }
-  return { total, byType };
-}
-
 async function everything(store: RedisStore, userId: string): Promise<InboxItem[]> {
   const all: InboxItem[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.listInbox(userId, { limit: 100, ...(cursor === undefined ? {} : { cursor }) });
-    all.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
+  for await (const page of inboxPages(store, userId, { limit: 100 })) for (const each of page.items) all.push(each);
   return all;
 }
 
@@ -109,9 +94,9 @@ describe('RedisStore across many connections', () => {
     );
     const all = await everything(stores[0]!, userId);
     expect(all).toHaveLength(inserted);
-    expect(await stores[0]!.unreadCount(userId)).toEqual(truthOf(all));
+    expect(await stores[0]!.unreadCount(userId)).toEqual(unreadTruth(all));
     expect((await stores[0]!.listInbox(userId, { status: 'unread', limit: 100 })).items.length).toBe(
-      Math.min(100, truthOf(all).total),
+      Math.min(100, unreadTruth(all).total),
     );
   });
 
@@ -140,81 +125,6 @@ describe('RedisStore bulk insert', () => {
       expect(await store.unreadCount(`${run}-user-${index}`)).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
       expect(await store.lastPosition(`${run}-user-${index}`)).toBe(1);
     }
-  });
-
-  it('returns the stored item when an id is inserted again, without a new position or count', async () => {
-    const store = new RedisStore({ redis, prefix });
-    const userId = unique('user');
-    const first = item(userId);
-    const [stored] = await store.insertInboxItems([first]);
-    await store.markRead(userId, [first.id], '2024-01-01T00:00:00.000Z');
-    const [again] = await store.insertInboxItems([{ ...first, title: 'A retried job' }]);
-    expect(again).toEqual({ ...stored, readAt: '2024-01-01T00:00:00.000Z' });
-    expect(await store.lastPosition(userId)).toBe(1);
-    expect(await store.unreadCount(userId)).toEqual({ total: 0, byType: {} });
-  });
-
-  it('rejects a bad item with a ValidationError naming it and stores none of the batch', async () => {
-    const store = new RedisStore({ redis, prefix });
-    const userId = unique('user');
-    const good = item(userId);
-    const bad = { ...item(userId), title: 42 } as unknown as NewInboxItem;
-    const error = await store.insertInboxItems([good, bad]).catch((caught: unknown) => caught);
-    expect(ValidationError.is(error)).toBe(true);
-    expect((error as ValidationError).issues).toEqual([{ path: 'items.1.title', message: 'Expected a string' }]);
-    expect(await store.lastPosition(userId)).toBe(0);
-    expect(await store.getInboxItems(userId, [good.id])).toEqual([]);
-  });
-});
-
-describe('RedisStore indexes', () => {
-  it('keeps types apart whose names nest, share prefixes or use multi-byte characters', async () => {
-    const store = new RedisStore({ redis, prefix });
-    const userId = unique('user');
-    const types = ['a', 'a/b', 'a#1:a', 'ab', 'é', 'e', '通知.新'];
-    const stored = await store.insertInboxItems(types.flatMap((type) => [item(userId, type), item(userId, type)]));
-    await store.markRead(userId, [stored[0]!.id, stored[8]!.id], new Date().toISOString());
-    for (const [index, type] of types.entries()) {
-      const mine = stored.filter((each) => each.type === type).map((each) => each.id);
-      expect((await store.listInbox(userId, { type })).items.map((each) => each.id)).toEqual([...mine].reverse());
-      const unread = (await store.listInbox(userId, { type, status: 'unread' })).items.map((each) => each.id);
-      expect(unread).toHaveLength(index === 0 || index === 4 ? 1 : 2);
-      expect(await store.markAllRead(userId, { type }, new Date().toISOString())).toBe(unread.length);
-    }
-    expect(await store.unreadCount(userId)).toEqual({ total: 0, byType: {} });
-  });
-
-  it('replays after any position, including fractions and negatives', async () => {
-    const store = new RedisStore({ redis, prefix });
-    const userId = unique('user');
-    const stored = await store.insertInboxItems([item(userId), item(userId), item(userId)]);
-    expect(await store.listInboxAfter(userId, -5, 10)).toEqual(stored);
-    expect(await store.listInboxAfter(userId, 1.5, 10)).toEqual(stored.slice(1));
-    expect(await store.listInboxAfter(userId, Number.NEGATIVE_INFINITY, 2)).toEqual(stored.slice(0, 2));
-    expect(await store.listInboxAfter(userId, Number.POSITIVE_INFINITY, 10)).toEqual([]);
-  });
-});
-
-describe('RedisStore bad input', () => {
-  it('rejects an unparseable date with a ValidationError about it and changes nothing', async () => {
-    const store = new RedisStore({ redis, prefix });
-    const userId = unique('user');
-    const [stored] = await store.insertInboxItems([item(userId)]);
-    for (const call of [
-      store.markRead(userId, [stored!.id], 'yesterday'),
-      store.markAllRead(userId, {}, 'yesterday'),
-      store.markDelivered(userId, [stored!.id], 'yesterday'),
-    ]) {
-      const error = await call.catch((caught: unknown) => caught);
-      expect(ValidationError.is(error)).toBe(true);
-      expect((error as ValidationError).issues).toEqual([
-        { path: 'at', message: 'Expected an ISO 8601 date string, got "yesterday"' },
-      ]);
-    }
-    const prune = await store.pruneInbox({ readBefore: 'soon' }).catch((caught: unknown) => caught);
-    expect((prune as ValidationError).issues[0]!.path).toBe('readBefore');
-    expect(await store.getInboxItems(userId, [stored!.id])).toEqual([stored]);
-    expect(await store.unreadCount(userId)).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
   });
 
   it('creates large delivery batches in chunks; a batch overlapping stored ids creates only the new ones', async () => {
@@ -260,6 +170,24 @@ describe('RedisStore bad input', () => {
       cursor = next.nextCursor;
     } while (cursor !== undefined);
     expect(listed).toBe(1_201 + 1_200);
+  });
+});
+
+describe('RedisStore indexes', () => {
+  it('keeps types apart whose names nest, share prefixes or use multi-byte characters', async () => {
+    const store = new RedisStore({ redis, prefix });
+    const userId = unique('user');
+    const types = ['a', 'a/b', 'a#1:a', 'ab', 'é', 'e', '通知.新'];
+    const stored = await store.insertInboxItems(types.flatMap((type) => [item(userId, type), item(userId, type)]));
+    await store.markRead(userId, [stored[0]!.id, stored[8]!.id], new Date().toISOString());
+    for (const [index, type] of types.entries()) {
+      const mine = stored.filter((each) => each.type === type).map((each) => each.id);
+      expect((await store.listInbox(userId, { type })).items.map((each) => each.id)).toEqual([...mine].reverse());
+      const unread = (await store.listInbox(userId, { type, status: 'unread' })).items.map((each) => each.id);
+      expect(unread).toHaveLength(index === 0 || index === 4 ? 1 : 2);
+      expect(await store.markAllRead(userId, { type }, new Date().toISOString())).toBe(unread.length);
+    }
+    expect(await store.unreadCount(userId)).toEqual({ total: 0, byType: {} });
   });
 });
 
