@@ -27,7 +27,10 @@ afterAll(async () => {
   await Promise.all(clients.map((client) => client.quit().catch(() => undefined)));
 });
 
-describeStoreContract('RedisStore', () => new RedisStore({ redis, prefix }));
+// The concurrency cases spread their calls over peers, each on a connection of its own.
+describeStoreContract('RedisStore', () => new RedisStore({ redis, prefix }), {
+  makePeer: () => new RedisStore({ redis: connect(), prefix }),
+});
 
 let counter = 0;
 function unique(label: string): string {
@@ -100,15 +103,30 @@ describe('RedisStore across many connections', () => {
     );
   });
 
-  it('lets exactly one of 100 idempotency claims from 100 connections win', async () => {
+  it('lets exactly one of 100 begins with one key, from 100 connections, create its notification', async () => {
     const stores = Array.from({ length: 100 }, () => new RedisStore({ redis: connect(), prefix }));
     const key = unique('key');
-    const claims = await Promise.all(
-      stores.map((store, index) => store.claimIdempotencyKey(key, `notification-${index}`, 60_000)),
+    const leaseUntil = new Date(Date.now() + 60_000).toISOString();
+    const results = await Promise.all(
+      stores.map((store, index) =>
+        store.beginNotification(
+          {
+            id: `${key}-notification-${index}`,
+            type: 'ticket.assigned',
+            payload: {},
+            idempotencyKey: key,
+            recipients: [{ id: 'ann' }],
+            kinds: ['inApp'],
+            createdAt: new Date().toISOString(),
+            status: 'dispatching',
+          },
+          { leaseUntil, idempotencyKey: { key, ttlMs: 60_000 } },
+        ),
+      ),
     );
-    const winners = claims.flatMap((claim, index) => (claim.claimed ? [`notification-${index}`] : []));
+    const winners = results.flatMap((result, index) => (result.created ? [`${key}-notification-${index}`] : []));
     expect(winners).toHaveLength(1);
-    for (const claim of claims) if (!claim.claimed) expect(claim.notificationId).toBe(winners[0]);
+    for (const result of results) if (!result.created) expect(result.notificationId).toBe(winners[0]);
     expect(await stores[0]!.getIdempotencyKey(key)).toBe(winners[0]);
   });
 });

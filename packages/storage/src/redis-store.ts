@@ -3,6 +3,7 @@
 // run as Lua scripts (redis-scripts.ts), so counters never drift from the items.
 
 import type {
+  BeginNotificationResult,
   Clock,
   DeliveryRecord,
   Device,
@@ -13,7 +14,7 @@ import type {
   Preferences,
 } from '@herald/core/spec';
 import { ConfigurationError, HeraldError, StoreError } from '@herald/core/spec';
-import { CheckedStore, chunksOf, type StoreDriver } from '@herald/core/store-kit';
+import { type CheckedBegin, type CheckedLease, CheckedStore, chunksOf, type StoreDriver } from '@herald/core/store-kit';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { type RedisScriptName, redisScripts } from './redis-scripts';
 
@@ -46,6 +47,11 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const SWEEP_CHUNK = 1_000;
 /** Commands per pipeline (and per round of concurrent commands on a Cluster): no write grows with its caller. */
 const PIPELINE_LIMIT = 1_000;
+/**
+ * How long the tombstone of a notification whose begin never wrote its record (a Cluster's crash window) refuses
+ * that record: longer than any begin can stall.
+ */
+const TOMBSTONE_TTL_MS = 86_400_000;
 /** Hash field holding a delivery's store-wide creation sequence (not part of the record). */
 const SEQUENCE_FIELD = '#seq';
 /** Positions are written with 12 digits in index members. */
@@ -61,6 +67,8 @@ interface QueuedScript {
   reject: (error: unknown) => void;
 }
 type Commands = Record<string, (...args: ScriptArgument[]) => unknown>;
+/** A stored notification as HMGET returns it: JSON, status, leaseUntil. */
+type RawNotification = [string | null, string | null, string | null];
 /** A stored item as the scripts return it: position, JSON, readAt, deliveredAt. */
 type RawItem = [string | null, string | null, string | null, string | null];
 
@@ -138,6 +146,114 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
 
   function pruneRegistry(): string {
     return `${keyPrefix}{prune}:users`;
+  }
+
+  function outboxKey(): string {
+    return `${keyPrefix}{outbox}`;
+  }
+
+  /** Marks a stored record dispatched (or abandoned) and drops its outbox entry, record first on a Cluster. */
+  async function settleNotification(id: string, status: 'dispatched' | 'abandoned'): Promise<void> {
+    const tombstoneTtl = status === 'abandoned' ? TOMBSTONE_TTL_MS : '';
+    if (!redis.isCluster) {
+      await script('heraldNotificationSettle', [notificationKey(id), id, outboxKey(), status, tombstoneTtl]);
+      return;
+    }
+    await script('heraldNotificationSettle', [notificationKey(id), id, '', status, tombstoneTtl]);
+    await redis.zrem(outboxKey(), id);
+  }
+
+  /**
+   * A begin on a Cluster, where the claim key `{idem:<key>}`, the record `{n:<id>}` and the outbox `{outbox}` are
+   * on three slots. Co-locating them under one hash tag would put every notification record (each carrying its
+   * recipient list) and every key on one node; instead the writes are ordered so that every crash point ends well:
+   *
+   * 1. The outbox entry, leased until the caller's lease end. A crash here leaves an entry without a record: the
+   *    first lease after it ends finds no record, leaves a tombstone in its place (so the stalled begin, should it
+   *    wake, cannot write the record behind the relay's back) and drops the entry. Nothing was claimed.
+   * 2. The record, unless one is there (a resent begin; a tombstone makes the begin fail with a StoreError and
+   *    write nothing more). A crash here leaves a dispatching record whose key is not claimed yet: the relay that
+   *    leases it claims the key for it, or, when a retry claimed the key for another notification meanwhile,
+   *    abandons it. Either way exactly one notification holds the key and is completed.
+   * 3. The key. If another notification holds it, this begin removes its record and entry again (a crash during
+   *    that is the case above: the relay abandons the record) and reports the holder.
+   */
+  async function beginOnCluster(begin: CheckedBegin, now: number): Promise<BeginNotificationResult> {
+    const { record, idempotencyKey } = begin;
+    const ttl = idempotencyKey === undefined ? '' : Math.max(1, Math.ceil(idempotencyKey.ttlMs));
+    await redis.zadd(outboxKey(), 'NX', begin.leaseUntil.ms, record.id);
+    const written = (await script('heraldNotificationWrite', [
+      notificationKey(record.id),
+      recordJson(record),
+      begin.leaseUntil.iso,
+      ttl,
+    ])) as string;
+    if (written === 'abandoned') {
+      await script('heraldZremIfScore', [outboxKey(), record.id, begin.leaseUntil.ms]);
+      throw new StoreError(
+        `RedisStore.beginNotification: notification ${JSON.stringify(record.id)} took longer than its lease to begin and a relay gave it up; nothing was claimed, begin it again`,
+      );
+    }
+    if (idempotencyKey === undefined) return { created: true };
+    const holder = (await script('heraldIdempotencyClaimFor', [
+      claimKeyOf(idempotencyKey.key),
+      now,
+      ttl,
+      `${now + Number(ttl)}|${record.id}`,
+      record.id,
+    ])) as string | null;
+    if (holder === null) return { created: true };
+    if (written === 'created') {
+      await redis.del(notificationKey(record.id));
+      await redis.zrem(outboxKey(), record.id);
+    }
+    const existing = toNotification((await redis.hmget(notificationKey(holder), 'j', 's', 'l')) as RawNotification);
+    return { created: false, notificationId: holder, existing };
+  }
+
+  /**
+   * A lease on a Cluster: the outbox entries are taken in one script on their slot (no two relays take the same
+   * one), then each record is looked at on its own slot: a dispatching one is leased (its key claimed again when
+   * its begin never got to it, or the record abandoned when another notification holds the key); an entry whose
+   * record never appeared, or is dispatched, is dropped.
+   */
+  async function leaseOnCluster(lease: CheckedLease, now: number): Promise<NotificationRecord[]> {
+    const ids = (await script('heraldOutboxTake', [
+      outboxKey(),
+      lease.now.ms,
+      lease.leaseUntil.ms,
+      lease.limit,
+    ])) as string[];
+    const taken = await Promise.all(
+      ids.map(async (id): Promise<NotificationRecord | undefined> => {
+        const [status, json, ttl] = (await script('heraldNotificationLeased', [
+          notificationKey(id),
+          lease.leaseUntil.iso,
+          TOMBSTONE_TTL_MS,
+        ])) as [string, string?, string?];
+        if (status !== 'dispatching' || json === undefined) {
+          await script('heraldZremIfScore', [outboxKey(), id, lease.leaseUntil.ms]);
+          return undefined;
+        }
+        const record = leasedRecord(json, lease.leaseUntil.iso);
+        if (record.idempotencyKey !== undefined && ttl) {
+          const holder = await script('heraldIdempotencyClaimFor', [
+            claimKeyOf(record.idempotencyKey),
+            now,
+            ttl,
+            `${now + Number(ttl)}|${id}`,
+            id,
+          ]);
+          if (holder !== null) {
+            // Another notification won the key while this one's begin was cut short: this one never existed.
+            await settleNotification(id, 'abandoned');
+            return undefined;
+          }
+        }
+        return record;
+      }),
+    );
+    return taken.filter((record): record is NotificationRecord => record !== undefined);
   }
 
   /**
@@ -320,20 +436,26 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
     },
 
     async listInboxAfter(userId, afterPosition, limit) {
-      const firstPosition = Math.max(0, Math.floor(afterPosition) + 1);
-      if (firstPosition > MAX_POSITION) return [];
       const base = userBase(userId);
       return withinTimeout('listInboxAfter', async () => {
-        const raw = (await script('heraldInboxAfter', [
-          `${base}x`,
-          base,
-          `[a/${padPosition(firstPosition)}`,
-          limit,
-        ])) as RawItem[];
+        // A long replay is read in scripts of at most SWEEP_CHUNK items, each resuming after the last one read.
         const items: InboxItem[] = [];
-        for (const entry of raw) {
-          const item = toItem(entry);
-          if (item) items.push(item);
+        let firstPosition = Math.max(0, Math.floor(afterPosition) + 1);
+        while (items.length < limit && firstPosition <= MAX_POSITION) {
+          const step = Math.min(SWEEP_CHUNK, limit - items.length);
+          const raw = (await script('heraldInboxAfter', [
+            `${base}x`,
+            base,
+            `[a/${padPosition(firstPosition)}`,
+            step,
+          ])) as RawItem[];
+          for (const entry of raw) {
+            const item = toItem(entry);
+            if (item) items.push(item);
+          }
+          const lastPosition = Number(raw[raw.length - 1]?.[0]);
+          if (raw.length < step || !Number.isFinite(lastPosition)) break;
+          firstPosition = lastPosition + 1;
         }
         return items;
       });
@@ -442,37 +564,84 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
       );
     },
 
-    // Notifications: the outbox.
+    // Notifications: the outbox. On a single Redis each step below is one script. On a Cluster the claim key,
+    // the record and the outbox entry live on three slots, so a begin writes them in an order that a crash
+    // between any two steps cannot turn into a lost or a doubled notification (see beginOnCluster).
 
-    async beginNotification(_begin, _now) {
-      throw new StoreError('RedisStore.beginNotification is not implemented yet');
+    async beginNotification(begin, now) {
+      return withinTimeout('beginNotification', async () => {
+        if (redis.isCluster) return beginOnCluster(begin, now);
+        const { record, idempotencyKey } = begin;
+        const ttl = idempotencyKey === undefined ? '' : Math.max(1, Math.ceil(idempotencyKey.ttlMs));
+        const result = (await script('heraldNotificationBegin', [
+          notificationKey(record.id),
+          outboxKey(),
+          idempotencyKey === undefined ? '' : claimKeyOf(idempotencyKey.key),
+          now,
+          ttl,
+          `${now + Number(ttl)}|${record.id}`,
+          record.id,
+          recordJson(record),
+          begin.leaseUntil.ms,
+          begin.leaseUntil.iso,
+          keyPrefix,
+        ])) as [1] | [0, string, RawNotification];
+        if (result[0] === 1) return { created: true };
+        return { created: false, notificationId: result[1], existing: toNotification(result[2]) };
+      });
     },
 
     async getNotification(id) {
       const key = notificationKey(id);
-      return withinTimeout('getNotification', async () => {
-        const json = await redis.get(key);
-        return json === null ? undefined : (JSON.parse(json) as NotificationRecord);
+      return withinTimeout('getNotification', async () =>
+        toNotification((await redis.hmget(key, 'j', 's', 'l')) as RawNotification),
+      );
+    },
+
+    async leaseNotifications(lease, now) {
+      return withinTimeout('leaseNotifications', async () => {
+        if (redis.isCluster) return leaseOnCluster(lease, now);
+        const taken = (await script('heraldNotificationsLease', [
+          outboxKey(),
+          lease.now.ms,
+          lease.leaseUntil.ms,
+          lease.leaseUntil.iso,
+          lease.limit,
+          keyPrefix,
+        ])) as [string, string][];
+        return taken.map(([, json]) => leasedRecord(json, lease.leaseUntil.iso));
       });
     },
 
-    async leaseNotifications(_lease) {
-      throw new StoreError('RedisStore.leaseNotifications is not implemented yet');
+    async renewNotificationLease(id, leaseUntil) {
+      return withinTimeout('renewNotificationLease', async () => {
+        // A Cluster moves the outbox entry first (XX: only an entry still there), so a crash in between leaves the
+        // record's lease behind its entry's, never an entry a relay would take while the record is still held.
+        if (redis.isCluster) await redis.zadd(outboxKey(), 'XX', leaseUntil.ms, id);
+        const renewed = await script('heraldNotificationRenew', [
+          notificationKey(id),
+          id,
+          leaseUntil.ms,
+          leaseUntil.iso,
+          redis.isCluster ? '' : outboxKey(),
+        ]);
+        return renewed === 1;
+      });
     },
 
-    async renewNotificationLease(_id, _leaseUntil) {
-      throw new StoreError('RedisStore.renewNotificationLease is not implemented yet');
-    },
-
-    async markNotificationDispatched(_id) {
-      throw new StoreError('RedisStore.markNotificationDispatched is not implemented yet');
+    async markNotificationDispatched(id) {
+      await withinTimeout('markNotificationDispatched', async () => {
+        // The record first: an outbox entry left by a crash in between points at a dispatched record, which the
+        // next lease drops.
+        await settleNotification(id, 'dispatched');
+      });
     },
 
     async saveNotification(record) {
-      const key = notificationKey(record.id);
-      const json = JSON.stringify(record);
+      const { status, leaseUntil } = record;
+      const args = [notificationKey(record.id), recordJson(record), status ?? '', leaseUntil ?? ''];
       await withinTimeout('saveNotification', async () => {
-        await redis.set(key, json);
+        await script('heraldNotificationSave', args);
       });
     },
 
@@ -752,6 +921,30 @@ function toItem(raw: RawItem | null | undefined): InboxItem | undefined {
   if (deliveredAt !== null) item.deliveredAt = deliveredAt;
   if (readAt !== null) item.readAt = readAt;
   return item;
+}
+
+/** A notification record's JSON, without the status and lease the record hash holds in fields of their own. */
+function recordJson(record: NotificationRecord): string {
+  const { status: _status, leaseUntil: _leaseUntil, ...rest } = record;
+  return JSON.stringify(rest);
+}
+
+function toNotification(raw: RawNotification | null | undefined): NotificationRecord | undefined {
+  if (!raw) return undefined;
+  const [json, status, leaseUntil] = raw;
+  // A tombstone is a notification that never was.
+  if (json === null || status === 'abandoned') return undefined;
+  const record = JSON.parse(json) as NotificationRecord;
+  if (status !== null) record.status = status as NotificationRecord['status'];
+  if (leaseUntil !== null) record.leaseUntil = leaseUntil;
+  return record;
+}
+
+function leasedRecord(json: string, leaseUntil: string): NotificationRecord {
+  const record = JSON.parse(json) as NotificationRecord;
+  record.status = 'dispatching';
+  record.leaseUntil = leaseUntil;
+  return record;
 }
 
 /** A record as hash field / JSON value pairs. */

@@ -167,7 +167,7 @@ export class CheckedStore implements Store {
   }
 
   async leaseNotifications(options: LeaseNotificationsOptions): Promise<NotificationRecord[]> {
-    return this.#driver.leaseNotifications(checkLeaseNotifications(options));
+    return this.#driver.leaseNotifications(checkLeaseNotifications(options), this.#clock.now());
   }
 
   async renewNotificationLease(id: string, leaseUntil: string): Promise<boolean> {

@@ -57,8 +57,11 @@ export interface StoreDriver {
    */
   beginNotification(begin: CheckedBegin, now: number): Promise<BeginNotificationResult>;
   getNotification(id: string): Promise<NotificationRecord | undefined>;
-  /** Never returns one notification to two callers; `limit` ≤ `storeLimits.maxLeaseLimit`. */
-  leaseNotifications(lease: CheckedLease): Promise<NotificationRecord[]>;
+  /**
+   * Never returns one notification to two callers; `limit` ≤ `storeLimits.maxLeaseLimit`. `now` is the store's
+   * clock (epoch ms), for a driver that claims or checks idempotency keys on the way; the lease is `lease.now`'s.
+   */
+  leaseNotifications(lease: CheckedLease, now: number): Promise<NotificationRecord[]>;
   renewNotificationLease(id: string, leaseUntil: CheckedDate): Promise<boolean>;
   markNotificationDispatched(id: string): Promise<void>;
   /** The deprecated `saveNotification`: stores the record as it is, outside the outbox. */
