@@ -2,6 +2,9 @@
 
 import type { Store } from '@herald/core';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { badInboxContract } from './store-contract-bad-inbox';
+import { badKeysContract } from './store-contract-bad-keys';
+import { badRecordsContract } from './store-contract-bad-records';
 import { concurrencyContract } from './store-contract-concurrency';
 import { deliveriesContract } from './store-contract-deliveries';
 import type { StoreContractContext } from './store-contract-fixtures';
@@ -99,5 +102,8 @@ export function describeStoreContract(
     idempotencyContract(context);
     devicesContract(context);
     preferencesContract(context);
+    badInboxContract(context);
+    badRecordsContract(context);
+    badKeysContract(context);
   });
 }

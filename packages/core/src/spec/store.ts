@@ -26,7 +26,9 @@ export interface InboxItem extends InAppContent {
 /** What the dispatcher hands the store; the store assigns `position`. */
 export type NewInboxItem = Omit<InboxItem, 'position' | 'deliveredAt' | 'readAt'>;
 
-export type InboxStatusFilter = 'read' | 'unread' | 'undelivered';
+/** The status filters of an inbox listing; `InboxStatusFilter` is derived from it. */
+export const inboxStatusFilters = ['read', 'unread', 'undelivered'] as const;
+export type InboxStatusFilter = (typeof inboxStatusFilters)[number];
 
 export interface InboxQuery {
   status?: InboxStatusFilter;
@@ -48,7 +50,18 @@ export interface UnreadCount {
   byType: Record<string, number>;
 }
 
-export type DeliveryStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'queued' | 'skipped' | 'failed' | 'cancelled';
+/** Every status a delivery record can be in; `DeliveryStatus` is derived from it. */
+export const deliveryStatuses = [
+  'pending',
+  'sent',
+  'delivered',
+  'read',
+  'queued',
+  'skipped',
+  'failed',
+  'cancelled',
+] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
 export interface DeliveryFailure {
   code: DeliveryFailureCode;
@@ -103,7 +116,8 @@ export interface DeliveryPage {
  * every delivery is handed to the runner; then `dispatched`. A dispatching notification is in the outbox: when
  * its lease ends, the relay of any process takes it over and completes it.
  */
-export type NotificationStatus = 'dispatching' | 'dispatched';
+export const notificationStatuses = ['dispatching', 'dispatched'] as const;
+export type NotificationStatus = (typeof notificationStatuses)[number];
 
 /** What a notification was: enough for any process to render it, and to complete its dispatch after a crash. */
 export interface NotificationRecord {
