@@ -4,6 +4,7 @@ import type { EventBus } from './event-bus';
 import type { DeliveriesApi, DeliveryReport } from './herald-types';
 import { reportFromRecords } from './settlement';
 import type { DeliveryPatch, DeliveryQuery, DeliveryRecord, DeliveryStatus, Store } from './spec/store';
+import { deliveryPages } from './store-kit/page-through';
 import { assertNonEmptyString } from './validation';
 
 /** Receipts move a record forward only: each status lists the states it may come from. */
@@ -20,12 +21,9 @@ export async function listAllDeliveries(
   query: Omit<DeliveryQuery, 'cursor' | 'limit'>,
 ): Promise<DeliveryRecord[]> {
   const records: DeliveryRecord[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.listDeliveries({ ...query, limit: 100, ...(cursor ? { cursor } : {}) });
+  for await (const page of deliveryPages(store, { ...query, limit: 100 })) {
     for (const record of page.records) records.push(record);
-    cursor = page.nextCursor;
-  } while (cursor);
+  }
   return records;
 }
 

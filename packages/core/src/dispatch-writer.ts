@@ -6,7 +6,6 @@
 import { planDispatch } from './dispatch-plan';
 import { DeliveryError } from './errors';
 import type { EventBus } from './event-bus';
-import { yieldToEventLoop } from './event-loop';
 import type { Logger } from './logger';
 import type { AnyNotificationDefinition } from './notification';
 import type { NotificationCache } from './notification-cache';
@@ -15,6 +14,7 @@ import type { SettledDelivery, Settlement } from './settlement';
 import type { ChannelKind } from './spec/channel';
 import type { DeliveryTask, Runner } from './spec/runner';
 import type { DeliveryRecord, DeliveryStatus, Device, NotificationRecord, Preferences, Store } from './spec/store';
+import { yieldToEventLoop } from './store-kit/chunks';
 
 /** Recipients planned, written and handed over at once. */
 export const DISPATCH_CHUNK = 1_000;
@@ -172,7 +172,9 @@ export function createDispatchWriter(settings: DispatchWriterSettings): Dispatch
   return {
     async writeAll(record, definition, resolved, resumed) {
       for (let first = 0; first < resolved.recipients.length; first += DISPATCH_CHUNK) {
-        if (first > 0) await yieldToEventLoop();
+        // Every chunk, the first included: a host calling notify in a tight loop on a store that answers at once
+        // (MemoryStore) still lets timers, I/O and the runner's deliveries run between its calls.
+        await yieldToEventLoop();
         await writeChunk(record, definition, resolved, first, resumed);
       }
     },

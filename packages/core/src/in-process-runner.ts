@@ -3,10 +3,10 @@
 
 import { type Clock, systemClock, type TimerHandle } from './clock';
 import { HeraldError } from './errors';
-import { scheduleTurn } from './event-loop';
 import type { Logger } from './logger';
 import { silentLogger } from './logger';
 import type { DeliveryExecutor, DeliveryTask, EnqueueOptions, Runner, RunnerHooks } from './spec/runner';
+import { yieldToEventLoop } from './store-kit/chunks';
 
 export interface InProcessRunnerSettings {
   /** Most deliveries in flight at once (default 64); a channel batch counts as its size. */
@@ -62,7 +62,10 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
     waiting.set(handle, tasks);
   }
 
-  /** Units started since the event loop last had a turn (see event-loop.ts). */
+  /**
+   * Units started since the event loop last had a turn: with a store and channels that resolve at once (MemoryStore,
+   * test channels) a long queue would otherwise chain microtasks and starve the host's timers and I/O.
+   */
   let startedSinceTurn = 0;
   let turnScheduled = false;
 
@@ -71,7 +74,7 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
       if (startedSinceTurn >= UNITS_PER_TURN) {
         if (!turnScheduled) {
           turnScheduled = true;
-          scheduleTurn(() => {
+          void yieldToEventLoop().then(() => {
             turnScheduled = false;
             startedSinceTurn = 0;
             pump();
