@@ -502,80 +502,61 @@ return 0
 `,
   },
 
+  // A delivery record is a hash `{d:<id>}` whose field j holds the record's JSON.
+
   /**
    * Creates the delivery records of one chunk that are not stored yet, on a single Redis: their records, creation
    * sequence, index entries and provider-message-id lookups in one step, so a record is never without its index
    * entries and a record written again (a resumed dispatch) is neither changed nor indexed twice.
    * KEYS[1] = the sequence key. ARGV: prefix, then per record: id, notificationId, recipientId, providerMessageId
-   * ('' for none), the number of field/value pairs, the pairs (JSON values). Returns how many were created.
+   * ('' for none), JSON. Returns how many were created.
    */
   heraldDeliveriesCreate: {
     numberOfKeys: 1,
     lua: `
 local prefix = ARGV[1]
-local fresh = {}
-local i = 2
-while i <= #ARGV do
-  local n = tonumber(ARGV[i + 4])
-  local key = prefix .. '{d:' .. ARGV[i] .. '}'
-  if redis.call('exists', key) == 0 then fresh[#fresh + 1] = { i, key, n } end
-  i = i + 5 + n * 2
-end
-if #fresh == 0 then return 0 end
-local seq = redis.call('incrby', KEYS[1], #fresh) - #fresh
-for _, entry in ipairs(fresh) do
-  local at, key, n = entry[1], entry[2], entry[3]
+local seq = tonumber(redis.call('get', KEYS[1]) or '0')
+local created = 0
+for at = 2, #ARGV, 5 do
   local id = ARGV[at]
-  seq = seq + 1
-  redis.call('hset', key, '#seq', seq, unpack(ARGV, at + 5, at + 4 + n * 2))
-  redis.call('zadd', prefix .. 'deliveries', seq, id)
-  redis.call('zadd', prefix .. '{n:' .. ARGV[at + 1] .. '}:deliveries', seq, id)
-  redis.call('zadd', prefix .. '{u:' .. ARGV[at + 2] .. '}:deliveries', seq, id)
-  if ARGV[at + 3] ~= '' then redis.call('set', prefix .. '{pm:' .. ARGV[at + 3] .. '}', id) end
+  if redis.call('hsetnx', prefix .. '{d:' .. id .. '}', 'j', ARGV[at + 4]) == 1 then
+    seq = seq + 1
+    created = created + 1
+    redis.call('zadd', prefix .. 'deliveries', seq, id)
+    redis.call('zadd', prefix .. '{n:' .. ARGV[at + 1] .. '}:deliveries', seq, id)
+    redis.call('zadd', prefix .. '{u:' .. ARGV[at + 2] .. '}:deliveries', seq, id)
+    if ARGV[at + 3] ~= '' then redis.call('set', prefix .. '{pm:' .. ARGV[at + 3] .. '}', id) end
+  end
 end
-return #fresh
+if created > 0 then redis.call('set', KEYS[1], seq) end
+return created
 `,
   },
 
   /**
-   * Creates one delivery record unless its key exists (a Cluster: the indexes, on other slots, are written before).
-   * KEYS[1] = record key. ARGV: field/value pairs. Returns 1 when created, 0 when it was stored already.
-   */
-  heraldDeliveryCreate: {
-    numberOfKeys: 1,
-    lua: `
-if redis.call('exists', KEYS[1]) == 1 then return 0 end
-redis.call('hset', KEYS[1], unpack(ARGV))
-return 1
-`,
-  },
-
-  /**
-   * KEYS[1] = record key. ARGV: updatedAt (JSON), number of allowed statuses, the statuses (JSON), then field,
-   * JSON value pairs. Returns false when missing or not allowed, else {previous providerMessageId or '', fields...}.
+   * KEYS[1] = record key. ARGV: updatedAt, number of allowed statuses (-1 for any), the statuses, then field, JSON
+   * value pairs. Returns false when missing or not allowed, else {previous providerMessageId or '', record JSON}.
    */
   heraldDeliveryUpdate: {
     numberOfKeys: 1,
     lua: `
-local status = redis.call('hget', KEYS[1], 'status')
-if not status then return false end
+local json = redis.call('hget', KEYS[1], 'j')
+if not json then return false end
+local record = cjson.decode(json)
 local allowed = tonumber(ARGV[2])
 if allowed >= 0 then
   local ok = false
-  for i = 3, 2 + allowed do if ARGV[i] == status then ok = true end end
+  for i = 3, 2 + allowed do if ARGV[i] == record.status then ok = true end end
   if not ok then return false end
 else
   allowed = 0
 end
-local previous = redis.call('hget', KEYS[1], 'providerMessageId') or ''
-local fields = {}
-for i = 3 + allowed, #ARGV do fields[#fields + 1] = ARGV[i] end
-fields[#fields + 1] = 'updatedAt'
-fields[#fields + 1] = ARGV[1]
-redis.call('hset', KEYS[1], unpack(fields))
-local out = redis.call('hgetall', KEYS[1])
-table.insert(out, 1, previous)
-return out
+local previous = record.providerMessageId or ''
+for i = 3 + allowed, #ARGV, 2 do record[ARGV[i]] = cjson.decode(ARGV[i + 1]) end
+record.updatedAt = ARGV[1]
+json = cjson.encode(record)
+redis.call('hset', KEYS[1], 'j', json)
+return {previous, json}
 `,
   },
 } as const;
