@@ -13,10 +13,39 @@
 //              keeps a new user's first insert cheap; ZRANGEBYLEX over a prefix pages any index in O(log n + limit).
 //   readat     sorted set of read item ids scored by readAt (epoch ms), for pruning
 
+/**
+ * Lua helpers shared by the claim scripts. A claim key holds '<expiresAt ms>|<notificationId>'; the expiry is checked
+ * against the store's clock (ARGV now), Redis's own TTL only collects the key.
+ */
+const claimHelpers = `
+local function holderOf(key, now)
+  local held = redis.call('get', key)
+  if not held then return nil end
+  local bar = string.find(held, '|', 1, true)
+  if bar and tonumber(string.sub(held, 1, bar - 1)) > tonumber(now) then return string.sub(held, bar + 1) end
+  return nil
+end
+`;
+
 /** Lua helpers shared by the inbox scripts. */
 const inboxHelpers = `
 local function pad(pos) return string.format('%012d', pos) end
 local function typed(set, t) return set .. '#' .. #t .. ':' .. t .. '/' end
+-- Moves one unread item (member suffix p) to read, at readAt (ISO and epoch ms).
+local function readOne(base, key, p, t, id, readAt, readAtMs)
+  redis.call('hset', key, 'r', readAt)
+  redis.call('zrem', base .. 'x', 'u/' .. p, typed('U', t) .. p)
+  redis.call('zadd', base .. 'x', 0, 'r/' .. p, 0, typed('R', t) .. p)
+  redis.call('zadd', base .. 'readat', readAtMs, id)
+end
+-- Takes read items off the unread counters, dropping a counter at zero.
+local function uncount(counts, total, byType)
+  if total == 0 then return end
+  if redis.call('hincrby', counts, '#', -total) <= 0 then redis.call('hdel', counts, '#') end
+  for t, c in pairs(byType) do
+    if redis.call('hincrby', counts, 't:' .. t, -c) <= 0 then redis.call('hdel', counts, 't:' .. t) end
+  end
+end
 `;
 
 /** The scripts, keyed by the command name they are registered under (`defineCommand`). */
@@ -119,22 +148,12 @@ for i = 4, #ARGV do
   local key = base .. 'i:' .. id
   local v = redis.call('hmget', key, 'p', 't', 'r')
   if v[1] and not v[3] then
-    local t = v[2]
-    local p = pad(tonumber(v[1])) .. id
-    redis.call('hset', key, 'r', ARGV[2])
-    redis.call('zrem', base .. 'x', 'u/' .. p, typed('U', t) .. p)
-    redis.call('zadd', base .. 'x', 0, 'r/' .. p, 0, typed('R', t) .. p)
-    redis.call('zadd', base .. 'readat', ARGV[3], id)
-    byType[t] = (byType[t] or 0) + 1
+    readOne(base, key, pad(tonumber(v[1])) .. id, v[2], id, ARGV[2], ARGV[3])
+    byType[v[2]] = (byType[v[2]] or 0) + 1
     changed[#changed + 1] = id
   end
 end
-if #changed > 0 then
-  if redis.call('hincrby', KEYS[1], '#', -#changed) <= 0 then redis.call('hdel', KEYS[1], '#') end
-  for t, c in pairs(byType) do
-    if redis.call('hincrby', KEYS[1], 't:' .. t, -c) <= 0 then redis.call('hdel', KEYS[1], 't:' .. t) end
-  end
-end
+uncount(KEYS[1], #changed, byType)
 return changed
 `,
   },
@@ -162,18 +181,10 @@ for i = 1, count do
   local id = string.sub(p, 13)
   local key = base .. 'i:' .. id
   local t = redis.call('hget', key, 't')
-  redis.call('hset', key, 'r', ARGV[2])
-  redis.call('zrem', base .. 'x', 'u/' .. p, typed('U', t) .. p)
-  redis.call('zadd', base .. 'x', 0, 'r/' .. p, 0, typed('R', t) .. p)
-  redis.call('zadd', base .. 'readat', ARGV[3], id)
+  readOne(base, key, p, t, id, ARGV[2], ARGV[3])
   byType[t] = (byType[t] or 0) + 1
 end
-if count > 0 then
-  if redis.call('hincrby', KEYS[1], '#', -count) <= 0 then redis.call('hdel', KEYS[1], '#') end
-  for t, c in pairs(byType) do
-    if redis.call('hincrby', KEYS[1], 't:' .. t, -c) <= 0 then redis.call('hdel', KEYS[1], 't:' .. t) end
-  end
-end
+uncount(KEYS[1], count, byType)
 local hasMore = 0
 if #members > chunk then hasMore = 1 end
 return {count, maxPos, hasMore}
@@ -291,12 +302,9 @@ return 0
    */
   heraldIdempotencyClaim: {
     numberOfKeys: 1,
-    lua: `
-local held = redis.call('get', KEYS[1])
-if held then
-  local bar = string.find(held, '|', 1, true)
-  if bar and tonumber(string.sub(held, 1, bar - 1)) > tonumber(ARGV[1]) then return held end
-end
+    lua: `${claimHelpers}
+local holder = holderOf(KEYS[1], ARGV[1])
+if holder then return redis.call('get', KEYS[1]) end
 redis.call('set', KEYS[1], ARGV[3], 'PX', ARGV[2])
 return false
 `,
@@ -316,16 +324,12 @@ return false
    */
   heraldNotificationBegin: {
     numberOfKeys: 2,
-    lua: `
+    lua: `${claimHelpers}
 local claimKey = ARGV[1]
 if claimKey ~= '' then
-  local held = redis.call('get', claimKey)
-  if held then
-    local bar = string.find(held, '|', 1, true)
-    if bar and tonumber(string.sub(held, 1, bar - 1)) > tonumber(ARGV[2]) then
-      local holder = string.sub(held, bar + 1)
-      return {0, holder, redis.call('hmget', ARGV[9] .. '{n:' .. holder .. '}:record', 'j', 's', 'l')}
-    end
+  local holder = holderOf(claimKey, ARGV[2])
+  if holder then
+    return {0, holder, redis.call('hmget', ARGV[9] .. '{n:' .. holder .. '}:record', 'j', 's', 'l')}
   end
   redis.call('set', claimKey, ARGV[4], 'PX', ARGV[3])
 end
@@ -427,15 +431,9 @@ return 'created'
    */
   heraldIdempotencyClaimFor: {
     numberOfKeys: 1,
-    lua: `
-local held = redis.call('get', KEYS[1])
-if held then
-  local bar = string.find(held, '|', 1, true)
-  if bar and tonumber(string.sub(held, 1, bar - 1)) > tonumber(ARGV[1]) then
-    local holder = string.sub(held, bar + 1)
-    if holder ~= ARGV[4] then return holder end
-  end
-end
+    lua: `${claimHelpers}
+local holder = holderOf(KEYS[1], ARGV[1])
+if holder and holder ~= ARGV[4] then return holder end
 redis.call('set', KEYS[1], ARGV[3], 'PX', ARGV[2])
 return false
 `,
