@@ -13,10 +13,39 @@
 //              keeps a new user's first insert cheap; ZRANGEBYLEX over a prefix pages any index in O(log n + limit).
 //   readat     sorted set of read item ids scored by readAt (epoch ms), for pruning
 
+/**
+ * Lua helpers shared by the claim scripts. A claim key holds '<expiresAt ms>|<notificationId>'; the expiry is checked
+ * against the store's clock (ARGV now), Redis's own TTL only collects the key.
+ */
+const claimHelpers = `
+local function holderOf(key, now)
+  local held = redis.call('get', key)
+  if not held then return nil end
+  local bar = string.find(held, '|', 1, true)
+  if bar and tonumber(string.sub(held, 1, bar - 1)) > tonumber(now) then return string.sub(held, bar + 1) end
+  return nil
+end
+`;
+
 /** Lua helpers shared by the inbox scripts. */
 const inboxHelpers = `
 local function pad(pos) return string.format('%012d', pos) end
 local function typed(set, t) return set .. '#' .. #t .. ':' .. t .. '/' end
+-- Moves one unread item (member suffix p) to read, at readAt (ISO and epoch ms).
+local function readOne(base, key, p, t, id, readAt, readAtMs)
+  redis.call('hset', key, 'r', readAt)
+  redis.call('zrem', base .. 'x', 'u/' .. p, typed('U', t) .. p)
+  redis.call('zadd', base .. 'x', 0, 'r/' .. p, 0, typed('R', t) .. p)
+  redis.call('zadd', base .. 'readat', readAtMs, id)
+end
+-- Takes read items off the unread counters, dropping a counter at zero.
+local function uncount(counts, total, byType)
+  if total == 0 then return end
+  if redis.call('hincrby', counts, '#', -total) <= 0 then redis.call('hdel', counts, '#') end
+  for t, c in pairs(byType) do
+    if redis.call('hincrby', counts, 't:' .. t, -c) <= 0 then redis.call('hdel', counts, 't:' .. t) end
+  end
+end
 `;
 
 /** The scripts, keyed by the command name they are registered under (`defineCommand`). */
@@ -119,22 +148,12 @@ for i = 4, #ARGV do
   local key = base .. 'i:' .. id
   local v = redis.call('hmget', key, 'p', 't', 'r')
   if v[1] and not v[3] then
-    local t = v[2]
-    local p = pad(tonumber(v[1])) .. id
-    redis.call('hset', key, 'r', ARGV[2])
-    redis.call('zrem', base .. 'x', 'u/' .. p, typed('U', t) .. p)
-    redis.call('zadd', base .. 'x', 0, 'r/' .. p, 0, typed('R', t) .. p)
-    redis.call('zadd', base .. 'readat', ARGV[3], id)
-    byType[t] = (byType[t] or 0) + 1
+    readOne(base, key, pad(tonumber(v[1])) .. id, v[2], id, ARGV[2], ARGV[3])
+    byType[v[2]] = (byType[v[2]] or 0) + 1
     changed[#changed + 1] = id
   end
 end
-if #changed > 0 then
-  if redis.call('hincrby', KEYS[1], '#', -#changed) <= 0 then redis.call('hdel', KEYS[1], '#') end
-  for t, c in pairs(byType) do
-    if redis.call('hincrby', KEYS[1], 't:' .. t, -c) <= 0 then redis.call('hdel', KEYS[1], 't:' .. t) end
-  end
-end
+uncount(KEYS[1], #changed, byType)
 return changed
 `,
   },
@@ -162,18 +181,10 @@ for i = 1, count do
   local id = string.sub(p, 13)
   local key = base .. 'i:' .. id
   local t = redis.call('hget', key, 't')
-  redis.call('hset', key, 'r', ARGV[2])
-  redis.call('zrem', base .. 'x', 'u/' .. p, typed('U', t) .. p)
-  redis.call('zadd', base .. 'x', 0, 'r/' .. p, 0, typed('R', t) .. p)
-  redis.call('zadd', base .. 'readat', ARGV[3], id)
+  readOne(base, key, p, t, id, ARGV[2], ARGV[3])
   byType[t] = (byType[t] or 0) + 1
 end
-if count > 0 then
-  if redis.call('hincrby', KEYS[1], '#', -count) <= 0 then redis.call('hdel', KEYS[1], '#') end
-  for t, c in pairs(byType) do
-    if redis.call('hincrby', KEYS[1], 't:' .. t, -c) <= 0 then redis.call('hdel', KEYS[1], 't:' .. t) end
-  end
-end
+uncount(KEYS[1], count, byType)
 local hasMore = 0
 if #members > chunk then hasMore = 1 end
 return {count, maxPos, hasMore}
@@ -291,12 +302,9 @@ return 0
    */
   heraldIdempotencyClaim: {
     numberOfKeys: 1,
-    lua: `
-local held = redis.call('get', KEYS[1])
-if held then
-  local bar = string.find(held, '|', 1, true)
-  if bar and tonumber(string.sub(held, 1, bar - 1)) > tonumber(ARGV[1]) then return held end
-end
+    lua: `${claimHelpers}
+local holder = holderOf(KEYS[1], ARGV[1])
+if holder then return redis.call('get', KEYS[1]) end
 redis.call('set', KEYS[1], ARGV[3], 'PX', ARGV[2])
 return false
 `,
@@ -316,16 +324,12 @@ return false
    */
   heraldNotificationBegin: {
     numberOfKeys: 2,
-    lua: `
+    lua: `${claimHelpers}
 local claimKey = ARGV[1]
 if claimKey ~= '' then
-  local held = redis.call('get', claimKey)
-  if held then
-    local bar = string.find(held, '|', 1, true)
-    if bar and tonumber(string.sub(held, 1, bar - 1)) > tonumber(ARGV[2]) then
-      local holder = string.sub(held, bar + 1)
-      return {0, holder, redis.call('hmget', ARGV[9] .. '{n:' .. holder .. '}:record', 'j', 's', 'l')}
-    end
+  local holder = holderOf(claimKey, ARGV[2])
+  if holder then
+    return {0, holder, redis.call('hmget', ARGV[9] .. '{n:' .. holder .. '}:record', 'j', 's', 'l')}
   end
   redis.call('set', claimKey, ARGV[4], 'PX', ARGV[3])
 end
@@ -427,15 +431,9 @@ return 'created'
    */
   heraldIdempotencyClaimFor: {
     numberOfKeys: 1,
-    lua: `
-local held = redis.call('get', KEYS[1])
-if held then
-  local bar = string.find(held, '|', 1, true)
-  if bar and tonumber(string.sub(held, 1, bar - 1)) > tonumber(ARGV[1]) then
-    local holder = string.sub(held, bar + 1)
-    if holder ~= ARGV[4] then return holder end
-  end
-end
+    lua: `${claimHelpers}
+local holder = holderOf(KEYS[1], ARGV[1])
+if holder and holder ~= ARGV[4] then return holder end
 redis.call('set', KEYS[1], ARGV[3], 'PX', ARGV[2])
 return false
 `,
@@ -502,80 +500,61 @@ return 0
 `,
   },
 
+  // A delivery record is a hash `{d:<id>}` whose field j holds the record's JSON.
+
   /**
    * Creates the delivery records of one chunk that are not stored yet, on a single Redis: their records, creation
    * sequence, index entries and provider-message-id lookups in one step, so a record is never without its index
    * entries and a record written again (a resumed dispatch) is neither changed nor indexed twice.
    * KEYS[1] = the sequence key. ARGV: prefix, then per record: id, notificationId, recipientId, providerMessageId
-   * ('' for none), the number of field/value pairs, the pairs (JSON values). Returns how many were created.
+   * ('' for none), JSON. Returns how many were created.
    */
   heraldDeliveriesCreate: {
     numberOfKeys: 1,
     lua: `
 local prefix = ARGV[1]
-local fresh = {}
-local i = 2
-while i <= #ARGV do
-  local n = tonumber(ARGV[i + 4])
-  local key = prefix .. '{d:' .. ARGV[i] .. '}'
-  if redis.call('exists', key) == 0 then fresh[#fresh + 1] = { i, key, n } end
-  i = i + 5 + n * 2
-end
-if #fresh == 0 then return 0 end
-local seq = redis.call('incrby', KEYS[1], #fresh) - #fresh
-for _, entry in ipairs(fresh) do
-  local at, key, n = entry[1], entry[2], entry[3]
+local seq = tonumber(redis.call('get', KEYS[1]) or '0')
+local created = 0
+for at = 2, #ARGV, 5 do
   local id = ARGV[at]
-  seq = seq + 1
-  redis.call('hset', key, '#seq', seq, unpack(ARGV, at + 5, at + 4 + n * 2))
-  redis.call('zadd', prefix .. 'deliveries', seq, id)
-  redis.call('zadd', prefix .. '{n:' .. ARGV[at + 1] .. '}:deliveries', seq, id)
-  redis.call('zadd', prefix .. '{u:' .. ARGV[at + 2] .. '}:deliveries', seq, id)
-  if ARGV[at + 3] ~= '' then redis.call('set', prefix .. '{pm:' .. ARGV[at + 3] .. '}', id) end
+  if redis.call('hsetnx', prefix .. '{d:' .. id .. '}', 'j', ARGV[at + 4]) == 1 then
+    seq = seq + 1
+    created = created + 1
+    redis.call('zadd', prefix .. 'deliveries', seq, id)
+    redis.call('zadd', prefix .. '{n:' .. ARGV[at + 1] .. '}:deliveries', seq, id)
+    redis.call('zadd', prefix .. '{u:' .. ARGV[at + 2] .. '}:deliveries', seq, id)
+    if ARGV[at + 3] ~= '' then redis.call('set', prefix .. '{pm:' .. ARGV[at + 3] .. '}', id) end
+  end
 end
-return #fresh
+if created > 0 then redis.call('set', KEYS[1], seq) end
+return created
 `,
   },
 
   /**
-   * Creates one delivery record unless its key exists (a Cluster: the indexes, on other slots, are written before).
-   * KEYS[1] = record key. ARGV: field/value pairs. Returns 1 when created, 0 when it was stored already.
-   */
-  heraldDeliveryCreate: {
-    numberOfKeys: 1,
-    lua: `
-if redis.call('exists', KEYS[1]) == 1 then return 0 end
-redis.call('hset', KEYS[1], unpack(ARGV))
-return 1
-`,
-  },
-
-  /**
-   * KEYS[1] = record key. ARGV: updatedAt (JSON), number of allowed statuses, the statuses (JSON), then field,
-   * JSON value pairs. Returns false when missing or not allowed, else {previous providerMessageId or '', fields...}.
+   * KEYS[1] = record key. ARGV: updatedAt, number of allowed statuses (-1 for any), the statuses, then field, JSON
+   * value pairs. Returns false when missing or not allowed, else {previous providerMessageId or '', record JSON}.
    */
   heraldDeliveryUpdate: {
     numberOfKeys: 1,
     lua: `
-local status = redis.call('hget', KEYS[1], 'status')
-if not status then return false end
+local json = redis.call('hget', KEYS[1], 'j')
+if not json then return false end
+local record = cjson.decode(json)
 local allowed = tonumber(ARGV[2])
 if allowed >= 0 then
   local ok = false
-  for i = 3, 2 + allowed do if ARGV[i] == status then ok = true end end
+  for i = 3, 2 + allowed do if ARGV[i] == record.status then ok = true end end
   if not ok then return false end
 else
   allowed = 0
 end
-local previous = redis.call('hget', KEYS[1], 'providerMessageId') or ''
-local fields = {}
-for i = 3 + allowed, #ARGV do fields[#fields + 1] = ARGV[i] end
-fields[#fields + 1] = 'updatedAt'
-fields[#fields + 1] = ARGV[1]
-redis.call('hset', KEYS[1], unpack(fields))
-local out = redis.call('hgetall', KEYS[1])
-table.insert(out, 1, previous)
-return out
+local previous = record.providerMessageId or ''
+for i = 3 + allowed, #ARGV, 2 do record[ARGV[i]] = cjson.decode(ARGV[i + 1]) end
+record.updatedAt = ARGV[1]
+json = cjson.encode(record)
+redis.call('hset', KEYS[1], 'j', json)
+return {previous, json}
 `,
   },
 } as const;

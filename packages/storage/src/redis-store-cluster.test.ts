@@ -1,6 +1,7 @@
 // RedisStore on a real Redis Cluster of three masters: the shared Store contract, where each user's keys, each
 // notification's keys and the outbox sit on slots of their own, and the outbox's crash windows between those
 // slots (a begin cut short after each of its writes) each ending with exactly one notification, completed.
+import { randomUUID } from 'node:crypto';
 import { StoreError } from '@herald/core';
 import type { NotificationRecord } from '@herald/core/spec';
 import { describeStoreContract } from '@herald/testing';
@@ -33,11 +34,7 @@ describeStoreContract('RedisStore on a Redis Cluster', () => new RedisStore({ re
   makePeer: () => new RedisStore({ redis: connect(), prefix }),
 });
 
-let counter = 0;
-function unique(label: string): string {
-  counter += 1;
-  return `${label}-${counter}`;
-}
+const unique = (label: string): string => `${label}-${randomUUID()}`;
 
 function record(id: string, idempotencyKey?: string): NotificationRecord {
   return {

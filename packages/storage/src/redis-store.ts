@@ -45,6 +45,8 @@ const DEFAULT_PREFIX = 'herald:';
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** Items per mark-all-read and prune script call: bounds how long one script holds Redis. */
 const SWEEP_CHUNK = 1_000;
+/** Chunks of one bulk call sent before the first has answered. */
+const CHUNKS_IN_FLIGHT = 4;
 /** Commands per pipeline (and per round of concurrent commands on a Cluster): no write grows with its caller. */
 const PIPELINE_LIMIT = 1_000;
 /**
@@ -52,8 +54,6 @@ const PIPELINE_LIMIT = 1_000;
  * that record: longer than any begin can stall.
  */
 const TOMBSTONE_TTL_MS = 86_400_000;
-/** Hash field holding a delivery's store-wide creation sequence (not part of the record). */
-const SEQUENCE_FIELD = '#seq';
 /** Positions are written with 12 digits in index members. */
 const MAX_POSITION = 999_999_999_999;
 
@@ -358,6 +358,9 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
   }
 
   return {
+    // A bulk call's chunks go out pipelined, a few at a time: Redis runs one script while the next is encoded.
+    chunksInFlight: CHUNKS_IN_FLIGHT,
+
     // Inbox.
 
     async insertInboxItems(items) {
@@ -653,10 +656,8 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
           // One script: the records not stored yet, their creation sequence and their index entries, together.
           const args: ScriptArgument[] = [`${keyPrefix}deliveries:seq`, keyPrefix];
           for (const record of records) {
-            const fields = deliveryFields(record);
             args.push(record.id, record.notificationId, record.recipientId, record.providerMessageId ?? '');
-            args.push(fields.length / 2);
-            for (const field of fields) args.push(field);
+            args.push(JSON.stringify(record));
           }
           await script('heraldDeliveriesCreate', args);
           return;
@@ -681,10 +682,7 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
           if (record.providerMessageId !== undefined) {
             indexes.push(['set', [providerMessageKey(record.providerMessageId), record.id]]);
           }
-          creates.push([
-            'heraldDeliveryCreate',
-            [deliveryKey(record.id), SEQUENCE_FIELD, sequence, ...deliveryFields(record)],
-          ]);
+          creates.push(['hsetnx', [deliveryKey(record.id), 'j', JSON.stringify(record)]]);
         });
         await batch(indexes);
         await batch(creates);
@@ -693,30 +691,29 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
 
     async getDeliveries(ids) {
       return withinTimeout('getDeliveries', async () => {
-        const results = await batch(ids.map((id) => ['hgetall', [deliveryKey(id)]]));
+        const results = await batch(ids.map((id) => ['hget', [deliveryKey(id), 'j']]));
         const found: DeliveryRecord[] = [];
-        for (const fields of results) {
-          const record = toDelivery(fields as Record<string, string>);
-          if (record) found.push(record);
+        for (const json of results) {
+          if (typeof json === 'string') found.push(JSON.parse(json) as DeliveryRecord);
         }
         return found;
       });
     },
 
     async updateDelivery(id, patch, onlyFrom, updatedAt) {
-      const args: ScriptArgument[] = [deliveryKey(id), JSON.stringify(updatedAt)];
+      const args: ScriptArgument[] = [deliveryKey(id), updatedAt];
       if (onlyFrom === undefined) args.push(-1);
       else {
         args.push(onlyFrom.length);
-        for (const status of onlyFrom) args.push(JSON.stringify(status));
+        for (const status of onlyFrom) args.push(status);
       }
       for (const [field, value] of Object.entries(patch)) args.push(field, JSON.stringify(value));
       return withinTimeout('updateDelivery', async () => {
-        const result = (await script('heraldDeliveryUpdate', args)) as string[] | null;
+        const result = (await script('heraldDeliveryUpdate', args)) as [string, string] | null;
         if (!result) return undefined;
-        const [previousJson, ...flat] = result;
-        const record = toDelivery(pairsToObject(flat))!;
-        const previous = previousJson ? (JSON.parse(previousJson) as string) : undefined;
+        const [previousId, json] = result;
+        const record = JSON.parse(json) as DeliveryRecord;
+        const previous = previousId === '' ? undefined : previousId;
         if (record.providerMessageId !== previous) {
           // The lookup index lives on another slot; it follows the record (a stale entry is checked on read).
           if (record.providerMessageId !== undefined) {
@@ -733,7 +730,8 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
       return withinTimeout('findDeliveryByProviderMessageId', async () => {
         const id = await redis.get(key);
         if (id === null) return undefined;
-        const record = toDelivery(await redis.hgetall(deliveryKey(id)));
+        const json = await redis.hget(deliveryKey(id), 'j');
+        const record = json === null ? undefined : (JSON.parse(json) as DeliveryRecord);
         return record?.providerMessageId === providerMessageId ? record : undefined;
       });
     },
@@ -759,10 +757,11 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
           const page = await redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, step);
           if (page.length === 0) break;
           const ids = page.filter((_, position) => position % 2 === 0);
-          const results = await batch(ids.map((id) => ['hgetall', [deliveryKey(id)]]));
+          const results = await batch(ids.map((id) => ['hget', [deliveryKey(id), 'j']]));
           for (let position = 0; position < ids.length; position++) {
             // An index entry whose record is missing (a Cluster write cut short) is skipped.
-            const record = toDelivery(results[position] as Record<string, string>);
+            const json = results[position];
+            const record = typeof json === 'string' ? (JSON.parse(json) as DeliveryRecord) : undefined;
             if (!record || !matches(record)) continue;
             picked.push({ record, sequence: Number(page[position * 2 + 1]) });
             if (picked.length > limit) break;
@@ -945,28 +944,4 @@ function leasedRecord(json: string, leaseUntil: string): NotificationRecord {
   record.status = 'dispatching';
   record.leaseUntil = leaseUntil;
   return record;
-}
-
-/** A record as hash field / JSON value pairs. */
-function deliveryFields(record: DeliveryRecord): string[] {
-  const fields: string[] = [];
-  for (const [field, value] of Object.entries(record)) {
-    if (value !== undefined) fields.push(field, JSON.stringify(value));
-  }
-  return fields;
-}
-
-function pairsToObject(flat: string[]): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (let index = 0; index + 1 < flat.length; index += 2) fields[flat[index]!] = flat[index + 1]!;
-  return fields;
-}
-
-function toDelivery(fields: Record<string, string> | null | undefined): DeliveryRecord | undefined {
-  if (!fields || fields.status === undefined) return undefined;
-  const record: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(fields)) {
-    if (field !== SEQUENCE_FIELD) record[field] = JSON.parse(value);
-  }
-  return record as unknown as DeliveryRecord;
 }

@@ -4,7 +4,15 @@ import type { DeliveryFailure, DeliveryPatch, DeliveryRecord, DeliveryStatus } f
 import { deliveryStatuses } from '../spec/store';
 import { checkOneOf, checkPageLimit, dateMessage, isDate } from './check-values';
 import { decodeCursor } from './cursor-codec';
-import { IssueList, invalid, isNonEmptyString, isObject } from './input-issues';
+import {
+  IssueList,
+  invalid,
+  isNonEmptyString,
+  isObject,
+  isOptionalId,
+  isOptionalText,
+  wellFormedElement,
+} from './input-issues';
 
 /** A delivery query as a driver receives it: every field checked, the cursor decoded. */
 export interface CheckedDeliveryQuery {
@@ -59,14 +67,6 @@ function checkFailure(value: unknown, path: string, issues: IssueList): Delivery
 
 const isDeliveryStatus = (value: unknown): value is DeliveryStatus =>
   (deliveryStatuses as readonly unknown[]).includes(value);
-
-function isOptionalId(value: unknown): boolean {
-  return value === undefined || isNonEmptyString(value);
-}
-
-function isOptionalText(value: unknown): boolean {
-  return value === undefined || typeof value === 'string';
-}
 
 /** The write path's fast check: one pass of named reads; the issues are only worked out when it fails. */
 function isWellFormed(value: Record<string, unknown>): boolean {
@@ -131,15 +131,11 @@ export function checkDeliveryRecord(
   issues: IssueList,
   seen: Set<string>,
 ): DeliveryRecord | undefined {
-  if (!isObject(value)) {
-    issues.add(`records.${index}`, 'Expected a delivery record object');
-    return undefined;
-  }
-  if (!isWellFormed(value)) {
-    reportRecord(value, index, issues);
-    return undefined;
-  }
-  const input = value as unknown as DeliveryRecord;
+  const element = wellFormedElement(value, `records.${index}`, 'a delivery record', issues, isWellFormed, (bad) =>
+    reportRecord(bad, index, issues),
+  );
+  if (element === undefined) return undefined;
+  const input = element as unknown as DeliveryRecord;
   // One hash operation per record: the set grows unless the id is there already.
   const size = seen.size;
   if (seen.add(input.id).size === size) {

@@ -3,7 +3,7 @@
 
 import type { Device, Preferences } from '../spec/store';
 import { dateMessage, isDate } from './check-values';
-import { IssueList, invalid, isNonEmptyString, isObject, plainCopy } from './input-issues';
+import { IssueList, invalid, isNonEmptyString, isObject, optionalOption, plainCopy } from './input-issues';
 
 /** A copy of exactly the device's declared fields. */
 export function checkDevice(device: unknown): Device {
@@ -20,11 +20,7 @@ export function checkDevice(device: unknown): Device {
 
 /** `removeDevice`'s options: the owner the device must have, if any. */
 export function checkRemoveDeviceOptions(options: unknown): string | undefined {
-  if (options === undefined) return undefined;
-  if (!isObject(options)) throw invalid('options', 'Expected an object');
-  if (options.userId === undefined) return undefined;
-  if (!isNonEmptyString(options.userId)) throw invalid('options.userId', 'Expected a non-empty string');
-  return options.userId;
+  return optionalOption(options, 'userId');
 }
 
 function checkSwitches(value: unknown, path: string, issues: IssueList): void {

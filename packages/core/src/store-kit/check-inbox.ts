@@ -5,7 +5,16 @@ import { inboxStatusFilters } from '../spec/store';
 import { checkOneOf, checkPageLimit, checkPositiveInteger, dateMessage, isDate } from './check-values';
 import { decodeCursor } from './cursor-codec';
 import { toNewInboxItem } from './inbox-item';
-import { type IssueList, invalid, isNonEmptyString, isObject, plainCopy } from './input-issues';
+import {
+  type IssueList,
+  invalid,
+  isNonEmptyString,
+  isObject,
+  isOptionalText,
+  optionalOption,
+  plainCopy,
+  wellFormedElement,
+} from './input-issues';
 
 /** A listing query as a driver receives it: every field checked, the cursor decoded. */
 export interface CheckedInboxQuery {
@@ -20,10 +29,6 @@ export interface CheckedInboxQuery {
 const ITEM_IDS = ['id', 'userId', 'notificationId', 'type'] as const;
 const ITEM_TEXTS = ['title', 'body'] as const;
 const ITEM_OPTIONAL_TEXTS = ['url', 'icon', 'actorId'] as const;
-
-function isOptionalText(value: unknown): boolean {
-  return value === undefined || typeof value === 'string';
-}
 
 /** The write path's fast check: one pass of named reads; the issues are only worked out when it fails. */
 function isWellFormed(value: Record<string, unknown>): boolean {
@@ -61,15 +66,11 @@ function reportItem(value: Record<string, unknown>, index: number, issues: Issue
  * private copy of its `data` (read state, a position or extras a loose caller sent are dropped).
  */
 export function checkNewInboxItem(value: unknown, index: number, issues: IssueList): NewInboxItem | undefined {
-  if (!isObject(value)) {
-    issues.add(`items.${index}`, 'Expected an inbox item object');
-    return undefined;
-  }
-  if (!isWellFormed(value)) {
-    reportItem(value, index, issues);
-    return undefined;
-  }
-  const input = value as unknown as NewInboxItem;
+  const element = wellFormedElement(value, `items.${index}`, 'an inbox item', issues, isWellFormed, (bad) =>
+    reportItem(bad, index, issues),
+  );
+  if (element === undefined) return undefined;
+  const input = element as unknown as NewInboxItem;
   const item = toNewInboxItem(input, input);
   if (input.data !== undefined) {
     const data = plainCopy(input.data, `items.${index}.data`, issues);
@@ -94,11 +95,7 @@ export function checkInboxQuery(query: unknown): CheckedInboxQuery {
 
 /** `markAllRead`'s options: the one type to read, or every type. */
 export function checkReadAllOptions(options: unknown): string | undefined {
-  if (options === undefined) return undefined;
-  if (!isObject(options)) throw invalid('options', 'Expected an object');
-  if (options.type === undefined) return undefined;
-  if (!isNonEmptyString(options.type)) throw invalid('options.type', 'Expected a non-empty string');
-  return options.type;
+  return optionalOption(options, 'type');
 }
 
 /** `listInboxAfter`'s arguments: any position (fractions and infinities included), a positive integer limit. */

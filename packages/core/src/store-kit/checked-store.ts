@@ -28,7 +28,7 @@ import { checkDevice, checkPreferences, checkRemoveDeviceOptions } from './check
 import { checkInboxQuery, checkNewInboxItem, checkReadAllOptions, checkReplay } from './check-inbox';
 import { checkBeginNotification, checkLeaseNotifications, checkSavedNotification } from './check-notifications';
 import { checkDate, checkId, checkIds, checkTtl } from './check-values';
-import { forEachChunk, mapChunks, yieldToEventLoop } from './chunks';
+import { type ChunkOptions, forEachChunk, mapChunks, yieldToEventLoop } from './chunks';
 import { encodeCursor } from './cursor-codec';
 import { IssueList, invalid } from './input-issues';
 import type { StoreDriver } from './store-driver';
@@ -78,6 +78,7 @@ export class CheckedStore implements Store {
 
   readonly #driver: StoreDriver;
   readonly #clock: Pick<Clock, 'now'>;
+  readonly #chunks: ChunkOptions;
   /** The last `updatedAt` stamp and the millisecond it stands for: one ISO string per ms, not per update. */
   #stampMs = Number.NaN;
   #stamp = '';
@@ -85,19 +86,20 @@ export class CheckedStore implements Store {
   constructor(driver: StoreDriver, settings: CheckedStoreSettings = {}) {
     this.#driver = driver;
     this.#clock = settings.clock ?? { now: () => Date.now() };
+    this.#chunks = { size: storeLimits.chunkSize, inFlight: driver.chunksInFlight ?? 1 };
   }
 
   // Inbox.
 
   async insertInboxItems(items: NewInboxItem[]): Promise<InboxItem[]> {
     const checked = await checkBatch(items, 'items', 'inbox items', checkNewInboxItem);
-    return mapChunks(checked, (chunk) => this.#driver.insertInboxItems(chunk));
+    return mapChunks(checked, (chunk) => this.#driver.insertInboxItems(chunk), this.#chunks);
   }
 
   async getInboxItems(userId: string, ids: string[]): Promise<InboxItem[]> {
     checkId(userId, 'userId');
     const checked = checkIds(ids, 'ids');
-    return mapChunks(checked, (chunk) => this.#driver.getInboxItems(userId, chunk));
+    return mapChunks(checked, (chunk) => this.#driver.getInboxItems(userId, chunk), this.#chunks);
   }
 
   async listInbox(userId: string, query?: InboxQuery): Promise<InboxPage> {
@@ -126,13 +128,13 @@ export class CheckedStore implements Store {
     checkId(userId, 'userId');
     const checked = checkIds(ids, 'ids');
     const date = checkDate(at, 'at');
-    return mapChunks(checked, (chunk) => this.#driver.markRead(userId, chunk, date));
+    return mapChunks(checked, (chunk) => this.#driver.markRead(userId, chunk, date), this.#chunks);
   }
 
   async markUnread(userId: string, ids: string[]): Promise<string[]> {
     checkId(userId, 'userId');
     const checked = checkIds(ids, 'ids');
-    return mapChunks(checked, (chunk) => this.#driver.markUnread(userId, chunk));
+    return mapChunks(checked, (chunk) => this.#driver.markUnread(userId, chunk), this.#chunks);
   }
 
   async markAllRead(userId: string, options: { type?: string }, at: string): Promise<number> {
@@ -145,7 +147,7 @@ export class CheckedStore implements Store {
     checkId(userId, 'userId');
     const checked = checkIds(ids, 'ids');
     const date = checkDate(at, 'at');
-    return mapChunks(checked, (chunk) => this.#driver.markDelivered(userId, chunk, date));
+    return mapChunks(checked, (chunk) => this.#driver.markDelivered(userId, chunk, date), this.#chunks);
   }
 
   async pruneInbox(options: { readBefore: string }): Promise<number> {
@@ -191,12 +193,12 @@ export class CheckedStore implements Store {
     const checked = await checkBatch(records, 'records', 'delivery records', (value, index, issues) =>
       checkDeliveryRecord(value, index, issues, seen),
     );
-    await forEachChunk(checked, (chunk) => this.#driver.createDeliveries(chunk));
+    await forEachChunk(checked, (chunk) => this.#driver.createDeliveries(chunk), this.#chunks);
   }
 
   async getDeliveries(ids: string[]): Promise<DeliveryRecord[]> {
     const checked = checkIds(ids, 'ids');
-    return mapChunks(checked, (chunk) => this.#driver.getDeliveries(chunk));
+    return mapChunks(checked, (chunk) => this.#driver.getDeliveries(chunk), this.#chunks);
   }
 
   async updateDelivery(
@@ -251,7 +253,11 @@ export class CheckedStore implements Store {
   async listDevices(userIds: string[]): Promise<Map<string, Device[]>> {
     const checked = checkIds(userIds, 'userIds');
     const result = new Map<string, Device[]>();
-    await forEachChunk(checked, async (chunk) => mergeMaps(result, await this.#driver.listDevices(chunk)));
+    await forEachChunk(
+      checked,
+      async (chunk) => mergeMaps(result, await this.#driver.listDevices(chunk)),
+      this.#chunks,
+    );
     return result;
   }
 
@@ -265,7 +271,11 @@ export class CheckedStore implements Store {
   async getPreferences(userIds: string[]): Promise<Map<string, Preferences>> {
     const checked = checkIds(userIds, 'userIds');
     const result = new Map<string, Preferences>();
-    await forEachChunk(checked, async (chunk) => mergeMaps(result, await this.#driver.getPreferences(chunk)));
+    await forEachChunk(
+      checked,
+      async (chunk) => mergeMaps(result, await this.#driver.getPreferences(chunk)),
+      this.#chunks,
+    );
     return result;
   }
 

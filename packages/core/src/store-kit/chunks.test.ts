@@ -13,6 +13,29 @@ describe('chunksOf', () => {
 });
 
 describe('forEachChunk and mapChunks', () => {
+  it('keep up to inFlight chunks under way, start them in order and return results in input order', async () => {
+    const items = Array.from({ length: 10 }, (_, index) => index);
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    const results = await mapChunks(
+      items,
+      async (chunk) => {
+        started.push(chunk[0]!);
+        running += 1;
+        most = Math.max(most, running);
+        // Later chunks finish first: the results still come back in input order.
+        await new Promise((resolve) => setTimeout(resolve, 20 - chunk[0]!));
+        running -= 1;
+        return [...chunk];
+      },
+      { size: 2, inFlight: 3 },
+    );
+    expect(results).toEqual(items);
+    expect(started).toEqual([0, 2, 4, 6, 8]);
+    expect(most).toBe(3);
+  });
+
   it('run the chunks one after another, in order, with the event loop turning between them', async () => {
     const items = Array.from({ length: 1_001 }, (_, index) => index);
     const events: string[] = [];
@@ -24,12 +47,12 @@ describe('forEachChunk and mapChunks', () => {
         setImmediate(() => events.push('turn'));
         return chunk.map((item) => item * 2);
       },
-      500,
+      { size: 500 },
     );
     expect(seen).toEqual(items.map((item) => item * 2));
     expect(events.slice(0, 5)).toEqual(['chunk 0', 'turn', 'chunk 500', 'turn', 'chunk 1000']);
     const sizes: number[] = [];
-    await forEachChunk(items, async (chunk) => sizes.push(chunk.length), 400);
+    await forEachChunk(items, async (chunk) => sizes.push(chunk.length), { size: 400 });
     expect(sizes).toEqual([400, 400, 201]);
   });
 });

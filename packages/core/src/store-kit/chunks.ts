@@ -24,37 +24,63 @@ export function yieldToEventLoop(): Promise<void> {
   });
 }
 
-/** Runs `run` on each chunk in turn, yielding to the event loop between chunks. */
+export interface ChunkOptions {
+  /** Elements per chunk (default `storeLimits.chunkSize`). */
+  size?: number | undefined;
+  /**
+   * How many chunks may be under way at once (default 1: one after another). Chunks are always started in input
+   * order, so a driver that sends each one over one connection keeps that order; a later chunk may be under way
+   * when an earlier one fails.
+   */
+  inFlight?: number | undefined;
+}
+
+/** Runs `run` on each chunk, starting them in order with a turn of the event loop before each but the first. */
 export async function forEachChunk<T>(
   items: readonly T[],
   run: (chunk: readonly T[]) => Promise<unknown>,
-  size: number = storeLimits.chunkSize,
+  options: ChunkOptions = {},
 ): Promise<void> {
+  const inFlight = Math.max(1, Math.floor(options.inFlight ?? 1));
+  const running: Promise<unknown>[] = [];
   let first = true;
-  for (const chunk of chunksOf(items, size)) {
-    if (!first) await yieldToEventLoop();
-    first = false;
-    await run(chunk);
+  try {
+    for (const chunk of chunksOf(items, options.size)) {
+      if (running.length >= inFlight) await running.shift();
+      if (!first) await yieldToEventLoop();
+      first = false;
+      running.push(run(chunk));
+    }
+    while (running.length > 0) await running.shift();
+  } finally {
+    // A failed chunk rejects the call; the ones already under way are let finish, unobserved.
+    for (const pending of running) pending.catch(() => undefined);
   }
 }
 
 /**
- * Runs `run` on each chunk in turn, as `forEachChunk`, and returns what the calls returned, concatenated in
- * input order.
+ * Runs `run` on each chunk, as `forEachChunk`, and returns what the calls returned, concatenated in input order.
  */
 export async function mapChunks<T, R>(
   items: readonly T[],
   run: (chunk: readonly T[]) => Promise<R[]>,
-  size: number = storeLimits.chunkSize,
+  options: ChunkOptions = {},
 ): Promise<R[]> {
+  const size = options.size ?? storeLimits.chunkSize;
   if (items.length <= size) return items.length === 0 ? [] : run(items);
-  const results: R[] = [];
+  const parts: R[][] = [];
+  let index = 0;
   await forEachChunk(
     items,
-    async (chunk) => {
-      for (const result of await run(chunk)) results.push(result);
+    (chunk) => {
+      const at = index++;
+      return run(chunk).then((part) => {
+        parts[at] = part;
+      });
     },
-    size,
+    options,
   );
+  const results: R[] = [];
+  for (const part of parts) for (const result of part) results.push(result);
   return results;
 }

@@ -37,7 +37,7 @@ export {
   checkTtl,
 } from './check-values';
 export { CheckedStore, type CheckedStoreSettings, createStore } from './checked-store';
-export { chunksOf, forEachChunk, mapChunks, yieldToEventLoop } from './chunks';
+export { type ChunkOptions, chunksOf, forEachChunk, mapChunks, yieldToEventLoop } from './chunks';
 export { type CursorKind, decodeCursor, encodeCursor } from './cursor-codec';
 export { type InboxItemOrigin, toNewInboxItem } from './inbox-item';
 export { IssueList, plainCopy } from './input-issues';

@@ -16,6 +16,45 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+export function isOptionalId(value: unknown): boolean {
+  return value === undefined || isNonEmptyString(value);
+}
+
+export function isOptionalText(value: unknown): boolean {
+  return value === undefined || typeof value === 'string';
+}
+
+/**
+ * A batch element that passes its fast check, as an object; otherwise its issues are reported (a non-object at
+ * `path` itself) and `undefined` is returned.
+ */
+export function wellFormedElement(
+  value: unknown,
+  path: string,
+  what: string,
+  issues: IssueList,
+  isWellFormed: (element: Record<string, unknown>) => boolean,
+  report: (element: Record<string, unknown>) => void,
+): Record<string, unknown> | undefined {
+  if (!isObject(value)) {
+    issues.add(path, `Expected ${what} object`);
+    return undefined;
+  }
+  if (isWellFormed(value)) return value;
+  report(value);
+  return undefined;
+}
+
+/** An optional options object with one optional non-empty string field (`options.<field>`). */
+export function optionalOption(options: unknown, field: string): string | undefined {
+  if (options === undefined) return undefined;
+  if (!isObject(options)) throw invalid('options', 'Expected an object');
+  const value = options[field];
+  if (value === undefined) return undefined;
+  if (!isNonEmptyString(value)) throw invalid(`options.${field}`, 'Expected a non-empty string');
+  return value;
+}
+
 /** Issues of one call, capped at `storeLimits.maxIssues` listed ones so a huge bad batch makes a readable error. */
 export class IssueList {
   readonly #issues: ValidationIssue[] = [];

@@ -31,6 +31,13 @@ export interface DriverPage<T> {
 }
 
 export interface StoreDriver {
+  /**
+   * How many chunks of one bulk call the kit hands over before the first has finished (default 1). A networked
+   * driver that sends each chunk over one connection, in the order it receives them, overlaps its round trips this
+   * way; chunks are always handed over in input order.
+   */
+  readonly chunksInFlight?: number | undefined;
+
   // Inbox. Ids not owned by `userId` are ignored, never changed and never counted.
   /**
    * Items of any users, in input order; each user's items get increasing positions in that order. An id the user
