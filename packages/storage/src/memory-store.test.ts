@@ -1,6 +1,6 @@
 // MemoryStore: the shared Store contract, then what is MemoryStore's own — the indexes it builds as they are first
 // needed (deep paging, sparse and dense status filters, pruned items leaving them), copies, and its clock setting.
-import type { DeliveryQuery, DeliveryRecord, InboxItem, InboxStatusFilter } from '@herald/core';
+import type { DeliveryQuery, DeliveryRecord, InboxItem, InboxStatusFilter, NotificationRecord } from '@herald/core';
 import type { NewInboxItem } from '@herald/core/spec';
 import { describeStoreContract } from '@herald/testing';
 import { describe, expect, it } from 'vitest';
@@ -235,15 +235,26 @@ describe('MemoryStore', () => {
     expect(await store.listDevices(['a', 'b'])).toEqual(new Map());
   });
 
-  it('expires idempotency claims on the injected clock', async () => {
+  it('expires idempotency keys on the injected clock', async () => {
     let now = 1_000;
     const store = createMemoryStore({ clock: { now: () => now } });
-    expect(await store.claimIdempotencyKey('k', 'n1', 100)).toEqual({ claimed: true });
+    const record = (id: string): NotificationRecord => ({
+      id,
+      type: 'memory.clock',
+      payload: {},
+      recipients: [{ id: 'ana' }],
+      kinds: ['inApp'],
+      createdAt: '2024-05-01T10:00:00.000Z',
+      status: 'dispatching',
+      idempotencyKey: 'k',
+    });
+    const options = { leaseUntil: '2030-01-01T00:00:00.000Z', idempotencyKey: { key: 'k', ttlMs: 100 } };
+    expect(await store.beginNotification(record('n1'), options)).toEqual({ created: true });
     now = 1_099;
-    expect(await store.claimIdempotencyKey('k', 'n2', 100)).toEqual({ claimed: false, notificationId: 'n1' });
+    expect(await store.beginNotification(record('n2'), options)).toMatchObject({ created: false, notificationId: 'n1' });
     now = 1_100;
     expect(await store.getIdempotencyKey('k')).toBeUndefined();
-    expect(await store.claimIdempotencyKey('k', 'n2', 100)).toEqual({ claimed: true });
+    expect(await store.beginNotification(record('n2'), options)).toEqual({ created: true });
     expect(await store.getIdempotencyKey('k')).toBe('n2');
   });
 

@@ -410,10 +410,6 @@ function createMemoryDriver(): StoreDriver {
       outbox.delete(id);
     },
 
-    async saveNotification(record) {
-      notifications.set(record.id, record);
-    },
-
     // Deliveries.
 
     async createDeliveries(records) {
@@ -508,14 +504,6 @@ function createMemoryDriver(): StoreDriver {
 
     // Idempotency.
 
-    async claimIdempotencyKey(key, notificationId, ttlMs, now) {
-      sweepIdempotency(now);
-      const held = idempotency.get(key);
-      if (held && held.expiresAt > now) return { claimed: false, notificationId: held.notificationId };
-      claimKey(key, notificationId, now + ttlMs);
-      return { claimed: true };
-    },
-
     async getIdempotencyKey(key, now) {
       const held = idempotency.get(key);
       if (!held) return undefined;
@@ -524,11 +512,6 @@ function createMemoryDriver(): StoreDriver {
         return undefined;
       }
       return held.notificationId;
-    },
-
-    async releaseIdempotencyKey(key, notificationId) {
-      // Only the holder may release: a late release must not free a key someone else has claimed since.
-      if (idempotency.get(key)?.notificationId === notificationId) idempotency.delete(key);
     },
 
     // Devices.

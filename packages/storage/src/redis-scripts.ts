@@ -296,20 +296,6 @@ return 0
 `,
   },
 
-  /**
-   * KEYS[1] = claim key. ARGV: now (epoch ms), ttl ms, value ('<expiresAt>|<notificationId>').
-   * Returns false when claimed, or the holder's value.
-   */
-  heraldIdempotencyClaim: {
-    numberOfKeys: 1,
-    lua: `${claimHelpers}
-local holder = holderOf(KEYS[1], ARGV[1])
-if holder then return redis.call('get', KEYS[1]) end
-redis.call('set', KEYS[1], ARGV[3], 'PX', ARGV[2])
-return false
-`,
-  },
-
   // The outbox. A notification record is a hash `{n:<id>}:record`: j = the record's JSON without status and lease,
   // s = status (dispatching, dispatched, or abandoned: a tombstone, see below), l = leaseUntil (ISO 8601),
   // t = the idempotency key's time to live (ms), for a relay that has to claim the key again. The outbox is one
@@ -469,34 +455,6 @@ if redis.call('exists', KEYS[1]) == 1 then
 end
 if ARGV[2] ~= '' then redis.call('zrem', ARGV[2], ARGV[1]) end
 return 1
-`,
-  },
-
-  /**
-   * Replaces a record saved outside the outbox (the deprecated saveNotification). KEYS[1] = record key.
-   * ARGV: record JSON, status ('' for none), leaseUntil ('' for none).
-   */
-  heraldNotificationSave: {
-    numberOfKeys: 1,
-    lua: `
-redis.call('del', KEYS[1])
-redis.call('hset', KEYS[1], 'j', ARGV[1])
-if ARGV[2] ~= '' then redis.call('hset', KEYS[1], 's', ARGV[2]) end
-if ARGV[3] ~= '' then redis.call('hset', KEYS[1], 'l', ARGV[3]) end
-return 1
-`,
-  },
-
-  /** KEYS[1] = claim key. ARGV: notificationId. Releases only the holder's own claim. */
-  heraldIdempotencyRelease: {
-    numberOfKeys: 1,
-    lua: `
-local held = redis.call('get', KEYS[1])
-if held then
-  local bar = string.find(held, '|', 1, true)
-  if bar and string.sub(held, bar + 1) == ARGV[1] then return redis.call('del', KEYS[1]) end
-end
-return 0
 `,
   },
 

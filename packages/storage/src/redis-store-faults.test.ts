@@ -85,7 +85,24 @@ describe('RedisStore when Redis stops', () => {
       outcome(store.insertInboxItems([item(userId, 'alpha')])),
       outcome(store.markRead(userId, [before[1]!.id], new Date().toISOString())),
       outcome(store.markAllRead(userId, {}, new Date().toISOString())),
-      outcome(store.claimIdempotencyKey('fault-key', 'notification-1', 60_000)),
+      outcome(
+        store.beginNotification(
+          {
+            id: 'fault-notification',
+            type: 'fault.test',
+            payload: {},
+            recipients: [{ id: userId }],
+            kinds: ['inApp'],
+            createdAt: new Date().toISOString(),
+            status: 'dispatching',
+            idempotencyKey: 'fault-key',
+          },
+          {
+            leaseUntil: new Date(Date.now() + 60_000).toISOString(),
+            idempotencyKey: { key: 'fault-key', ttlMs: 60_000 },
+          },
+        ),
+      ),
       outcome(store.listInbox(userId)),
     ]);
     for (const failure of failures) {

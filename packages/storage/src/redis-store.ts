@@ -640,14 +640,6 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
       });
     },
 
-    async saveNotification(record) {
-      const { status, leaseUntil } = record;
-      const args = [notificationKey(record.id), recordJson(record), status ?? '', leaseUntil ?? ''];
-      await withinTimeout('saveNotification', async () => {
-        await script('heraldNotificationSave', args);
-      });
-    },
-
     // Deliveries.
 
     async createDeliveries(records) {
@@ -778,20 +770,6 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
 
     // Idempotency.
 
-    async claimIdempotencyKey(key, notificationId, ttlMs, now) {
-      const ttl = Math.max(1, Math.ceil(ttlMs));
-      return withinTimeout('claimIdempotencyKey', async () => {
-        const held = (await script('heraldIdempotencyClaim', [
-          claimKeyOf(key),
-          now,
-          ttl,
-          `${now + ttl}|${notificationId}`,
-        ])) as string | null;
-        if (held === null) return { claimed: true };
-        return { claimed: false, notificationId: held.slice(held.indexOf('|') + 1) };
-      });
-    },
-
     async getIdempotencyKey(key, now) {
       const redisKey = claimKeyOf(key);
       return withinTimeout('getIdempotencyKey', async () => {
@@ -801,13 +779,6 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
         // The expiry is checked against the store's clock; Redis's own TTL only collects the key.
         if (Number(held.slice(0, bar)) <= now) return undefined;
         return held.slice(bar + 1);
-      });
-    },
-
-    async releaseIdempotencyKey(key, notificationId) {
-      const redisKey = claimKeyOf(key);
-      await withinTimeout('releaseIdempotencyKey', async () => {
-        await script('heraldIdempotencyRelease', [redisKey, notificationId]);
       });
     },
 

@@ -156,17 +156,6 @@ export function badRecordsContract(context: StoreContractContext): void {
         await context.store.markNotificationDispatched(record.id);
       }
     });
-
-    it('refuses a saved record without an id, or one that cannot be copied (deprecated saveNotification)', async () => {
-      await expectIssues(context.store.saveNotification(loose({ type: 'contract.alpha' })), [
-        { path: 'record.id', message: NON_EMPTY },
-      ]);
-      const record = notificationRecord(context, { payload: { callback: () => 1 } });
-      await expectIssues(context.store.saveNotification(record), [
-        { path: 'record', message: /^Expected plain data \(JSON-like values\): / },
-      ]);
-      expect(await context.store.getNotification(record.id)).toBeUndefined();
-    });
   });
 
   describe('bad input: deliveries', () => {

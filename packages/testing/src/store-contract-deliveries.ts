@@ -13,31 +13,6 @@ import {
 } from './store-contract-fixtures';
 
 export function deliveriesContract(context: StoreContractContext): void {
-  describe('notifications: saveNotification (deprecated, kept until every caller begins notifications)', () => {
-    it('saves and returns a notification record, and nothing for an unknown id', async () => {
-      const record = notificationRecord(context, {
-        payload: { ticketId: 't-1', tags: ['a', 'b'], nested: { count: 2, flag: true, none: null } },
-        actorId: 'actor-1',
-        idempotencyKey: context.uniqueId('key'),
-        recipients: [{ id: context.userId(), email: 'ada@example.com', name: 'Ada' }],
-        scheduledFor: '2024-05-01T12:00:00.000Z',
-      });
-      await context.store.saveNotification(record);
-      expect(await context.store.getNotification(record.id)).toEqual(record);
-      expect(await context.store.getNotification(context.uniqueId('missing'))).toBeUndefined();
-    });
-
-    it('returns a copy: mutating it does not change the stored record', async () => {
-      const record = notificationRecord(context, { payload: { nested: { count: 1 } } });
-      await context.store.saveNotification(record);
-      (record.payload as { nested: { count: number } }).nested.count = 2;
-      const loaded = await context.store.getNotification(record.id);
-      expect(loaded!.payload).toEqual({ nested: { count: 1 } });
-      (loaded!.payload as { nested: { count: number } }).nested.count = 3;
-      expect((await context.store.getNotification(record.id))!.payload).toEqual({ nested: { count: 1 } });
-    });
-  });
-
   describe('deliveries', () => {
     it('creates records in bulk and returns them by id, skipping unknown ids', async () => {
       const notificationId = context.uniqueId('notification');

@@ -162,9 +162,6 @@ export interface LeaseNotificationsOptions {
   limit: number;
 }
 
-/** @deprecated Replaced by `beginNotification`; kept until every store moves over. */
-export type IdempotencyClaim = { claimed: true } | { claimed: false; notificationId: string };
-
 export type DevicePlatform = 'ios' | 'android' | 'web' | (string & {});
 
 export interface Device {
@@ -224,8 +221,6 @@ export interface Store {
   renewNotificationLease(id: string, leaseUntil: string): Promise<boolean>;
   /** Every item and record is stored and every delivery handed over: the outbox forgets it. */
   markNotificationDispatched(id: string): Promise<void>;
-  /** @deprecated Replaced by `beginNotification`. */
-  saveNotification(record: NotificationRecord): Promise<void>;
 
   // Deliveries.
   /** Records whose id is already stored are left as they are (a resumed dispatch writes them again). */
@@ -246,10 +241,6 @@ export interface Store {
   // Idempotency. Keys are claimed by `beginNotification` and never released: they expire.
   /** The notification holding the key, while the key lives. */
   getIdempotencyKey(key: string): Promise<string | undefined>;
-  /** @deprecated Replaced by `beginNotification`. */
-  claimIdempotencyKey(key: string, notificationId: string, ttlMs: number): Promise<IdempotencyClaim>;
-  /** @deprecated A key is never released after anything was written. */
-  releaseIdempotencyKey(key: string, notificationId: string): Promise<void>;
 
   // Devices. A token belongs to one user; registering it again moves it.
   registerDevice(device: Device): Promise<void>;

@@ -93,9 +93,7 @@ function isWellFormed(value: Record<string, unknown>): boolean {
         (error.providerCode === undefined ||
           typeof error.providerCode === 'string' ||
           typeof error.providerCode === 'number'))) &&
-    // The dispatcher that predates ISO `scheduledFor` still writes epoch ms; until it is replaced a number is kept
-    // as it is. Anything else must be a date string.
-    (scheduledFor === undefined || typeof scheduledFor === 'number' || isDate(scheduledFor))
+    (scheduledFor === undefined || isDate(scheduledFor))
   );
 }
 
@@ -115,7 +113,7 @@ function reportRecord(value: Record<string, unknown>, index: number, issues: Iss
     if (!isOptionalText(value[field])) issues.add(`records.${index}.${field}`, 'Expected a string');
   }
   const scheduledFor = value.scheduledFor;
-  if (scheduledFor !== undefined && typeof scheduledFor !== 'number' && !isDate(scheduledFor)) {
+  if (scheduledFor !== undefined && !isDate(scheduledFor)) {
     issues.add(`records.${index}.scheduledFor`, dateMessage(scheduledFor));
   }
   if (value.error !== undefined) checkFailure(value.error, `records.${index}.error`, issues);

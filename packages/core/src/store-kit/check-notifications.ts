@@ -106,12 +106,3 @@ export function checkLeaseNotifications(options: unknown): CheckedLease {
   }
   return { now, leaseUntil, limit };
 }
-
-/** The deprecated `saveNotification`: any record with an id, as a private copy. */
-export function checkSavedNotification(record: unknown): NotificationRecord {
-  if (!isObject(record) || !isNonEmptyString(record.id)) throw invalid('record.id', 'Expected a non-empty string');
-  const issues = new IssueList();
-  const copy = plainCopy(record as unknown as NotificationRecord, 'record', issues);
-  issues.throwIfAny('Invalid notification', 'record');
-  return copy as NotificationRecord;
-}

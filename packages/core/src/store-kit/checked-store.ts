@@ -12,7 +12,6 @@ import type {
   DeliveryRecord,
   DeliveryStatus,
   Device,
-  IdempotencyClaim,
   InboxItem,
   InboxPage,
   InboxQuery,
@@ -26,7 +25,7 @@ import type {
 import { checkDeliveryPatch, checkDeliveryQuery, checkDeliveryRecord, checkOnlyFrom } from './check-deliveries';
 import { checkDevice, checkPreferences, checkRemoveDeviceOptions } from './check-devices';
 import { checkInboxQuery, checkNewInboxItem, checkReadAllOptions, checkReplay } from './check-inbox';
-import { checkBeginNotification, checkLeaseNotifications, checkSavedNotification } from './check-notifications';
+import { checkBeginNotification, checkLeaseNotifications } from './check-notifications';
 import { checkDate, checkId, checkIds, checkTtl } from './check-values';
 import { type ChunkOptions, forEachChunk, mapChunks, yieldToEventLoop } from './chunks';
 import { encodeCursor } from './cursor-codec';
@@ -181,11 +180,6 @@ export class CheckedStore implements Store {
     await this.#driver.markNotificationDispatched(checkId(id, 'id'));
   }
 
-  /** @deprecated Replaced by `beginNotification`. */
-  async saveNotification(record: NotificationRecord): Promise<void> {
-    await this.#driver.saveNotification(checkSavedNotification(record));
-  }
-
   // Deliveries.
 
   async createDeliveries(records: DeliveryRecord[]): Promise<void> {
@@ -227,21 +221,6 @@ export class CheckedStore implements Store {
 
   async getIdempotencyKey(key: string): Promise<string | undefined> {
     return this.#driver.getIdempotencyKey(checkId(key, 'key'), this.#clock.now());
-  }
-
-  /** @deprecated Replaced by `beginNotification`. */
-  async claimIdempotencyKey(key: string, notificationId: string, ttlMs: number): Promise<IdempotencyClaim> {
-    checkId(key, 'key');
-    checkId(notificationId, 'notificationId');
-    checkTtl(ttlMs, 'ttlMs');
-    return this.#driver.claimIdempotencyKey(key, notificationId, ttlMs, this.#clock.now());
-  }
-
-  /** @deprecated A key is never released after anything was written. */
-  async releaseIdempotencyKey(key: string, notificationId: string): Promise<void> {
-    checkId(key, 'key');
-    checkId(notificationId, 'notificationId');
-    await this.#driver.releaseIdempotencyKey(key, notificationId);
   }
 
   // Devices.

@@ -24,7 +24,6 @@ export {
   type CheckedLease,
   checkBeginNotification,
   checkLeaseNotifications,
-  checkSavedNotification,
 } from './check-notifications';
 export {
   type CheckedDate,

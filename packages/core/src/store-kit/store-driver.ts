@@ -8,7 +8,6 @@ import type {
   DeliveryRecord,
   DeliveryStatus,
   Device,
-  IdempotencyClaim,
   InboxItem,
   NewInboxItem,
   NotificationRecord,
@@ -71,8 +70,6 @@ export interface StoreDriver {
   leaseNotifications(lease: CheckedLease, now: number): Promise<NotificationRecord[]>;
   renewNotificationLease(id: string, leaseUntil: CheckedDate): Promise<boolean>;
   markNotificationDispatched(id: string): Promise<void>;
-  /** The deprecated `saveNotification`: stores the record as it is, outside the outbox. */
-  saveNotification(record: NotificationRecord): Promise<void>;
 
   // Deliveries.
   /** Ids are unique within the call; records whose id is stored are left as they are, and indexed once. */
@@ -91,8 +88,6 @@ export interface StoreDriver {
 
   // Idempotency; `now` is the store's clock, epoch ms.
   getIdempotencyKey(key: string, now: number): Promise<string | undefined>;
-  claimIdempotencyKey(key: string, notificationId: string, ttlMs: number, now: number): Promise<IdempotencyClaim>;
-  releaseIdempotencyKey(key: string, notificationId: string): Promise<void>;
 
   // Devices and preferences.
   registerDevice(device: Device): Promise<void>;
