@@ -251,7 +251,10 @@ describe('MemoryStore', () => {
     const options = { leaseUntil: '2030-01-01T00:00:00.000Z', idempotencyKey: { key: 'k', ttlMs: 100 } };
     expect(await store.beginNotification(record('n1'), options)).toEqual({ created: true });
     now = 1_099;
-    expect(await store.beginNotification(record('n2'), options)).toMatchObject({ created: false, notificationId: 'n1' });
+    expect(await store.beginNotification(record('n2'), options)).toMatchObject({
+      created: false,
+      notificationId: 'n1',
+    });
     now = 1_100;
     expect(await store.getIdempotencyKey('k')).toBeUndefined();
     expect(await store.beginNotification(record('n2'), options)).toEqual({ created: true });

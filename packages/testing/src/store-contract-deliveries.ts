@@ -7,7 +7,6 @@ import {
   deliveryRecord,
   EMAIL,
   listAllDeliveries,
-  notificationRecord,
   PUSH,
   type StoreContractContext,
 } from './store-contract-fixtures';

@@ -26,7 +26,7 @@ import { checkDeliveryPatch, checkDeliveryQuery, checkDeliveryRecord, checkOnlyF
 import { checkDevice, checkPreferences, checkRemoveDeviceOptions } from './check-devices';
 import { checkInboxQuery, checkNewInboxItem, checkReadAllOptions, checkReplay } from './check-inbox';
 import { checkBeginNotification, checkLeaseNotifications } from './check-notifications';
-import { checkDate, checkId, checkIds, checkTtl } from './check-values';
+import { checkDate, checkId, checkIds } from './check-values';
 import { type ChunkOptions, forEachChunk, mapChunks, yieldToEventLoop } from './chunks';
 import { encodeCursor } from './cursor-codec';
 import { IssueList, invalid } from './input-issues';
