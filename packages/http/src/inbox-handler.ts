@@ -4,6 +4,7 @@
 // (which the WebSocket gateway relays to open tabs) fire exactly as they do for calls in code.
 
 import {
+  type AuthenticatedUser,
   type Herald,
   type InboxQuery,
   type Logger,
@@ -24,9 +25,7 @@ import {
 } from './inbox-schemas';
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './request-body';
 
-export interface AuthenticatedUser {
-  userId: string;
-}
+export type { AuthenticatedUser } from '@herald/core';
 
 /** Returns the signed-in user for a request, or null when there is none (the API answers 401). */
 export type AuthenticateRequest = (

@@ -1,14 +1,15 @@
 // One authenticated socket: validates its frames, replays what it missed and streams live items in position
 // order without gaps. Anything that breaks the order (a lost pub/sub message, items racing on the way in) is
-// repaired by reading the store after the last position this socket was sent.
+// repaired by reading the inbox after the last position this socket was sent. Every read and write goes through
+// Herald's inbox API, so Herald's events tell every tab about changes made here.
 
-import type { Herald, InboxItem, Logger, Store, UnreadCount } from '@herald/core';
+import type { InboxApi, InboxItem, Logger, UnreadCount } from '@herald/core';
 import type { WebSocket } from 'ws';
 import { parseClientFrame } from './frame-validation';
 import { type ClientFrame, CloseCode, type ErrorFrame, type ServerFrame } from './protocol';
 import type { TokenBucket } from './token-bucket';
 
-/** Items read from the store per replay query. */
+/** Items read from the inbox per replay query. */
 const REPLAY_PAGE = 100;
 /** Most undelivered items replayed on a first connect; older ones stay in the inbox (HTTP API). */
 export const FIRST_CONNECT_REPLAY_LIMIT = 1000;
@@ -28,14 +29,11 @@ export interface ConnectionHost {
   readonly heartbeatMs: number;
   readonly maxBufferedBytes: number;
   readonly counters: GatewayCounters;
-  store(): Store;
-  herald(): Herald | undefined;
+  /** Herald's inbox API (connections exist only once the gateway is attached to Herald). */
+  inbox(): InboxApi;
   /** Adds the connection to its user's set and waits until live items for that user reach this process. */
   register(connection: GatewayConnection): Promise<void>;
   unregister(connection: GatewayConnection): void;
-  /** Tells every connection of the user (on every process) about a read-state change made without Herald. */
-  broadcastRead(userId: string, ids: string[], all: boolean, notificationType: string | undefined): Promise<void>;
-  broadcastUnread(userId: string, ids: string[]): Promise<void>;
 }
 
 export interface GatewayConnection {
@@ -46,7 +44,7 @@ export interface GatewayConnection {
   readonly lastSentPosition: number;
   /** Offers a live item; returns whether this connection has it or will get it. */
   deliver(item: InboxItem): boolean;
-  /** Re-reads the store after the last position sent (a lost message is suspected). */
+  /** Re-reads the inbox after the last position sent (a lost message is suspected). */
   resync(): void;
   send(frame: ServerFrame): boolean;
   handleText(text: string): void;
@@ -119,11 +117,11 @@ export function createGatewayConnection(
 
   /** Undelivered items at or below `upTo`, oldest first (first connect). */
   async function undeliveredUpTo(upTo: number): Promise<InboxItem[]> {
-    const store = host.store();
+    const inbox = host.inbox();
     const found: InboxItem[] = [];
     let cursor: string | undefined;
     do {
-      const page = await store.listInbox(
+      const page = await inbox.list(
         userId,
         cursor === undefined ? { status: 'undelivered', limit: 100 } : { status: 'undelivered', limit: 100, cursor },
       );
@@ -134,7 +132,7 @@ export function createGatewayConnection(
     return found.slice(-FIRST_CONNECT_REPLAY_LIMIT);
   }
 
-  /** Sends everything after `lastSent` from the store, until nothing new arrived while it ran. */
+  /** Sends everything after `lastSent` from the inbox, until nothing new arrived while it ran. */
   async function pump(replay: boolean, firstConnectUpTo?: number): Promise<void> {
     pumping = true;
     try {
@@ -149,7 +147,7 @@ export function createGatewayConnection(
       do {
         dirty = false;
         for (;;) {
-          const items = await host.store().listInboxAfter(userId, lastSent, REPLAY_PAGE);
+          const items = await host.inbox().after(userId, lastSent, { limit: REPLAY_PAGE });
           for (const item of items) {
             if (item.position <= lastSent) continue;
             const frame: ServerFrame = replay
@@ -194,7 +192,7 @@ export function createGatewayConnection(
     const changedSet = new Set(changed);
     const rest = ids.filter((id) => !changedSet.has(id));
     if (rest.length === 0) return [];
-    const found = new Set((await host.store().getInboxItems(userId, rest)).map((item) => item.id));
+    const found = new Set((await host.inbox().get(userId, rest)).map((item) => item.id));
     return rest.filter((id) => !found.has(id));
   }
 
@@ -206,13 +204,13 @@ export function createGatewayConnection(
   }
 
   async function counts(): Promise<{ unread: UnreadCount; lastPosition: number }> {
-    const store = host.store();
+    const inbox = host.inbox();
     // Counts and position are read separately; retry when an insert slipped in between, so that
     // "items above lastPosition are not counted yet" holds for the client.
     for (let attempt = 0; ; attempt++) {
-      const before = await store.lastPosition(userId);
-      const unread = await store.unreadCount(userId);
-      const after = await store.lastPosition(userId);
+      const before = await inbox.lastPosition(userId);
+      const unread = await inbox.unreadCount(userId);
+      const after = await inbox.lastPosition(userId);
       if (before === after || attempt >= 4) return { unread, lastPosition: before };
     }
   }
@@ -240,42 +238,22 @@ export function createGatewayConnection(
     }
   }
 
+  // Read-state changes reach every tab through Herald's `inbox.read` / `inbox.unread` events (see realtime-channel.ts).
   async function operate(frame: ClientFrame): Promise<void> {
-    const herald = host.herald();
-    const store = host.store();
-    const now = new Date().toISOString();
+    const inbox = host.inbox();
     switch (frame.type) {
-      case 'ack': {
-        const changed = herald
-          ? await herald.inbox.markDelivered(userId, frame.ids)
-          : await store.markDelivered(userId, frame.ids, now);
-        await reportNotFound(frame.ids, changed, frame.ref);
+      case 'ack':
+        await reportNotFound(frame.ids, await inbox.markDelivered(userId, frame.ids), frame.ref);
         return;
-      }
-      case 'read': {
-        const changed = herald
-          ? await herald.inbox.markRead(userId, frame.ids)
-          : await store.markRead(userId, frame.ids, now);
-        if (!herald && changed.length > 0) await host.broadcastRead(userId, changed, false, undefined);
-        await reportNotFound(frame.ids, changed, frame.ref);
+      case 'read':
+        await reportNotFound(frame.ids, await inbox.markRead(userId, frame.ids), frame.ref);
         return;
-      }
-      case 'unread': {
-        const changed = herald
-          ? await herald.inbox.markUnread(userId, frame.ids)
-          : await store.markUnread(userId, frame.ids);
-        if (!herald && changed.length > 0) await host.broadcastUnread(userId, changed);
-        await reportNotFound(frame.ids, changed, frame.ref);
+      case 'unread':
+        await reportNotFound(frame.ids, await inbox.markUnread(userId, frame.ids), frame.ref);
         return;
-      }
-      case 'readAll': {
-        const options = frame.notificationType === undefined ? {} : { type: frame.notificationType };
-        const changed = herald
-          ? await herald.inbox.markAllRead(userId, options)
-          : await store.markAllRead(userId, options, now);
-        if (!herald && changed > 0) await host.broadcastRead(userId, [], true, frame.notificationType);
+      case 'readAll':
+        await inbox.markAllRead(userId, frame.notificationType === undefined ? {} : { type: frame.notificationType });
         return;
-      }
       case 'hello':
         await hello(frame.lastPosition);
         return;

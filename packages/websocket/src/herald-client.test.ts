@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createHerald, defineNotification, type Herald } from '@herald/core';
+import { defineNotification, type Herald } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -33,13 +33,9 @@ function trackedWebSocket(): { sockets: WebSocket[]; Impl: typeof WebSocket } {
 
 async function setup(): Promise<{ store: MemoryStore; herald: Herald; gateway: TestGateway }> {
   const store = new MemoryStore();
-  const gateway = await startTestGateway({});
-  const herald = createHerald({ store, channels: [gateway.gateway.channel] });
-  cleanups.push(async () => {
-    await herald.close();
-    await gateway.stop();
-  });
-  return { store, herald, gateway };
+  const gateway = await startTestGateway({ store });
+  cleanups.push(() => gateway.stop());
+  return { store, herald: gateway.herald, gateway };
 }
 
 function client(settings: Partial<HeraldClientSettings> & { url: string }): HeraldClient {

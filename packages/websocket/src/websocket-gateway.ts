@@ -5,33 +5,22 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import {
-  DeliveryError,
-  type Herald,
-  type HeraldEvents,
-  type InboxItem,
-  type Logger,
-  type Store,
-  type UnreadCount,
-} from '@herald/core';
-import { type Channel, type SendResult, silentLogger } from '@herald/core/spec';
+import type { AuthenticatedUser, InboxApi, InboxItem, Logger } from '@herald/core';
+import { type Channel, ConfigurationError, silentLogger } from '@herald/core/spec';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { createGatewayConnection, type GatewayConnection, type GatewayCounters } from './gateway-connection';
 import { CloseCode, HERALD_SUBPROTOCOL, type ServerFrame } from './protocol';
+import { createRealtimeChannel } from './realtime-channel';
 import {
   createRelaySubscription,
   DEFAULT_REDIS_PREFIX,
-  publishRelayMessage,
   type RealtimeRedis,
   type RelayMessage,
   type RelaySubscription,
-  readRelayMessage,
 } from './redis-relay';
 import { createTokenBucket, type RateLimitSettings } from './token-bucket';
 
-export interface AuthenticatedUser {
-  userId: string;
-}
+export type { AuthenticatedUser } from '@herald/core';
 
 export interface WebSocketGatewaySettings {
   /** Decides who the upgrade request is; `null` answers HTTP 401 and opens no socket. See `extractToken`. */
@@ -44,8 +33,6 @@ export interface WebSocketGatewaySettings {
   host?: string;
   /** The upgrade path (default `/realtime`). */
   path?: string;
-  /** The store to read when used without Herald; `channel.attach(herald)` supplies Herald's store instead. */
-  store?: Store;
   /** An ioredis client: sockets on every process receive what any process sends. It is `duplicate()`d to subscribe. */
   redis?: RealtimeRedis;
   /** Prefix of the Redis pub/sub channels (default `herald:realtime:`); the same on every process. */
@@ -73,7 +60,10 @@ export interface WebSocketGatewayStats extends GatewayCounters {
 }
 
 export interface WebSocketGateway {
-  /** The `inApp` channel (id `websocket`) to register with `createHerald({ channels: [gateway.channel] })`. */
+  /**
+   * The `inApp` channel (id `websocket`) to register with `createHerald({ channels: [gateway.channel] })`. The
+   * gateway reads and writes through that Herald's inbox API; until then upgrades are answered 503.
+   */
   readonly channel: Channel<'inApp'>;
   /** For hosts that route upgrades themselves (neither `server` nor `port` given). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -113,7 +103,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
   const origin = randomUUID();
   const allowedOrigins = settings.allowedOrigins;
 
-  let herald: Herald | undefined;
+  let inbox: InboxApi | undefined;
   let closing = false;
   const users = new Map<string, Set<GatewayConnection>>();
   /** Open sockets and whether each answered the last heartbeat ping. */
@@ -136,12 +126,6 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     clientTracking: false,
     handleProtocols: (protocols) => (protocols.has(HERALD_SUBPROTOCOL) ? HERALD_SUBPROTOCOL : false),
   });
-
-  function currentStore(): Store {
-    const store = herald?.store ?? settings.store;
-    if (!store) throw new Error('The gateway has no store: register gateway.channel with Herald or pass `store`');
-    return store;
-  }
 
   // Relay between processes.
   const relay: RelaySubscription | undefined = settings.redis
@@ -170,29 +154,29 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     }
   }
 
-  function readFrames(ids: string[], all: boolean, notificationType: string | undefined, unread: UnreadCount) {
-    const read: ServerFrame = { type: 'read', ids };
-    if (all) read.all = true;
-    if (notificationType !== undefined) read.notificationType = notificationType;
-    return [read, { type: 'unread', counts: unread } satisfies ServerFrame];
-  }
-
+  /** Items from other processes, and read state from anywhere, for this process's sockets. */
   function applyRelayMessage(message: RelayMessage): void {
-    if (message.kind === 'item') deliverLocal(message.item);
-    else if (message.kind === 'read') {
-      sendToUser(message.userId, readFrames(message.ids, message.all, message.notificationType, message.unread));
-    } else {
-      sendToUser(message.userId, [
-        { type: 'unreadItems', ids: message.ids },
-        { type: 'unread', counts: message.unread },
-      ]);
+    if (message.kind === 'item') {
+      deliverLocal(message.item);
+      return;
     }
+    if (message.kind === 'read') {
+      const read: ServerFrame = { type: 'read', ids: message.ids };
+      if (message.all) read.all = true;
+      if (message.notificationType !== undefined) read.notificationType = message.notificationType;
+      sendToUser(message.userId, [read, { type: 'unread', counts: message.unread }]);
+      return;
+    }
+    sendToUser(message.userId, [
+      { type: 'unreadItems', ids: message.ids },
+      { type: 'unread', counts: message.unread },
+    ]);
   }
 
-  /** Applies a read-state change here and on every other process. */
-  async function relayReadState(message: RelayMessage): Promise<void> {
-    applyRelayMessage(message);
-    if (settings.redis) await publishRelayMessage(settings.redis, redisPrefix, message, logger);
+  function attachedInbox(): InboxApi {
+    // Upgrades are refused until attach, so a connection never gets here without an inbox.
+    if (!inbox) throw new ConfigurationError('The gateway is not attached to Herald: register gateway.channel');
+    return inbox;
   }
 
   const host = {
@@ -200,8 +184,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     heartbeatMs,
     maxBufferedBytes,
     counters,
-    store: currentStore,
-    herald: () => herald,
+    inbox: attachedInbox,
     async register(connection: GatewayConnection) {
       let set = users.get(connection.userId);
       if (!set) {
@@ -225,16 +208,6 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
       if (!set?.delete(connection) || set.size > 0) return;
       users.delete(connection.userId);
       relay?.remove(connection.userId);
-    },
-    async broadcastRead(userId: string, ids: string[], all: boolean, notificationType: string | undefined) {
-      const unread = await currentStore().unreadCount(userId);
-      const message: RelayMessage = { kind: 'read', origin, userId, ids, all, unread };
-      if (notificationType !== undefined) message.notificationType = notificationType;
-      await relayReadState(message);
-    },
-    async broadcastUnread(userId: string, ids: string[]) {
-      const unread = await currentStore().unreadCount(userId);
-      await relayReadState({ kind: 'unread', origin, userId, ids, unread });
     },
   };
 
@@ -291,7 +264,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     if (!offeredProtocols(request).includes(HERALD_SUBPROTOCOL)) {
       return reject(400, `Offer the WebSocket subprotocol ${HERALD_SUBPROTOCOL}`);
     }
-    if (!herald && !settings.store) return reject(503, 'The gateway is not attached to Herald yet');
+    if (!inbox) return reject(503, 'The gateway is not attached to Herald yet');
     let user: AuthenticatedUser | null;
     try {
       user = await settings.authenticate(request);
@@ -347,7 +320,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     try {
       for (const [userId, set] of [...users]) {
         if (closing) return;
-        const last = await currentStore().lastPosition(userId);
+        const last = await attachedInbox().lastPosition(userId);
         for (const connection of set)
           if (connection.isGreeted && connection.lastSentPosition < last) connection.resync();
       }
@@ -374,23 +347,13 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
   }, heartbeatMs);
   heartbeat.unref();
 
-  // Herald wiring: read state changed anywhere in this process (HTTP, sockets) reaches every tab.
-  function onRead(event: HeraldEvents['inbox.read']): void {
-    void relayReadState(readRelayMessage(origin, event));
-  }
-  function onUnread(event: HeraldEvents['inbox.unread']): void {
-    void relayReadState({ kind: 'unread', origin, userId: event.userId, ids: event.ids, unread: event.unread });
-  }
-
   let closed: Promise<void> | undefined;
-  let detachHerald: (() => void) | undefined;
 
-  async function close(): Promise<void> {
+  function shutdown(): Promise<void> {
     if (closed) return closed;
     closing = true;
     closed = (async () => {
       clearInterval(heartbeat);
-      detachHerald?.();
       settings.server?.off('upgrade', onServerUpgrade);
       const closes: Promise<void>[] = [];
       for (const socket of sockets.keys()) {
@@ -414,47 +377,26 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     return closed;
   }
 
-  const channel: Channel<'inApp'> = {
-    specificationVersion: 'v1',
-    kind: 'inApp',
-    id: 'websocket',
-    async send(request): Promise<SendResult> {
-      if (request.signal.aborted) {
-        throw new DeliveryError('UNAVAILABLE', 'The websocket delivery was aborted', { cause: request.signal.reason });
-      }
-      const item = request.inboxItem;
-      if (!item) {
-        return { status: 'skipped', reason: 'No stored inbox item: the websocket channel announces inbox items' };
-      }
-      const local = deliverLocal(item);
-      let remote = 0;
-      if (settings.redis) {
-        const selfSubscribed = users.has(item.userId);
-        remote =
-          (await publishRelayMessage(
-            settings.redis,
-            redisPrefix,
-            { kind: 'item', origin, item },
-            logger,
-            selfSubscribed,
-          )) ?? 0;
-      }
-      return local + remote > 0
-        ? { status: 'sent' }
-        : { status: 'queued', detail: 'user offline; replayed on connect' };
+  // Read state changed anywhere (sockets, HTTP, code, other processes) reaches every tab through Herald's events.
+  const channel = createRealtimeChannel({
+    ...(settings.redis ? { redis: settings.redis } : {}),
+    prefix: redisPrefix,
+    origin,
+    logger,
+    local: {
+      deliver: deliverLocal,
+      isSubscribed: (userId) => users.has(userId),
+      apply: applyRelayMessage,
+      attach(herald) {
+        if (inbox && inbox !== herald.inbox) {
+          throw new ConfigurationError('The gateway is already attached to another Herald: create one gateway each');
+        }
+        inbox = herald.inbox;
+      },
     },
-    attach(instance) {
-      herald = instance as Herald; // replaced by the one realtime path (inbox API only)
-      instance.on('inbox.read', onRead);
-      instance.on('inbox.unread', onUnread);
-      detachHerald = () => {
-        instance.off('inbox.read', onRead);
-        instance.off('inbox.unread', onUnread);
-      };
-      return detachHerald;
-    },
-    close,
-  };
+    onClose: shutdown,
+  });
+  const close = (): Promise<void> => channel.close();
 
   return {
     channel,
