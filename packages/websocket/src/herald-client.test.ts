@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { computeBackoffMs } from './backoff';
-import { createHeraldClient, type HeraldClient, type HeraldClientSettings } from './herald-client';
+import { createHeraldClient, type HeraldClient, type HeraldClientSettings } from './client';
 import { insertItems, startTestGateway, type TestGateway, waitUntil } from './test-support';
 
 const ticketAssigned = defineNotification({

@@ -6,7 +6,7 @@ import { MemoryStore } from '@herald/storage';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
-import { createHeraldClient, type HeraldClient } from './herald-client';
+import { createHeraldClient, type HeraldClient } from './client';
 import { startTestGateway, type TestGateway, waitUntil } from './test-support';
 
 const CLIENTS = Number(process.env.HERALD_JITTER_CLIENTS ?? 300);
