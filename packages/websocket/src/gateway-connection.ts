@@ -5,6 +5,7 @@
 
 import type { InboxApi, InboxItem, Logger, UnreadCount } from '@herald/core';
 import type { WebSocket } from 'ws';
+import { isLargerThan } from './frame-size';
 import { parseClientFrame } from './frame-validation';
 import { type ClientFrame, CloseCode, type ErrorFrame, type ServerFrame } from './protocol';
 import type { TokenBucket } from './token-bucket';
@@ -16,6 +17,8 @@ export const FIRST_CONNECT_REPLAY_LIMIT = 1000;
 
 export interface GatewayCounters {
   notificationsSent: number;
+  /** Items skipped with an ITEM_TOO_LARGE error frame instead of being sent. */
+  itemsTooLarge: number;
   replayed: number;
   repairs: number;
   slowConsumerCloses: number;
@@ -28,6 +31,10 @@ export interface ConnectionHost {
   readonly logger: Logger;
   readonly heartbeatMs: number;
   readonly maxBufferedBytes: number;
+  /** Largest notification frame sent; larger items are skipped with an error frame. */
+  readonly maxItemBytes: number;
+  /** Longest a replay waits for the socket to drain before closing it as a slow consumer. */
+  readonly drainTimeoutMs: number;
   readonly counters: GatewayCounters;
   /** Herald's inbox API (connections exist only once the gateway is attached to Herald). */
   inbox(): InboxApi;
@@ -42,13 +49,34 @@ export interface GatewayConnection {
   /** True once `hello` was answered with `welcome`. */
   readonly isGreeted: boolean;
   readonly lastSentPosition: number;
-  /** Offers a live item; returns whether this connection has it or will get it. */
-  deliver(item: InboxItem): boolean;
+  /**
+   * Offers a live item with its frame (serialised once for every socket of the user), or `too-large` when it can
+   * never be sent; returns whether this connection has it or will get it.
+   */
+  deliver(item: InboxItem, frame: string | 'too-large'): boolean;
   /** Re-reads the inbox after the last position sent (a lost message is suspected). */
   resync(): void;
   send(frame: ServerFrame): boolean;
-  handleText(text: string): void;
+  /** A frame from the client; binary frames are refused, and counted against the rate limit like any other. */
+  handleMessage(text: string, isBinary: boolean): void;
   closed(): void;
+}
+
+/** Resolves true once `flushed` settles, false when `timeoutMs` passed first. */
+function drained(flushed: Promise<void>, timeoutMs: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    flushed.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** The frame for an item, or `too-large` when it is over `maxItemBytes`. */
+function itemFrame(item: InboxItem, replay: boolean, maxItemBytes: number): string | 'too-large' {
+  const text = JSON.stringify(replay ? { type: 'notification', item, replay: true } : { type: 'notification', item });
+  return isLargerThan(text, maxItemBytes) ? 'too-large' : text;
 }
 
 function errorMessage(error: unknown): string {
@@ -84,9 +112,31 @@ export function createGatewayConnection(
     timer.unref();
   }
 
+  function sendText(text: string): boolean {
+    if (!isOpen()) return false;
+    socket.send(text);
+    if (socket.bufferedAmount > host.maxBufferedBytes) {
+      closeSlow();
+      return false;
+    }
+    return true;
+  }
+
   function send(frame: ServerFrame): boolean {
+    return isOpen() && sendText(JSON.stringify(frame));
+  }
+
+  /**
+   * Sends while replaying: waits for the socket to flush instead of outrunning a reader that is merely catching
+   * up — but not forever: a peer that stops reading (and still answers heartbeats) is closed as a slow consumer.
+   */
+  async function sendPaced(text: string): Promise<boolean> {
+    if (socket.bufferedAmount > host.maxBufferedBytes / 2 && !(await drained(lastFlush, host.drainTimeoutMs))) {
+      closeSlow();
+      return false;
+    }
     if (!isOpen()) return false;
-    socket.send(JSON.stringify(frame));
+    lastFlush = new Promise((resolve) => socket.send(text, () => resolve()));
     if (socket.bufferedAmount > host.maxBufferedBytes) {
       closeSlow();
       return false;
@@ -94,25 +144,21 @@ export function createGatewayConnection(
     return true;
   }
 
-  /** Sends while replaying: waits for the socket to flush instead of outrunning a reader that is merely catching up. */
-  async function sendPaced(frame: ServerFrame): Promise<boolean> {
-    if (socket.bufferedAmount > host.maxBufferedBytes / 2) await lastFlush;
-    if (!isOpen()) return false;
-    lastFlush = new Promise((resolve) => socket.send(JSON.stringify(frame), () => resolve()));
-    if (socket.bufferedAmount > host.maxBufferedBytes) {
-      closeSlow();
-      return false;
-    }
-    return true;
-  }
-
-  function sendItem(item: InboxItem, replay: boolean): boolean {
-    const sent = send(replay ? { type: 'notification', item, replay: true } : { type: 'notification', item });
-    if (sent) {
-      lastSent = item.position;
-      host.counters.notificationsSent += 1;
-    }
-    return sent;
+  /**
+   * An item whose frame could never pass the buffer bound would close the socket on every try and hold back the
+   * items after it: tell the client instead (with what it needs for its position and counts) and move past it.
+   */
+  function skipTooLarge(item: InboxItem): void {
+    host.counters.itemsTooLarge += 1;
+    lastSent = item.position;
+    send({
+      type: 'error',
+      code: 'ITEM_TOO_LARGE',
+      message: `Item ${item.id} is larger than this gateway sends (${host.maxItemBytes} bytes); read it through the inbox API`,
+      ids: [item.id],
+      position: item.position,
+      notificationType: item.type,
+    });
   }
 
   /** Undelivered items at or below `upTo`, oldest first (first connect). */
@@ -138,7 +184,12 @@ export function createGatewayConnection(
     try {
       if (firstConnectUpTo !== undefined) {
         for (const item of await undeliveredUpTo(firstConnectUpTo)) {
-          if (!(await sendPaced({ type: 'notification', item, replay: true }))) return;
+          const frame = itemFrame(item, true, host.maxItemBytes);
+          if (frame === 'too-large') {
+            skipTooLarge(item);
+            continue;
+          }
+          if (!(await sendPaced(frame))) return;
           host.counters.notificationsSent += 1;
           host.counters.replayed += 1;
         }
@@ -150,9 +201,11 @@ export function createGatewayConnection(
           const items = await host.inbox().after(userId, lastSent, { limit: REPLAY_PAGE });
           for (const item of items) {
             if (item.position <= lastSent) continue;
-            const frame: ServerFrame = replay
-              ? { type: 'notification', item, replay: true }
-              : { type: 'notification', item };
+            const frame = itemFrame(item, replay, host.maxItemBytes);
+            if (frame === 'too-large') {
+              skipTooLarge(item);
+              continue;
+            }
             if (!(await sendPaced(frame))) return;
             lastSent = item.position;
             host.counters.notificationsSent += 1;
@@ -262,13 +315,22 @@ export function createGatewayConnection(
     }
   }
 
-  function handleText(text: string): void {
+  function handleMessage(text: string, isBinary: boolean): void {
     if (phase === 'closed' && !closedSlow) return;
     const verdict = bucket.take(Date.now());
     if (verdict === 'abusive') {
       host.counters.rateLimitCloses += 1;
       phase = 'closed';
       socket.close(CloseCode.RATE_LIMITED, 'rate limit exceeded');
+      return;
+    }
+    if (isBinary) {
+      reply(
+        verdict === 'refused'
+          ? { code: 'RATE_LIMITED', message: 'Too many frames; this one was dropped' }
+          : { code: 'MALFORMED_FRAME', message: 'Binary frames are not supported' },
+        undefined,
+      );
       return;
     }
     const parsed = parseClientFrame(text);
@@ -324,7 +386,7 @@ export function createGatewayConnection(
     get lastSentPosition() {
       return lastSent;
     },
-    deliver(item) {
+    deliver(item, frame) {
       if (phase === 'greeting' && pumping) return true; // registered, welcome pending: the pump reads it
       if (phase !== 'open' || !isOpen()) return false;
       if (item.position <= lastSent) return true;
@@ -332,14 +394,23 @@ export function createGatewayConnection(
         dirty = true;
         return true;
       }
-      if (item.position === lastSent + 1) return sendItem(item, false);
+      if (item.position === lastSent + 1) {
+        if (frame === 'too-large') {
+          skipTooLarge(item);
+          return false;
+        }
+        if (!sendText(frame)) return false;
+        lastSent = item.position;
+        host.counters.notificationsSent += 1;
+        return true;
+      }
       host.counters.repairs += 1;
       void pump(false);
       return true;
     },
     resync,
     send,
-    handleText,
+    handleMessage,
     closed() {
       if (phase !== 'closed') phase = 'closed';
       host.unregister(connection);

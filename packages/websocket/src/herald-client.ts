@@ -74,6 +74,9 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
         if (frame.ref !== undefined && (frame.code === 'RATE_LIMITED' || frame.code === 'INTERNAL')) {
           acks.refused(frame.ref);
         }
+        if (frame.code === 'ITEM_TOO_LARGE' && frame.position !== undefined && frame.notificationType !== undefined) {
+          snapshot.skipped(frame.position, frame.notificationType);
+        }
         events.emit(
           'error',
           frame.ids === undefined

@@ -22,8 +22,13 @@ export const CloseCode = {
   INTERNAL_ERROR: 1011,
   /** No `hello` arrived in time after the connection opened. */
   HELLO_TIMEOUT: 4002,
-  /** The client did not read fast enough: its send buffer passed the bound. Reconnect and replay. */
+  /**
+   * The client did not read fast enough: its send buffer passed the bound, or a replay waited longer than the
+   * drain deadline. Reconnect and replay.
+   */
   SLOW_CONSUMER: 4008,
+  /** The user already has as many open sockets as the gateway allows; reconnect later (with backoff). */
+  TOO_MANY_CONNECTIONS: 4009,
   /** The client kept sending faster than the rate limit allows. */
   RATE_LIMITED: 4029,
 } as const;
@@ -46,6 +51,11 @@ export type ProtocolErrorCode =
   | 'NOT_FOUND'
   /** The frame was dropped: too many frames too fast. */
   | 'RATE_LIMITED'
+  /**
+   * An item too large for the gateway to send over a socket was skipped; `ids` names it, `position` and
+   * `notificationType` say where it sits and what it counts as. Read it through the inbox API.
+   */
+  | 'ITEM_TOO_LARGE'
   /** The gateway could not complete the operation; retrying later may work. */
   | 'INTERNAL';
 
@@ -146,8 +156,12 @@ export interface ErrorFrame {
   message: string;
   /** The `ref` of the client frame this answers, when it had one. */
   ref?: string;
-  /** For `NOT_FOUND`: the ids that were not found. */
+  /** For `NOT_FOUND`: the ids that were not found; for `ITEM_TOO_LARGE`: the skipped item. */
   ids?: string[];
+  /** For `ITEM_TOO_LARGE`: the skipped item's position (the stream has moved past it). */
+  position?: number;
+  /** For `ITEM_TOO_LARGE`: the skipped item's notification type (it counts as unread like any new item). */
+  notificationType?: string;
 }
 
 export interface PongFrame {

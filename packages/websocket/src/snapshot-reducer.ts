@@ -31,6 +31,8 @@ export interface SnapshotReducer {
   hello(): HelloFrame;
   /** Applies a server frame; returns the item when a `notification` brought one not seen before. */
   apply(frame: SnapshotFrame): InboxItem | undefined;
+  /** The gateway skipped an item too large to send: move past it and count it, as if it had arrived. */
+  skipped(position: number, notificationType: string): void;
   setStatus(status: HeraldClientStatus): void;
   /** Optimistic local changes; the gateway's `read` / `unreadItems` / `unread` frames confirm or correct them. */
   markRead(ids: readonly string[]): void;
@@ -186,6 +188,16 @@ export function createSnapshotReducer(settings: SnapshotReducerSettings): Snapsh
           markItemsUnread(frame.ids);
           return undefined;
       }
+    },
+    skipped(position, notificationType) {
+      const patch: Patch = {};
+      if (position > snapshot.lastPosition) patch.lastPosition = position;
+      hasPosition = true;
+      if (position > countedUpTo) {
+        patch.unread = adjustCount(snapshot.unread, notificationType, 1);
+        countedUpTo = position;
+      }
+      if (Object.keys(patch).length > 0) update(patch);
     },
     setStatus(status) {
       update({ status });

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { AuthenticatedUser, InboxApi, InboxItem, Logger } from '@herald/core';
 import { type Channel, ConfigurationError, silentLogger } from '@herald/core/spec';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { isLargerThan } from './frame-size';
 import { createGatewayConnection, type GatewayConnection, type GatewayCounters } from './gateway-connection';
 import { CloseCode, HERALD_SUBPROTOCOL, type ServerFrame } from './protocol';
 import { createRealtimeChannel } from './realtime-channel';
@@ -39,11 +40,25 @@ export interface WebSocketGatewaySettings {
   redisPrefix?: string;
   /** ws-level ping interval; a peer that has not answered the previous ping is terminated (default 30 s). */
   heartbeatMs?: number;
-  /** A socket whose unsent buffer passes this is closed with 4008 (default 1 MiB). */
+  /**
+   * A socket whose unsent buffer passes this is closed with 4008 (default 1 MiB). An item whose frame is larger
+   * than half of it is never sent: clients get an `ITEM_TOO_LARGE` error frame in its place.
+   */
   maxBufferedBytes?: number;
+  /** Longest a replay waits for a socket to take its previous frame before closing it with 4008 (default 30 s). */
+  drainTimeoutMs?: number;
+  /** Open sockets this gateway holds at most; more upgrades get HTTP 503 before `authenticate` (default 20,000). */
+  maxConnections?: number;
+  /** Open sockets one user may hold on this gateway; the next is closed with 4009 (default 32). */
+  maxConnectionsPerUser?: number;
   /** Largest client frame; larger closes the socket with 1009 (default 64 KiB). */
   maxPayloadBytes?: number;
-  /** Browser origins allowed to connect; others get HTTP 403. Requests without an Origin header are allowed. */
+  /**
+   * Browser origins allowed to connect; others get HTTP 403. By default only the gateway's own origin (the
+   * `Origin` header's host equals the `Host` header), so a foreign page cannot open a socket with the user's
+   * cookies. Requests without an `Origin` header (native apps, servers) are allowed: browsers always send one.
+   * `() => true` allows every origin (only for token auth that no page gets for free).
+   */
   allowedOrigins?: readonly string[] | ((origin: string) => boolean);
   /** Per-connection frame rate limit. */
   rateLimit?: RateLimitSettings;
@@ -88,6 +103,16 @@ function rejectUpgrade(socket: Duplex, status: number, message: string): void {
   );
 }
 
+/** The page's origin is the gateway's own: the Origin header's host (name and port) equals the Host header. */
+function isSameOrigin(origin: string, host: string | undefined): boolean {
+  if (host === undefined) return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false; // `null` (sandboxed frames, file://) and garbage are never the gateway's own origin
+  }
+}
+
 function offeredProtocols(request: IncomingMessage): string[] {
   const header = request.headers['sec-websocket-protocol'];
   return typeof header === 'string' ? header.split(',').map((part) => part.trim()) : [];
@@ -98,6 +123,11 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
   const path = settings.path ?? '/realtime';
   const heartbeatMs = settings.heartbeatMs ?? 30_000;
   const maxBufferedBytes = settings.maxBufferedBytes ?? 1024 * 1024;
+  const drainTimeoutMs = settings.drainTimeoutMs ?? 30_000;
+  const maxConnections = settings.maxConnections ?? 20_000;
+  const maxConnectionsPerUser = settings.maxConnectionsPerUser ?? 32;
+  // Half the buffer bound: a paced replay sends at or below half, so such a frame always fits under the bound.
+  const maxItemBytes = Math.floor(maxBufferedBytes / 2);
   const helloTimeoutMs = settings.helloTimeoutMs ?? 10_000;
   const redisPrefix = settings.redisPrefix ?? DEFAULT_REDIS_PREFIX;
   const origin = randomUUID();
@@ -108,8 +138,14 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
   const users = new Map<string, Set<GatewayConnection>>();
   /** Open sockets and whether each answered the last heartbeat ping. */
   const sockets = new Map<WebSocket, { alive: boolean }>();
+  /** Open sockets per user, greeted or not (the per-user limit counts them all). */
+  const socketsPerUser = new Map<string, number>();
+  /** Upgrades inside `authenticate`, and refused sockets not yet closed: both count against `maxConnections`. */
+  let pendingUpgrades = 0;
+  let refusedOpen = 0;
   const counters: GatewayCounters = {
     notificationsSent: 0,
+    itemsTooLarge: 0,
     replayed: 0,
     repairs: 0,
     slowConsumerCloses: 0,
@@ -141,10 +177,20 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
       })
     : undefined;
 
-  function deliverLocal(item: InboxItem): number {
+  /** The frame a live item travels in, serialised once for all of its user's sockets, or `too-large`. */
+  function liveFrame(item: InboxItem): string | 'too-large' {
+    const text = JSON.stringify({ type: 'notification', item } satisfies ServerFrame);
+    return isLargerThan(text, maxItemBytes) ? 'too-large' : text;
+  }
+
+  function deliverLocal(item: InboxItem): number | 'too-large' {
+    const connections = users.get(item.userId);
+    // Offline here and no other process to tell: leave the size to the replay that will read it.
+    if (!connections && !settings.redis) return 0;
+    const frame = liveFrame(item);
     let took = 0;
-    for (const connection of users.get(item.userId) ?? []) if (connection.deliver(item)) took += 1;
-    return took;
+    for (const connection of connections ?? []) if (connection.deliver(item, frame)) took += 1;
+    return frame === 'too-large' ? 'too-large' : took;
   }
 
   function sendToUser(userId: string, frames: ServerFrame[]): void {
@@ -157,7 +203,10 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
   /** Items from other processes, and read state from anywhere, for this process's sockets. */
   function applyRelayMessage(message: RelayMessage): void {
     if (message.kind === 'item') {
-      deliverLocal(message.item);
+      const connections = users.get(message.item.userId);
+      if (!connections) return;
+      const frame = liveFrame(message.item);
+      for (const connection of connections) connection.deliver(message.item, frame);
       return;
     }
     if (message.kind === 'read') {
@@ -183,6 +232,8 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     logger,
     heartbeatMs,
     maxBufferedBytes,
+    maxItemBytes,
+    drainTimeoutMs,
     counters,
     inbox: attachedInbox,
     async register(connection: GatewayConnection) {
@@ -214,6 +265,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
   function onConnection(socket: WebSocket, userId: string): void {
     const liveness = { alive: true };
     sockets.set(socket, liveness);
+    socketsPerUser.set(userId, (socketsPerUser.get(userId) ?? 0) + 1);
     socket.on('pong', () => {
       liveness.alive = true;
     });
@@ -222,14 +274,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
       if (!connection.isGreeted && socket.readyState === OPEN) socket.close(CloseCode.HELLO_TIMEOUT, 'hello timeout');
     }, helloTimeoutMs);
     helloTimer.unref();
-    socket.on('message', (data, isBinary) => {
-      if (isBinary) {
-        connection.send({ type: 'error', code: 'MALFORMED_FRAME', message: 'Binary frames are not supported' });
-        counters.frameErrors += 1;
-        return;
-      }
-      connection.handleText(data.toString());
-    });
+    socket.on('message', (data, isBinary) => connection.handleMessage(isBinary ? '' : data.toString(), isBinary));
     socket.on('error', (error) => {
       // Oversize frames (1009) and protocol violations land here; ws closes the socket itself.
       logger.debug('herald websocket: socket error', { userId, error: error.message });
@@ -237,12 +282,36 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     socket.on('close', () => {
       clearTimeout(helloTimer);
       sockets.delete(socket);
+      const left = (socketsPerUser.get(userId) ?? 1) - 1;
+      if (left > 0) socketsPerUser.set(userId, left);
+      else socketsPerUser.delete(userId);
       connection.closed();
     });
   }
 
-  function originAllowed(value: string | undefined): boolean {
-    if (allowedOrigins === undefined || value === undefined) return true;
+  /**
+   * Completes the upgrade only to close the socket at once with `code`: a browser never sees the HTTP status of
+   * a refused upgrade, but it does see a close code.
+   */
+  function acceptAndClose(request: IncomingMessage, socket: Duplex, head: Buffer, code: number, reason: string): void {
+    rejectedUpgrades += 1;
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      refusedOpen += 1;
+      ws.on('error', () => {});
+      ws.once('close', () => {
+        refusedOpen -= 1;
+      });
+      ws.close(code, reason);
+      // A peer that never answers the close must not hold the socket for ws's 30 s close timeout.
+      const timer = setTimeout(() => ws.terminate(), 1_000);
+      timer.unref();
+    });
+  }
+
+  function originAllowed(request: IncomingMessage): boolean {
+    const value = request.headers.origin;
+    if (value === undefined) return true;
+    if (allowedOrigins === undefined) return isSameOrigin(value, request.headers.host);
     return typeof allowedOrigins === 'function' ? allowedOrigins(value) : allowedOrigins.includes(value);
   }
 
@@ -259,13 +328,17 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
       rejectUpgrade(socket, status, message);
     };
     if (closing) return reject(503, 'The gateway is shutting down');
-    const requestOrigin = request.headers.origin;
-    if (!originAllowed(requestOrigin)) return reject(403, 'Origin not allowed');
+    if (!originAllowed(request)) return reject(403, 'Origin not allowed');
     if (!offeredProtocols(request).includes(HERALD_SUBPROTOCOL)) {
       return reject(400, `Offer the WebSocket subprotocol ${HERALD_SUBPROTOCOL}`);
     }
     if (!inbox) return reject(503, 'The gateway is not attached to Herald yet');
+    // Checked before authenticate, so a flood of upgrades never reaches the host's auth backend.
+    if (sockets.size + pendingUpgrades + refusedOpen >= maxConnections) {
+      return reject(503, 'The gateway is at its connection limit');
+    }
     let user: AuthenticatedUser | null;
+    pendingUpgrades += 1;
     try {
       user = await settings.authenticate(request);
     } catch (error) {
@@ -273,11 +346,18 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
         error: error instanceof Error ? error.message : String(error),
       });
       return reject(500, 'Authentication failed');
+    } finally {
+      pendingUpgrades -= 1;
     }
     if (!user || typeof user.userId !== 'string' || user.userId.length === 0) return reject(401, 'Unauthorized');
     if (socket.destroyed) return;
     if (closing) return reject(503, 'The gateway is shutting down');
     const userId = user.userId;
+    // No await from here to the count in onConnection: two upgrades of one user cannot both slip past the limit.
+    if ((socketsPerUser.get(userId) ?? 0) >= maxConnectionsPerUser) {
+      logger.warn('herald websocket: a user passed maxConnectionsPerUser', { userId, maxConnectionsPerUser });
+      return acceptAndClose(request, socket, head, CloseCode.TOO_MANY_CONNECTIONS, 'too many connections');
+    }
     wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, userId));
   }
 
