@@ -12,7 +12,10 @@ export const HERALD_SUBPROTOCOL = 'herald.v1';
  */
 export const TOKEN_SUBPROTOCOL_PREFIX = 'herald.auth.';
 
-/** Close codes the gateway uses. Every one of them is worth a reconnect (with backoff). */
+/**
+ * Close codes the gateway uses. Every one of them is worth a reconnect (with backoff); after 4001 only with a
+ * fresh token, and not forever.
+ */
 export const CloseCode = {
   /** The gateway is shutting down. */
   GOING_AWAY: 1001,
@@ -20,6 +23,11 @@ export const CloseCode = {
   MESSAGE_TOO_BIG: 1009,
   /** The gateway failed (the store was unreachable while replaying). */
   INTERNAL_ERROR: 1011,
+  /**
+   * `authenticate` refused the request (no token, or a bad or expired one). Sent right after the upgrade, before
+   * any frame: browsers never see an HTTP status, but they see this. Fetch a fresh token before trying again.
+   */
+  UNAUTHORIZED: 4001,
   /** No `hello` arrived in time after the connection opened. */
   HELLO_TIMEOUT: 4002,
   /**

@@ -1,9 +1,9 @@
 // Test helpers: a gateway registered with a Herald on a real HTTP server on a free port, raw `ws` protocol
 // clients, and stored items.
 
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHerald, type Herald, type InboxItem, type Store } from '@herald/core';
+import { type AuthenticationRequest, createHerald, type Herald, type InboxItem, type Store } from '@herald/core';
 import type { NewInboxItem } from '@herald/core/spec';
 import { MemoryStore } from '@herald/storage';
 import { WebSocket } from 'ws';
@@ -12,7 +12,7 @@ import { extractToken } from './token-extraction';
 import { createWebSocketGateway, type WebSocketGateway, type WebSocketGatewaySettings } from './websocket-gateway';
 
 /** Tokens are `user:<id>`; anything else is refused. */
-export async function authenticateTestToken(request: IncomingMessage): Promise<{ userId: string } | null> {
+export async function authenticateTestToken(request: AuthenticationRequest): Promise<{ userId: string } | null> {
   const token = extractToken(request);
   return token?.startsWith('user:') ? { userId: token.slice(5) } : null;
 }

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHerald, DeliveryError, defineNotification, type Herald } from '@herald/core';
+import { type Authenticate, createHerald, DeliveryError, defineNotification, type Herald } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -60,13 +60,13 @@ async function setup(settings: Partial<WebSocketGatewaySettings> = {}): Promise<
 }
 
 describe('upgrade', () => {
-  it('answers 401 and opens no socket without a valid token', async () => {
+  it('refuses a missing or bad token in a shape browsers see: the socket opens and closes with 4001', async () => {
     const { gateway } = await setup();
-    expect(await rejectedUpgrade(gateway.url)).toEqual({ status: 401, opened: false });
-    expect(await rejectedUpgrade(gateway.url, { headers: { authorization: 'Bearer nobody' } })).toEqual({
-      status: 401,
-      opened: false,
-    });
+    for (const headers of [{}, { authorization: 'Bearer nobody' }]) {
+      const refused = await connectProtocolClient(gateway.url, { headers });
+      expect(await refused.closed).toEqual({ code: CloseCode.UNAUTHORIZED, reason: 'unauthorized' });
+      expect(refused.frames).toEqual([]);
+    }
     expect(gateway.gateway.stats()).toMatchObject({ connections: 0, rejectedUpgrades: 2 });
   });
 
@@ -89,7 +89,7 @@ describe('upgrade', () => {
   it('answers 500 when authenticate throws, and keeps serving others', async () => {
     const { gateway } = await setup({
       authenticate: async (request) => {
-        if (request.headers.authorization === 'Bearer boom') throw new Error('auth backend down');
+        if (request.headers.get('authorization') === 'Bearer boom') throw new Error('auth backend down');
         return { userId: 'ann' };
       },
     });
@@ -150,6 +150,39 @@ describe('upgrade', () => {
     const { connect } = await setup({ helloTimeoutMs: 50 });
     const client = await connect('ann', false);
     expect((await client.closed).code).toBe(CloseCode.HELLO_TIMEOUT);
+  });
+});
+
+describe('authenticate', () => {
+  it('gets the fetch-style view HTTP handlers get — headers and the absolute URL — plus the Node request', async () => {
+    const seen: { url: string; cookie: string | null; remote: string | undefined }[] = [];
+    const shared: Authenticate = (request) => {
+      const userId = new URL(request.url).searchParams.get('as') ?? request.headers.get('x-user');
+      return userId ? { userId } : null;
+    };
+    const { gateway } = await setup({
+      authenticate: (request) => {
+        seen.push({
+          url: request.url,
+          cookie: request.headers.get('Cookie'),
+          remote: request.nodeRequest.socket.remoteAddress,
+        });
+        return shared(request);
+      },
+    });
+    const viaQuery = await connectProtocolClient(`${gateway.url}?as=ann`, { headers: { cookie: 'a=1' } });
+    viaQuery.send({ type: 'hello' });
+    expect(await viaQuery.next('welcome')).toMatchObject({ userId: 'ann' });
+    const viaHeader = await connectProtocolClient(gateway.url, { headers: { 'x-user': 'bob' } });
+    viaHeader.send({ type: 'hello' });
+    expect(await viaHeader.next('welcome')).toMatchObject({ userId: 'bob' });
+    expect(seen[0]).toEqual({
+      url: `${gateway.url.replace('ws:', 'http:')}?as=ann`,
+      cookie: 'a=1',
+      remote: '127.0.0.1',
+    });
+    await viaQuery.close();
+    await viaHeader.close();
   });
 });
 

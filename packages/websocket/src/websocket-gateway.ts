@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { AuthenticatedUser, InboxApi, InboxItem, Logger } from '@herald/core';
+import type { Authenticate, AuthenticatedUser, AuthenticationRequest, InboxApi, InboxItem, Logger } from '@herald/core';
 import { type Channel, ConfigurationError, silentLogger } from '@herald/core/spec';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { isLargerThan } from './frame-size';
@@ -23,9 +23,21 @@ import { createTokenBucket, type RateLimitSettings } from './token-bucket';
 
 export type { AuthenticatedUser } from '@herald/core';
 
+/**
+ * What the gateway's `authenticate` sees of an upgrade: core's shared view (headers and the absolute URL, as a
+ * fetch `Request` has them), so one `Authenticate` function serves this gateway and the HTTP inbox API, plus the
+ * Node request for what only it has (the socket's address, TLS details).
+ */
+export interface UpgradeRequest extends AuthenticationRequest {
+  readonly nodeRequest: IncomingMessage;
+}
+
 export interface WebSocketGatewaySettings {
-  /** Decides who the upgrade request is; `null` answers HTTP 401 and opens no socket. See `extractToken`. */
-  authenticate(request: IncomingMessage): Promise<AuthenticatedUser | null> | AuthenticatedUser | null;
+  /**
+   * Decides who the upgrade request is (see `extractToken`). `null` or `undefined` opens the socket only to close
+   * it with 4001, which browsers can see (they never see an HTTP status); a throw answers HTTP 500, logged.
+   */
+  authenticate: Authenticate<UpgradeRequest>;
   /** An HTTP(S) server to share: the gateway handles its `upgrade` events for `path`. */
   server?: Server;
   /** Or a port for a server of its own (0 picks a free one; see `address()`). */
@@ -110,6 +122,27 @@ function isSameOrigin(origin: string, host: string | undefined): boolean {
     return new URL(origin).host === host.toLowerCase();
   } catch {
     return false; // `null` (sandboxed frames, file://) and garbage are never the gateway's own origin
+  }
+}
+
+/** The fetch-style view of an upgrade request; undefined when its Host and path make no URL. */
+function upgradeRequest(request: IncomingMessage): UpgradeRequest | undefined {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined || name.startsWith(':')) continue; // HTTP/2 pseudo-headers are not headers
+    try {
+      if (typeof value === 'string') headers.set(name, value);
+      else for (const each of value) headers.append(name, each);
+    } catch {
+      // A value fetch refuses (Node is more lenient); dropping one odd header beats refusing the upgrade.
+    }
+  }
+  const encrypted = (request.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
+  try {
+    const url = new URL(request.url ?? '/', `${encrypted ? 'https' : 'http'}://${request.headers.host ?? 'localhost'}`);
+    return { headers, url: url.href, nodeRequest: request };
+  } catch {
+    return undefined;
   }
 }
 
@@ -337,10 +370,12 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     if (sockets.size + pendingUpgrades + refusedOpen >= maxConnections) {
       return reject(503, 'The gateway is at its connection limit');
     }
-    let user: AuthenticatedUser | null;
+    const view = upgradeRequest(request);
+    if (!view) return reject(400, 'Malformed request: its Host and path make no URL');
+    let user: AuthenticatedUser | null | undefined;
     pendingUpgrades += 1;
     try {
-      user = await settings.authenticate(request);
+      user = await settings.authenticate(view);
     } catch (error) {
       logger.error('herald websocket: authenticate threw', {
         error: error instanceof Error ? error.message : String(error),
@@ -349,9 +384,11 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     } finally {
       pendingUpgrades -= 1;
     }
-    if (!user || typeof user.userId !== 'string' || user.userId.length === 0) return reject(401, 'Unauthorized');
     if (socket.destroyed) return;
     if (closing) return reject(503, 'The gateway is shutting down');
+    if (!user || typeof user.userId !== 'string' || user.userId.length === 0) {
+      return acceptAndClose(request, socket, head, CloseCode.UNAUTHORIZED, 'unauthorized');
+    }
     const userId = user.userId;
     // No await from here to the count in onConnection: two upgrades of one user cannot both slip past the limit.
     if ((socketsPerUser.get(userId) ?? 0) >= maxConnectionsPerUser) {
