@@ -1,11 +1,28 @@
 // The public shape of the realtime client (`@herald/websocket/client`): settings, snapshot, events, methods.
 
 import type { InboxItem, UnreadCount } from '@herald/core';
+import type { ProtocolErrorCode } from './protocol';
 
 /** Any WebSocket constructor: the browser's global one, or `ws` in Node. */
 export type WebSocketConstructorLike = new (url: string, protocols?: string | string[]) => object;
 
-export type HeraldClientStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
+/**
+ * `connecting` → `open` (caught up) → `reconnecting` → `open` …; `disconnected` after `disconnect()`,
+ * `unauthorized` after `maxTokenRefusals` refused tokens in a row (both until `connect()`), `closed` after `close()`.
+ */
+export type HeraldClientStatus = 'connecting' | 'open' | 'reconnecting' | 'disconnected' | 'unauthorized' | 'closed';
+
+/**
+ * Codes of the `error` event: the gateway's error frames, and the client's own — `CONNECTION` (a socket failed or
+ * closed), `TOKEN` (`getToken` threw), `UNAUTHORIZED` (the gateway refused the token: close 4001).
+ */
+export type HeraldClientErrorCode = ProtocolErrorCode | 'CONNECTION' | 'TOKEN' | 'UNAUTHORIZED';
+
+/** What `getToken` is told about the attempt it is asked for. */
+export interface TokenRequestContext {
+  /** The gateway refused the previous token (close 4001): do not hand out a cached one again. */
+  wasRefused: boolean;
+}
 
 export interface HeraldClientSettings {
   /** The gateway URL, e.g. `wss://api.example.com/realtime`. */
@@ -13,10 +30,15 @@ export interface HeraldClientSettings {
   /** A fixed access token. */
   token?: string;
   /** Asked for a fresh token before every connect and reconnect (wins over `token`). */
-  getToken?: () => string | Promise<string>;
+  getToken?: (context: TokenRequestContext) => string | Promise<string>;
+  /** Refused tokens in a row (close 4001) after which the client stops with status `unauthorized` (default 3). */
+  maxTokenRefusals?: number;
   /** How the token travels: the `herald.auth.*` subprotocol (default) or a `?token=` query parameter. */
   tokenTransport?: 'subprotocol' | 'query';
-  /** The WebSocket constructor; defaults to `globalThis.WebSocket` (pass `ws` in Node 20). */
+  /**
+   * The WebSocket constructor. Defaults to the global `WebSocket` where there is one (browsers, Node 22 and
+   * later), else the `ws` package (Node 20), loaded only then.
+   */
   WebSocket?: WebSocketConstructorLike;
   /** Reconnect backoff: exponential with full jitter, `baseMs` (default 1 s) doubling up to `capMs` (default 30 s). */
   reconnect?: { baseMs?: number; capMs?: number };
@@ -45,8 +67,8 @@ export interface HeraldClientEvents {
   notification: { item: InboxItem; replay: boolean };
   unreadCount: UnreadCount;
   status: HeraldClientStatus;
-  /** An `error` frame from the gateway, or a connection problem (`code` CONNECTION / TOKEN). */
-  error: { code: string; message: string; ids?: string[] };
+  /** An `error` frame from the gateway, or a problem of the client's own (`CONNECTION`, `TOKEN`, `UNAUTHORIZED`). */
+  error: { code: HeraldClientErrorCode; message: string; ids?: string[] };
 }
 
 export interface HeraldClient {
@@ -57,5 +79,13 @@ export interface HeraldClient {
   markRead(ids: string | string[]): void;
   markUnread(ids: string | string[]): void;
   markAllRead(options?: { notificationType?: string }): void;
-  close(): void;
+  /**
+   * Goes offline and stays so (status `disconnected`), keeping the snapshot and its position. Acks not yet sent
+   * go out first; resolves once the gateway answered the close, or after a short bound.
+   */
+  disconnect(): Promise<void>;
+  /** Connects again after `disconnect()` or `unauthorized` (at once, when a reconnect is pending); throws after `close()`. */
+  connect(): void;
+  /** Stops for good (status `closed`). Acks not yet sent go out first; resolves like `disconnect()`. */
+  close(): Promise<void>;
 }

@@ -9,7 +9,7 @@ import type {
   HeraldClientEvents,
   HeraldClientSettings,
   HeraldClientSnapshot,
-  WebSocketConstructorLike,
+  HeraldClientStatus,
 } from './herald-client-types';
 import { type ClientFrame, MAX_IDS_PER_FRAME, type ServerFrame } from './protocol';
 import { createSnapshotReducer } from './snapshot-reducer';
@@ -25,10 +25,6 @@ function idList(ids: string | string[]): string[] {
 }
 
 export function createHeraldClient(settings: HeraldClientSettings): HeraldClient {
-  const WebSocketFound = settings.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket;
-  if (!WebSocketFound) {
-    throw new Error('No WebSocket available: pass `WebSocket` (e.g. the `ws` package) in this runtime');
-  }
   const events = createSubscribable<ClientEvents>();
   const snapshot = createSnapshotReducer({
     maxItems: settings.maxItems ?? 100,
@@ -44,11 +40,11 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
 
   const connection = createClientConnection({
     client: settings,
-    WebSocket: WebSocketFound,
     hello: () => snapshot.hello(),
     onFrame,
     onLost: () => acks.connectionLost(),
     onReconnecting: () => snapshot.setStatus('reconnecting'),
+    onUnauthorized: () => snapshot.setStatus('unauthorized'),
     onError: (error) => events.emit('error', error),
   });
   const acks = createAckQueue({
@@ -106,6 +102,14 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
   let isClosed = false;
   connection.start();
 
+  /** Goes offline with `status`; acks still in their batch go out before the close frame. */
+  function stop(status: HeraldClientStatus): Promise<void> {
+    snapshot.setStatus(status);
+    const stopped = connection.stop(() => acks.flush());
+    acks.stop();
+    return stopped;
+  }
+
   return {
     getSnapshot: (): HeraldClientSnapshot => snapshot.getSnapshot(),
     subscribe: (listener) => events.on('change', listener),
@@ -127,12 +131,20 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
       snapshot.markAllRead(type);
       sendOrQueue(type === undefined ? { type: 'readAll' } : { type: 'readAll', notificationType: type });
     },
+    disconnect() {
+      if (isClosed) return Promise.resolve();
+      return stop('disconnected');
+    },
+    connect() {
+      if (isClosed) throw new Error('This client was closed; create a new one');
+      const { status } = snapshot.getSnapshot();
+      if (status === 'disconnected' || status === 'unauthorized') snapshot.setStatus('connecting');
+      connection.start();
+    },
     close() {
-      if (isClosed) return;
+      if (isClosed) return Promise.resolve();
       isClosed = true;
-      acks.stop();
-      connection.stop();
-      snapshot.setStatus('closed');
+      return stop('closed');
     },
   };
 }
