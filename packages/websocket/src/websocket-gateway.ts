@@ -20,6 +20,7 @@ import {
   type RelaySubscription,
 } from './redis-relay';
 import { createTokenBucket, type RateLimitSettings } from './token-bucket';
+import { UpgradeHeaders } from './upgrade-headers';
 
 export type { AuthenticatedUser } from '@herald/core';
 
@@ -127,23 +128,14 @@ function isSameOrigin(origin: string, host: string | undefined): boolean {
 
 /** The fetch-style view of an upgrade request; undefined when its Host and path make no URL. */
 function upgradeRequest(request: IncomingMessage): UpgradeRequest | undefined {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined || name.startsWith(':')) continue; // HTTP/2 pseudo-headers are not headers
-    try {
-      if (typeof value === 'string') headers.set(name, value);
-      else for (const each of value) headers.append(name, each);
-    } catch {
-      // A value fetch refuses (Node is more lenient); dropping one odd header beats refusing the upgrade.
-    }
-  }
   const encrypted = (request.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
+  let url: string;
   try {
-    const url = new URL(request.url ?? '/', `${encrypted ? 'https' : 'http'}://${request.headers.host ?? 'localhost'}`);
-    return { headers, url: url.href, nodeRequest: request };
+    url = new URL(request.url ?? '/', `${encrypted ? 'https' : 'http'}://${request.headers.host ?? 'localhost'}`).href;
   } catch {
     return undefined;
   }
+  return { headers: new UpgradeHeaders(request.headers), url, nodeRequest: request };
 }
 
 function offeredProtocols(request: IncomingMessage): string[] {
