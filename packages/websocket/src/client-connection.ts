@@ -69,6 +69,9 @@ export function createClientConnection(settings: ClientConnectionSettings): Clie
   };
   const pingIntervalMs = client.pingIntervalMs ?? 25_000;
   const maxTokenRefusals = client.maxTokenRefusals ?? 3;
+  if (!Number.isSafeInteger(maxTokenRefusals) || maxTokenRefusals <= 0) {
+    throw new RangeError(`maxTokenRefusals: expected a positive integer, got ${String(client.maxTokenRefusals)}`);
+  }
   let WebSocketImpl: WebSocketConstructorLike | undefined = client.WebSocket;
 
   let socket: SocketLike | undefined;

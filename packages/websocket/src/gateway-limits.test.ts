@@ -1,7 +1,7 @@
 // The gateway against abuse: foreign origins, too many sockets, readers that never read, items too large to
 // send, and binary floods. Each case is a real `ws` peer behaving badly.
 
-import { defineNotification } from '@herald/core';
+import { ConfigurationError, defineNotification } from '@herald/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
@@ -17,7 +17,7 @@ import {
   waitUntil,
 } from './test-support';
 import { tokenFromCookie } from './token-extraction';
-import type { WebSocketGatewaySettings } from './websocket-gateway';
+import { createWebSocketGateway, type WebSocketGatewaySettings } from './websocket-gateway';
 
 const ticketAssigned = defineNotification({
   type: 'ticket.assigned',
@@ -41,6 +41,30 @@ async function connect(url: string, userId: string): Promise<ProtocolClient> {
   cleanups.push(() => client.close());
   return client;
 }
+
+describe('settings', () => {
+  it('refuses limits that are not positive integers with a ConfigurationError naming the setting', () => {
+    const cases: [Partial<WebSocketGatewaySettings>, string][] = [
+      [{ maxConnectionsPerUser: 0 }, 'maxConnectionsPerUser: expected a positive integer, got 0'],
+      [{ maxConnections: 1.5 }, 'maxConnections: expected a positive integer, got 1.5'],
+      [{ drainTimeoutMs: -1 }, 'drainTimeoutMs: expected a positive integer, got -1'],
+      [{ maxBufferedBytes: Number.NaN }, 'maxBufferedBytes: expected a positive integer, got NaN'],
+    ];
+    for (const [settings, message] of cases) {
+      let thrown: unknown;
+      try {
+        createWebSocketGateway({ authenticate: () => null, ...settings });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(ConfigurationError.is(thrown)).toBe(true);
+      expect((thrown as Error).message).toBe(message);
+    }
+    expect(() => createWebSocketGateway({} as WebSocketGatewaySettings)).toThrow(
+      'authenticate: expected a function (request) => { userId } | null',
+    );
+  });
+});
 
 describe('origin', () => {
   it('refuses a foreign page by default (cookie auth would let it read the victim’s inbox); same origin passes', async () => {

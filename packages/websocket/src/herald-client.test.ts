@@ -300,6 +300,12 @@ describe('refused tokens', () => {
     expect(gateway.gateway.stats().rejectedUpgrades).toBe(3);
   });
 
+  it('refuses a maxTokenRefusals that is not a positive integer, before connecting', () => {
+    expect(() => createHeraldClient({ url: 'ws://127.0.0.1:1/realtime', maxTokenRefusals: 0, WebSocket })).toThrow(
+      'maxTokenRefusals: expected a positive integer, got 0',
+    );
+  });
+
   it('stops after one refusal when told so, with a fixed token', async () => {
     const { gateway } = await setup();
     const ann = client({ url: gateway.url, token: 'expired', maxTokenRefusals: 1 });

@@ -37,7 +37,8 @@ export type RealtimeChannel = Channel<'inApp'> & { close(): Promise<void> };
 
 export function createRealtimeChannel(settings: RealtimeChannelSettings): RealtimeChannel {
   const { redis, prefix, origin, logger, local } = settings;
-  let detach: (() => void) | undefined;
+  /** One per Herald attached (a publisher may serve several); `close()` runs what is left. */
+  const detachers = new Set<() => void>();
   let closed: Promise<void> | undefined;
 
   async function publish(message: RelayMessage, selfSubscribed = false): Promise<number> {
@@ -86,16 +87,17 @@ export function createRealtimeChannel(settings: RealtimeChannelSettings): Realti
         relay({ kind: 'unread', origin, userId: event.userId, ids: event.ids, unread: event.unread });
       host.on('inbox.read', onRead);
       host.on('inbox.unread', onUnread);
-      detach = () => {
-        detach = undefined;
+      const detach = (): void => {
+        detachers.delete(detach);
         host.off('inbox.read', onRead);
         host.off('inbox.unread', onUnread);
       };
-      return () => detach?.();
+      detachers.add(detach);
+      return detach;
     },
     close() {
       closed ??= (async () => {
-        detach?.();
+        for (const detach of [...detachers]) detach();
         await settings.onClose?.();
       })();
       return closed;

@@ -143,17 +143,29 @@ function offeredProtocols(request: IncomingMessage): string[] {
   return typeof header === 'string' ? header.split(',').map((part) => part.trim()) : [];
 }
 
+/** A count or duration setting: a positive integer, or its default when absent. */
+function positiveInteger(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new ConfigurationError(`${name}: expected a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
 export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebSocketGateway {
+  if (typeof settings?.authenticate !== 'function') {
+    throw new ConfigurationError('authenticate: expected a function (request) => { userId } | null');
+  }
   const logger = settings.logger ?? silentLogger;
   const path = settings.path ?? '/realtime';
-  const heartbeatMs = settings.heartbeatMs ?? 30_000;
-  const maxBufferedBytes = settings.maxBufferedBytes ?? 1024 * 1024;
-  const drainTimeoutMs = settings.drainTimeoutMs ?? 30_000;
-  const maxConnections = settings.maxConnections ?? 20_000;
-  const maxConnectionsPerUser = settings.maxConnectionsPerUser ?? 32;
+  const heartbeatMs = positiveInteger(settings.heartbeatMs, 'heartbeatMs', 30_000);
+  const maxBufferedBytes = positiveInteger(settings.maxBufferedBytes, 'maxBufferedBytes', 1024 * 1024);
+  const drainTimeoutMs = positiveInteger(settings.drainTimeoutMs, 'drainTimeoutMs', 30_000);
+  const maxConnections = positiveInteger(settings.maxConnections, 'maxConnections', 20_000);
+  const maxConnectionsPerUser = positiveInteger(settings.maxConnectionsPerUser, 'maxConnectionsPerUser', 32);
   // Half the buffer bound: a paced replay sends at or below half, so such a frame always fits under the bound.
   const maxItemBytes = Math.floor(maxBufferedBytes / 2);
-  const helloTimeoutMs = settings.helloTimeoutMs ?? 10_000;
+  const helloTimeoutMs = positiveInteger(settings.helloTimeoutMs, 'helloTimeoutMs', 10_000);
   const redisPrefix = settings.redisPrefix ?? DEFAULT_REDIS_PREFIX;
   const origin = randomUUID();
   const allowedOrigins = settings.allowedOrigins;
@@ -182,7 +194,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
 
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: settings.maxPayloadBytes ?? 64 * 1024,
+    maxPayload: positiveInteger(settings.maxPayloadBytes, 'maxPayloadBytes', 64 * 1024),
     perMessageDeflate: false,
     clientTracking: false,
     handleProtocols: (protocols) => (protocols.has(HERALD_SUBPROTOCOL) ? HERALD_SUBPROTOCOL : false),
