@@ -112,18 +112,15 @@ export function createGatewayConnection(
     timer.unref();
   }
 
-  function sendText(text: string): boolean {
+  /** Sends a frame, or its text when it was serialised already (a live item, once for all of its user's sockets). */
+  function send(frame: ServerFrame | string): boolean {
     if (!isOpen()) return false;
-    socket.send(text);
+    socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
     if (socket.bufferedAmount > host.maxBufferedBytes) {
       closeSlow();
       return false;
     }
     return true;
-  }
-
-  function send(frame: ServerFrame): boolean {
-    return isOpen() && sendText(JSON.stringify(frame));
   }
 
   /**
@@ -399,7 +396,7 @@ export function createGatewayConnection(
           skipTooLarge(item);
           return false;
         }
-        if (!sendText(frame)) return false;
+        if (!send(frame)) return false;
         lastSent = item.position;
         host.counters.notificationsSent += 1;
         return true;
