@@ -1,6 +1,7 @@
 // @herald/core: the host API — define notifications, create Herald, and the types a host sees.
 // Plugin authors implement the specs in @herald/core/spec.
 
+export type { Authenticate, AuthenticatedUser, AuthenticationRequest } from './authentication';
 export type { Clock } from './clock';
 export {
   ConfigurationError,
