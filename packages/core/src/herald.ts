@@ -79,7 +79,17 @@ export function createHerald(settings: HeraldSettings): Herald {
       ...(outcome.reason === undefined ? {} : { reason: outcome.reason }),
     });
   };
-  const runnerStarted = Promise.resolve(runner.start(executor, { onSettled: settleTask }));
+  // Nothing starts until every channel is attached: a channel that refuses to attach leaves nothing running.
+  let startRunner!: () => void;
+  const runnerStarted = new Promise<void>((resolve, reject) => {
+    startRunner = () => {
+      try {
+        Promise.resolve(runner.start(executor, { onSettled: settleTask })).then(resolve, reject);
+      } catch (error) {
+        reject(error);
+      }
+    };
+  });
 
   const relaySettings = settings.relay === false ? undefined : (settings.relay ?? {});
   const dispatcher = createDispatcher({
@@ -99,7 +109,7 @@ export function createHerald(settings: HeraldSettings): Herald {
     leaseMs: relaySettings?.leaseMs ?? DEFAULT_LEASE_MS,
     idempotencyTtlMs: settings.idempotencyTtlMs ?? DAY_MS,
   });
-  const relay = relaySettings && createOutboxRelay(relaySettings, { store, clock, logger, resume: dispatcher.resume });
+  let relay: ReturnType<typeof createOutboxRelay> | undefined;
 
   let closing: Promise<void> | undefined;
   const allChannels = (): AnyChannel[] => [...byKind.values()].flat();
@@ -141,9 +151,16 @@ export function createHerald(settings: HeraldSettings): Herald {
   };
 
   const detachers: (() => void)[] = [];
-  for (const channel of allChannels()) {
-    const detach = channel.attach?.(herald);
-    if (typeof detach === 'function') detachers.push(detach);
+  try {
+    for (const channel of allChannels()) {
+      const detach = channel.attach?.(herald);
+      if (typeof detach === 'function') detachers.push(detach);
+    }
+  } catch (error) {
+    for (const detach of detachers) detach();
+    throw error;
   }
+  startRunner();
+  if (relaySettings) relay = createOutboxRelay(relaySettings, { store, clock, logger, resume: dispatcher.resume });
   return herald;
 }
