@@ -114,16 +114,18 @@ function isClient(connection: ConnectionOptions): connection is ConnectionOption
 
 /**
  * BullMQ's workers and event listeners block on Redis and refuse a client whose `maxRetriesPerRequest` is set
- * (the setting the storage README recommends for RedisStore). A host passing that same client gets a duplicate
- * made for blocking here, so one client serves store and runner; a client already fit for it is used as is.
+ * (the setting the storage README recommends for RedisStore). For such a client, a single Redis's options are
+ * handed to BullMQ with `maxRetriesPerRequest: null`, so BullMQ makes (and closes) connections of its own; a
+ * Cluster gets a duplicate made for blocking, closed with the runner. A client already fit for blocking is used as is.
  */
 function blockingConnection(connection: ConnectionOptions): { connection: ConnectionOptions; derived?: IoredisLike } {
   if (!isClient(connection)) return { connection };
   const options = connection.isCluster ? connection.options?.redisOptions : connection.options;
   if (options === undefined || options.maxRetriesPerRequest === null) return { connection };
-  const derived = (connection.isCluster
-    ? connection.duplicate(undefined, { redisOptions: { ...options, maxRetriesPerRequest: null } })
-    : connection.duplicate({ maxRetriesPerRequest: null })) as unknown as IoredisLike;
+  if (!connection.isCluster) return { connection: { ...options, maxRetriesPerRequest: null } as ConnectionOptions };
+  const derived = connection.duplicate(undefined, {
+    redisOptions: { ...options, maxRetriesPerRequest: null },
+  }) as unknown as IoredisLike;
   return { connection: derived as unknown as ConnectionOptions, derived };
 }
 
