@@ -270,7 +270,7 @@ describe('settings and lifecycle', () => {
   });
 
   it('shares one ioredis client, set up for RedisStore (maxRetriesPerRequest: 1), between store and runner', async () => {
-    const client = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
+    const client = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1, showFriendlyErrorStack: true });
     const pager = createTestChannel('pager');
     const store = new RedisStore({ redis: client, prefix: `${uniqueName('shared')}:` });
     const runner = createBullMQRunner({ connection: client, prefix: 'hbq', queueName: uniqueName('shared') });
