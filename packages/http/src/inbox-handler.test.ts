@@ -18,6 +18,14 @@ async function errorOf(response: Response): Promise<{ code: string; message: str
   return body.error;
 }
 
+/** What every write declares, with or without a body (the API's CSRF rule). */
+const asJson = { 'content-type': 'application/json' };
+
+/** A bodyless write by a signed-in user. */
+function write(method: 'POST' | 'DELETE', user = 'alice'): RequestInit & { user: string } {
+  return { method, user, headers: asJson };
+}
+
 function issuePaths(error: { issues?: { path: string }[] }): string[] {
   return (error.issues ?? []).map((issue) => issue.path).sort();
 }
@@ -126,7 +134,7 @@ describe('POST /notifications/:id/read and /unread', () => {
   it('marks one item read and unread, reporting whether it changed and the new counts', async () => {
     const [newest, older] = (await server.seed('alice', 2)) as [InboxItem, InboxItem];
 
-    const first = await server.api(`/notifications/${newest.id}/read`, { method: 'POST', user: 'alice' });
+    const first = await server.api(`/notifications/${newest.id}/read`, write('POST'));
     expect(first.status).toBe(200);
     expect(await first.json()).toEqual({
       id: newest.id,
@@ -134,7 +142,7 @@ describe('POST /notifications/:id/read and /unread', () => {
       unread: { total: 1, byType: { 'comment.added': 1 } },
     });
 
-    const again = await server.api(`/notifications/${newest.id}/read`, { method: 'POST', user: 'alice' });
+    const again = await server.api(`/notifications/${newest.id}/read`, write('POST'));
     expect(await again.json()).toEqual({
       id: newest.id,
       changed: false,
@@ -146,13 +154,13 @@ describe('POST /notifications/:id/read and /unread', () => {
     const [untouched] = await server.herald.inbox.get('alice', [older.id]);
     expect(untouched?.readAt).toBeUndefined();
 
-    const unread = await server.api(`/notifications/${newest.id}/unread`, { method: 'POST', user: 'alice' });
+    const unread = await server.api(`/notifications/${newest.id}/unread`, write('POST'));
     expect(await unread.json()).toEqual({
       id: newest.id,
       changed: true,
       unread: { total: 2, byType: { 'comment.added': 2 } },
     });
-    const unreadAgain = await server.api(`/notifications/${newest.id}/unread`, { method: 'POST', user: 'alice' });
+    const unreadAgain = await server.api(`/notifications/${newest.id}/unread`, write('POST'));
     expect(((await unreadAgain.json()) as { changed: boolean }).changed).toBe(false);
   });
 
@@ -160,8 +168,8 @@ describe('POST /notifications/:id/read and /unread', () => {
     const [bobsItem] = (await server.seed('bob', 1)) as [InboxItem];
     await server.seed('alice', 1);
 
-    const foreign = await server.api(`/notifications/${bobsItem.id}/read`, { method: 'POST', user: 'alice' });
-    const unknown = await server.api('/notifications/no-such-id/read', { method: 'POST', user: 'alice' });
+    const foreign = await server.api(`/notifications/${bobsItem.id}/read`, write('POST'));
+    const unknown = await server.api('/notifications/no-such-id/read', write('POST'));
     expect(foreign.status).toBe(404);
     expect(unknown.status).toBe(404);
     const foreignError = await errorOf(foreign);
@@ -175,7 +183,7 @@ describe('POST /notifications/:id/read and /unread', () => {
 
     // Marking unread is held to the same rule.
     await server.herald.inbox.markRead('bob', [bobsItem.id]);
-    const foreignUnread = await server.api(`/notifications/${bobsItem.id}/unread`, { method: 'POST', user: 'alice' });
+    const foreignUnread = await server.api(`/notifications/${bobsItem.id}/unread`, write('POST'));
     expect(foreignUnread.status).toBe(404);
     expect((await server.herald.inbox.unreadCount('bob')).total).toBe(0);
   });
@@ -185,6 +193,7 @@ describe('POST /notifications/:id/read and /unread', () => {
     const response = await server.api(`/notifications/${encodeURIComponent(item.id)}/read`, {
       method: 'POST',
       user: 'alice',
+      headers: asJson,
     });
     expect(response.status).toBe(200);
   });
@@ -194,13 +203,13 @@ describe('POST /notifications/:id/read and /unread', () => {
     const events: HeraldEvents['inbox.read'][] = [];
     server.herald.on('inbox.read', (event) => events.push(event));
 
-    const response = await server.api(`/notifications/${item.id}/read`, { method: 'POST', user: 'alice' });
+    const response = await server.api(`/notifications/${item.id}/read`, write('POST'));
     expect(response.status).toBe(200);
     expect(events).toEqual([
       { userId: 'alice', ids: [item.id], all: false, unread: { total: 1, byType: { 'comment.added': 1 } } },
     ]);
 
-    const readAll = await server.api('/notifications/read-all', { method: 'POST', user: 'alice' });
+    const readAll = await server.api('/notifications/read-all', write('POST'));
     expect(readAll.status).toBe(200);
     expect(events).toHaveLength(2);
     expect(events[1]).toMatchObject({ userId: 'alice', all: true, unread: { total: 0 } });
@@ -211,7 +220,7 @@ describe('POST /notifications/:id/read and /unread', () => {
     await server.herald.inbox.markRead('alice', [item.id]);
     const events: HeraldEvents['inbox.unread'][] = [];
     server.herald.on('inbox.unread', (event) => events.push(event));
-    await server.api(`/notifications/${item.id}/unread`, { method: 'POST', user: 'alice' });
+    await server.api(`/notifications/${item.id}/unread`, write('POST'));
     expect(events).toEqual([{ userId: 'alice', ids: [item.id], unread: { total: 1, byType: { 'comment.added': 1 } } }]);
   });
 });
@@ -220,7 +229,7 @@ describe('POST /notifications/read-all', () => {
   it('marks everything read without a body', async () => {
     await server.seed('alice', 3);
     await server.seed('bob', 2);
-    const response = await server.api('/notifications/read-all', { method: 'POST', user: 'alice' });
+    const response = await server.api('/notifications/read-all', write('POST'));
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ changed: 3, unread: { total: 0, byType: {} } });
     expect((await server.herald.inbox.unreadCount('bob')).total).toBe(2);
@@ -286,7 +295,7 @@ describe('POST /devices and DELETE /devices/:token', () => {
     expect(typeof device.createdAt).toBe('string');
     expect((await server.herald.devices.list('alice')).map((d) => d.token)).toEqual(['tok:A-1']);
 
-    const removed = await server.api(`/devices/${encodeURIComponent('tok:A-1')}`, { method: 'DELETE', user: 'alice' });
+    const removed = await server.api(`/devices/${encodeURIComponent('tok:A-1')}`, write('DELETE'));
     expect(removed.status).toBe(204);
     expect(await removed.text()).toBe('');
     expect(await server.herald.devices.list('alice')).toEqual([]);
@@ -294,11 +303,11 @@ describe('POST /devices and DELETE /devices/:token', () => {
 
   it('answers 404 when deleting another user’s device, which stays registered', async () => {
     await server.herald.devices.register('bob', { token: 'bobs-phone', platform: 'android' });
-    const response = await server.api('/devices/bobs-phone', { method: 'DELETE', user: 'alice' });
+    const response = await server.api('/devices/bobs-phone', write('DELETE'));
     expect(response.status).toBe(404);
     expect(await errorOf(response)).toEqual({ code: 'NOT_FOUND', message: 'No such device' });
     expect((await server.herald.devices.list('bob')).map((d) => d.token)).toEqual(['bobs-phone']);
-    const unknown = await server.api('/devices/never-registered', { method: 'DELETE', user: 'alice' });
+    const unknown = await server.api('/devices/never-registered', write('DELETE'));
     expect(unknown.status).toBe(404);
   });
 
@@ -437,6 +446,84 @@ describe('bodies', () => {
     expect(response.status).toBe(413);
     expect((await errorOf(response)).code).toBe('PAYLOAD_TOO_LARGE');
     expect(await server.herald.preferences.get('alice')).toEqual({ channels: {}, types: {} });
+  });
+});
+
+describe('cross-site requests (CSRF)', () => {
+  // What a foreign page can make a signed-in browser send without a CORS preflight: a form post, a text/plain
+  // fetch or beacon, or a request with no content type at all.
+  const simpleRequests: [string, Record<string, string>, string | undefined][] = [
+    ['no content-type', {}, undefined],
+    ['an empty text/plain body', { 'content-type': 'text/plain' }, ''],
+    ['a text/plain body', { 'content-type': 'text/plain;charset=UTF-8' }, '{"type":"comment.added"}'],
+    ['a form post', { 'content-type': 'application/x-www-form-urlencoded' }, 'type=comment.added'],
+    ['a multipart form', { 'content-type': 'multipart/form-data; boundary=x' }, '--x--\r\n'],
+  ];
+  const writes: [string, string][] = [
+    ['POST', '/notifications/ID/read'],
+    ['POST', '/notifications/ID/unread'],
+    ['POST', '/notifications/read-all'],
+    ['POST', '/devices'],
+    ['DELETE', '/devices/alices-phone'],
+    ['PUT', '/preferences'],
+  ];
+  const cases = writes.flatMap(([method, path]) =>
+    simpleRequests.map(([label, headers, body]) => [method, path, label, headers, body] as const),
+  );
+
+  it.each(cases)('%s %s with %s answers 415 and changes nothing', async (method, path, _label, headers, body) => {
+    const [item] = (await server.seed('alice', 2)) as [InboxItem];
+    await server.herald.inbox.markRead('alice', [item.id]);
+    await server.herald.devices.register('alice', { token: 'alices-phone', platform: 'ios' });
+    const response = await server.api(path.replace('ID', item.id), {
+      method,
+      user: 'alice',
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
+    expect(response.status).toBe(415);
+    const error = await errorOf(response);
+    expect(error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(error.message).toContain(`${method} requests must say content-type: application/json`);
+    expect((await server.herald.inbox.unreadCount('alice')).total).toBe(1);
+    expect((await server.herald.inbox.get('alice', [item.id]))[0]?.readAt).toBeDefined();
+    expect((await server.herald.devices.list('alice')).map((device) => device.token)).toEqual(['alices-phone']);
+    expect(await server.herald.preferences.get('alice')).toEqual({ channels: {}, types: {} });
+  });
+
+  it('takes a bodyless write with a JSON content type and no body, or an empty object', async () => {
+    const [newest, older] = (await server.seed('alice', 2)) as [InboxItem, InboxItem];
+    const bare = await server.api(`/notifications/${newest.id}/read`, write('POST'));
+    expect(bare.status).toBe(200);
+    const empty = await server.api(`/notifications/${older.id}/read`, { method: 'POST', user: 'alice', json: {} });
+    expect(empty.status).toBe(200);
+    expect((await server.herald.inbox.unreadCount('alice')).total).toBe(0);
+    await server.herald.devices.register('alice', { token: 'alices-phone', platform: 'ios' });
+    const removed = await server.api('/devices/alices-phone', { method: 'DELETE', user: 'alice', json: {} });
+    expect(removed.status).toBe(204);
+  });
+
+  it('refuses fields on a write that takes none, changing nothing', async () => {
+    const [item] = (await server.seed('alice', 1)) as [InboxItem];
+    const response = await server.api(`/notifications/${item.id}/read`, {
+      method: 'POST',
+      user: 'alice',
+      json: { read: false },
+    });
+    expect(response.status).toBe(400);
+    const error = await errorOf(response);
+    expect(error.code).toBe('VALIDATION');
+    expect(issuePaths(error)).toEqual(['read']);
+    expect((await server.herald.inbox.unreadCount('alice')).total).toBe(1);
+  });
+
+  it('checks credentials first: a cross-site request without them answers 401', async () => {
+    const response = await server.api('/notifications/read-all', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '',
+    });
+    expect(response.status).toBe(401);
   });
 });
 

@@ -17,13 +17,14 @@ import { emptyResponse, errorResponse, HttpError, jsonResponse, unmatchedRouteRe
 import type { InboxListResponse, InboxMarkResponse, InboxReadAllResponse } from './inbox-api-types';
 import {
   deviceBodySchema,
+  emptyBodySchema,
   listQuerySchema,
   parseOrThrow,
   preferencesBodySchema,
   queryObject,
   readAllBodySchema,
 } from './inbox-schemas';
-import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './request-body';
+import { assertJsonContentType, DEFAULT_MAX_BODY_BYTES, readJsonBody } from './request-body';
 
 export type { Authenticate, AuthenticatedUser, AuthenticationRequest } from '@herald/core';
 
@@ -117,7 +118,14 @@ export function createInboxHandler(settings: InboxHandlerSettings): InboxHandler
 
   const notFound = (what: string): HttpError => new HttpError(404, 'NOT_FOUND', `No such ${what}`);
 
+  /** A write that takes no fields still reads its body, so that a stray field is an error rather than ignored. */
+  async function readEmptyBody(request: Request): Promise<void> {
+    const raw = await readJsonBody(request, { maxBytes: maxBodyBytes, required: false });
+    if (raw !== undefined) parseOrThrow(emptyBodySchema, raw, 'body');
+  }
+
   async function markOne(context: RouteContext, read: boolean): Promise<Response> {
+    await readEmptyBody(context.request);
     const id = context.params.id as string;
     // Another user's id answers exactly like an id that never existed: the API never confirms existence.
     const owned = await herald.inbox.get(context.userId, [id]);
@@ -187,7 +195,8 @@ export function createInboxHandler(settings: InboxHandlerSettings): InboxHandler
     {
       segments: ['devices', ':token'],
       methods: {
-        DELETE: async ({ userId, params }) => {
+        DELETE: async ({ request, userId, params }) => {
+          await readEmptyBody(request);
           const token = params.token as string;
           // Only the owner may remove a device; anyone else learns nothing about the token.
           if (!(await herald.devices.remove(token, { userId }))) throw notFound('device');
@@ -242,6 +251,8 @@ export function createInboxHandler(settings: InboxHandlerSettings): InboxHandler
       }
 
       const userId = await resolveUser(request);
+      // Every route but the GETs changes state: each must declare JSON (see assertJsonContentType).
+      if (request.method !== 'GET') assertJsonContentType(request);
       return await run({ request, url, userId, params: match.params });
     } catch (error) {
       if (error instanceof HttpError) return errorResponse(error);

@@ -31,6 +31,9 @@ export const readAllBodySchema = z.strictObject({
   type: z.string().min(1, 'Expected a non-empty string').max(200, 'Expected at most 200 characters').optional(),
 });
 
+/** The body of a write that takes no fields: none at all, or `{}`. */
+export const emptyBodySchema = z.strictObject({});
+
 export const deviceBodySchema = z.strictObject({
   token: z.string().min(1, 'Expected a non-empty string').max(4096, 'Expected at most 4096 characters'),
   platform: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'Expected a platform name such as ios, android or web'),

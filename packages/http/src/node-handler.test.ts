@@ -307,7 +307,7 @@ describe('toNodeHandler with Express-style routing', () => {
     const base = await listen(expressLike([{ use: inbox }]));
     const response = await rawRequest(base, '/notifications/someone-elses/read', {
       method: 'POST',
-      headers: { 'x-user': 'alice' },
+      headers: { 'content-type': 'application/json', 'x-user': 'alice' },
     });
     expect(response.status).toBe(404);
     expect(JSON.parse(response.body).error.code).toBe('NOT_FOUND');

@@ -1,5 +1,6 @@
 // Reads a JSON request body with a size cap, refusing other media types and malformed JSON with
-// the precise status each deserves (415, 413, 400 INVALID_JSON).
+// the precise status each deserves (415, 413, 400 INVALID_JSON), and holds the rule that every request that changes
+// state declares a JSON content type, body or not.
 
 import { HttpError } from './http-error';
 
@@ -22,6 +23,22 @@ function unsupportedMediaType(contentType: string | null): HttpError {
     415,
     'UNSUPPORTED_MEDIA_TYPE',
     `Expected a JSON body (content-type: application/json), got ${contentType === null ? 'no content-type' : JSON.stringify(contentType)}`,
+  );
+}
+
+/**
+ * Every POST, PUT and DELETE must say `content-type: application/json` (or `application/*+json`), even one without a
+ * body. A browser sends a cross-site request without asking the server first (a CORS preflight) only with a
+ * `text/plain`, form or multipart content type; a JSON one needs the preflight, which a host without a CORS rule for
+ * that origin refuses. So a foreign page can no longer make a signed-in user's browser mark their inbox read.
+ */
+export function assertJsonContentType(request: Request): void {
+  const contentType = request.headers.get('content-type');
+  if (isJsonMediaType(contentType)) return;
+  throw new HttpError(
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+    `${request.method} requests must say content-type: application/json, with or without a body (it keeps other sites from sending them); got ${contentType === null ? 'no content-type' : JSON.stringify(contentType)}`,
   );
 }
 
