@@ -12,6 +12,8 @@ export type InboxErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNAVAILABLE'
+  /** `toNodeHandler` only: the request could not be handed to the handler (a path not in normal form, say). */
+  | 'BAD_REQUEST'
   | 'INTERNAL';
 
 export interface InboxErrorIssue {

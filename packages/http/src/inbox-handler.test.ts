@@ -1,6 +1,7 @@
 import type { Authenticate, HeraldEvents, InboxItem } from '@herald/core';
 import { StoreError } from '@herald/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createInboxHandler } from './inbox-handler';
 import { type InboxTestServer, startInboxServer, ticketAssigned } from './inbox-server.fixture';
 
 let server: InboxTestServer;
@@ -591,10 +592,22 @@ describe('one authenticate for HTTP and WebSocket', () => {
 
 describe('routing', () => {
   it('answers 404 NOT_FOUND for unknown routes', async () => {
-    for (const path of ['/', '/notification', '/notifications/x/y/z', '/notifications//read', '/devices//x']) {
+    for (const path of ['/', '/notification', '/notifications/x/y/z']) {
       const response = await server.api(path, { user: 'alice' });
       expect(response.status, path).toBe(404);
       expect((await errorOf(response)).code).toBe('NOT_FOUND');
+    }
+  });
+
+  it('matches no route with an empty segment; over node:http such a path never reaches the handler', async () => {
+    const handler = createInboxHandler({ herald: server.herald, authenticate: () => ({ userId: 'alice' }) });
+    for (const path of ['/notifications//read', '/devices//x']) {
+      const direct = await handler(new Request(`http://localhost${path}`, { method: 'POST', headers: asJson }));
+      expect(direct.status, path).toBe(404);
+      // toNodeHandler refuses a path that is not in normal form before the handler runs.
+      const overNode = await server.api(path, write('POST'));
+      expect(overNode.status, path).toBe(400);
+      expect((await errorOf(overNode)).code).toBe('BAD_REQUEST');
     }
   });
 

@@ -7,7 +7,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { createHerald, type Herald } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -61,6 +61,42 @@ function rawRequest(
     for (const chunk of options.chunks ?? []) outgoing.write(chunk);
     outgoing.end();
   });
+}
+
+/**
+ * Sends a request line exactly as written, over a plain socket: Node's client, like fetch and browsers, would not
+ * send some of these paths as they are.
+ */
+function socketRequest(base: string, method: string, target: string, headers: Record<string, string> = {}) {
+  const { port } = new URL(base);
+  const lines = [`${method} ${target} HTTP/1.1`, 'host: 127.0.0.1', 'connection: close'];
+  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(`${lines.join('\r\n')}\r\n\r\n`));
+    const parts: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => parts.push(chunk));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const text = Buffer.concat(parts).toString('utf8');
+      const split = text.indexOf('\r\n\r\n');
+      const head = text.slice(0, split);
+      let body = text.slice(split + 4);
+      if (/^transfer-encoding: chunked$/im.test(head)) body = dechunk(body);
+      resolve({ status: Number(head.split(' ')[1]), body });
+    });
+  });
+}
+
+function dechunk(chunked: string): string {
+  let body = '';
+  let rest = chunked;
+  for (;;) {
+    const lineEnd = rest.indexOf('\r\n');
+    const size = Number.parseInt(rest.slice(0, lineEnd), 16);
+    if (!(size > 0)) return body;
+    body += rest.slice(lineEnd + 2, lineEnd + 2 + size);
+    rest = rest.slice(lineEnd + 2 + size + 2);
+  }
 }
 
 function inboxHerald(): Herald {
@@ -361,5 +397,111 @@ describe('toNodeHandler with Express-style routing', () => {
     const anonymous = await rawRequest(base, '/preferences');
     expect(anonymous.status).toBe(401);
     expect(getNodeRequest(new Request('http://localhost/'))).toBeUndefined();
+  });
+});
+
+describe('toNodeHandler: paths not in normal form', () => {
+  // A URL parser resolves each of these to /api/inbox/notifications (or reads a host out of it), so a handler that
+  // took them would serve a path other than the one the host's routing matched.
+  const abnormal: [string, string][] = [
+    ['/x/../api/inbox/notifications', '".." segment'],
+    ['/x/%2e%2e/api/inbox/notifications', '".." segment'],
+    ['/x/%2E%2e/api/inbox/notifications', '".." segment'],
+    ['/x/.%2E/api/inbox/notifications', '".." segment'],
+    ['/api/inbox/./notifications', '"." or ".." segment'],
+    ['/api/inbox/%2e/notifications', '"." or ".." segment'],
+    ['/api/inbox/notifications/x/..', '".." segment'],
+    ['//evil.example/api/inbox/notifications', 'empty segment'],
+    ['/api//inbox/notifications', 'empty segment'],
+    ['/api/inbox//notifications', 'empty segment'],
+    ['/x\\..\\api/inbox/notifications', 'backslash'],
+    ['/\\evil.example/api/inbox/notifications', 'backslash'],
+    ['/api/inbox\\notifications', 'backslash'],
+    ['http://127.0.0.1/x/../api/inbox/notifications', '".." segment'],
+    ['*', 'does not start with "/"'],
+  ];
+
+  /** The inbox at the root of an Express-like stack, a host route after it, and a count of requests it saw. */
+  async function mountedInbox(guard?: Middleware) {
+    const herald = inboxHerald();
+    const inbox = createInboxHandler({ herald, authenticate, basePath: '/api/inbox' });
+    let reached = 0;
+    const counted = toNodeHandler(async (request) => {
+      reached++;
+      return inbox(request);
+    });
+    const hostRoutes: string[] = [];
+    const hostRoute: Middleware = (req, res) => {
+      hostRoutes.push(req.url ?? '');
+      res.end('host route');
+    };
+    const base = await listen(
+      expressLike([
+        ...(guard === undefined ? [] : [{ mount: '/api/inbox', use: guard }]),
+        { use: counted },
+        { use: hostRoute },
+      ]),
+    );
+    return { herald, base, reached: () => reached, hostRoutes };
+  }
+
+  const headers = { 'x-user': 'alice', 'content-type': 'application/json', 'content-length': '0' };
+
+  it.each(abnormal)('answers %s with 400 BAD_REQUEST naming the %s, and nothing runs', async (target, reason) => {
+    const { herald, base, reached, hostRoutes } = await mountedInbox();
+    await herald.devices.register('alice', { token: 'alices-phone', platform: 'ios' });
+    const requests: [string, string][] = [
+      ['GET', target],
+      ['POST', target.replace('notifications', 'notifications/read-all')],
+      ['DELETE', target.replace('notifications', 'devices/alices-phone')],
+    ];
+    for (const [method, path] of requests) {
+      const response = await socketRequest(base, method, path, headers);
+      expect(response.status, `${method} ${path}`).toBe(400);
+      const error = JSON.parse(response.body).error as { code: string; message: string };
+      expect(error.code).toBe('BAD_REQUEST');
+      expect(error.message).toContain('The request path is not in normal form: it ');
+      expect(error.message).toContain(reason);
+    }
+    expect(reached()).toBe(0);
+    expect(hostRoutes).toEqual([]);
+    expect((await herald.devices.list('alice')).map((device) => device.token)).toEqual(['alices-phone']);
+  });
+
+  it('cannot be reached past a host guard on the prefix', async () => {
+    // The host closes /api/inbox with its own middleware; its router matches the path as sent.
+    const guard: Middleware = (_req, res) => {
+      res.writeHead(403, { 'content-type': 'text/plain' });
+      res.end('guarded');
+    };
+    const { base, reached } = await mountedInbox(guard);
+    expect((await socketRequest(base, 'GET', '/api/inbox/notifications', headers)).status).toBe(403);
+    for (const target of [
+      '/x/../api/inbox/notifications',
+      '/x/%2e%2e/api/inbox/notifications',
+      '//x/api/inbox/notifications',
+      '/x\\..\\api/inbox/notifications',
+    ]) {
+      expect((await socketRequest(base, 'GET', target, headers)).status, target).toBe(400);
+    }
+    expect(reached()).toBe(0);
+  });
+
+  it('serves paths in normal form: a trailing slash, dots in the query or inside a segment, encoded slashes', async () => {
+    const { herald, base, reached } = await mountedInbox();
+    const token = 'a/b\\c..';
+    await herald.devices.register('alice', { token, platform: 'web' });
+    const served: [string, string, number][] = [
+      ['GET', '/api/inbox/notifications', 200],
+      ['GET', '/api/inbox/notifications/', 200],
+      ['GET', '/api/inbox/notifications?_=/../..//x', 200],
+      ['GET', '/api/inbox/notifications/..x/read', 405],
+      ['DELETE', `/api/inbox/devices/${encodeURIComponent(token)}`, 204],
+    ];
+    for (const [method, target, status] of served) {
+      expect((await socketRequest(base, method, target, headers)).status, `${method} ${target}`).toBe(status);
+    }
+    expect(reached()).toBe(served.length);
+    expect(await herald.devices.list('alice')).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isUnmatchedRoute } from './http-error';
+import { abnormalPathReason } from './request-target';
 
 /** Express's `next`; called with nothing to pass the request on, or with an error. */
 export type NodeNext = (error?: unknown) => void;
@@ -195,6 +196,11 @@ function writeResponse(request: IncomingMessage, response: Response, target: Ser
   return writeBody(response, target);
 }
 
+function writeBadRequest(target: ServerResponse, message: string): void {
+  target.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  target.end(JSON.stringify({ error: { code: 'BAD_REQUEST', message } }));
+}
+
 function writeInternalError(target: ServerResponse): void {
   if (target.headersSent) {
     target.destroy();
@@ -217,12 +223,18 @@ export function toNodeHandler(handler: FetchHandler): NodeRequestListener {
     });
 
     const run = async (): Promise<void> => {
+      // Refused, not resolved, and not passed on to `next` either: the handler must never serve a path other than
+      // the one the host's routing matched.
+      const reason = abnormalPathReason((request as HostRequestExtras).originalUrl ?? request.url ?? '/');
+      if (reason !== undefined) {
+        writeBadRequest(response, `The request path is not in normal form: ${reason}`);
+        return;
+      }
       let fetchRequest: Request;
       try {
         fetchRequest = toRequest(request, abort.signal);
       } catch {
-        response.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-        response.end(JSON.stringify({ error: { code: 'BAD_REQUEST', message: 'Malformed request' } }));
+        writeBadRequest(response, 'Malformed request');
         return;
       }
       const fetchResponse = await handler(fetchRequest);
