@@ -12,6 +12,7 @@ import type {
   InboxStatusFilter,
   NotificationRecord,
   Preferences,
+  RegisterDeviceResult,
 } from '@herald/core/spec';
 import { CheckedStore, type StoreDriver } from '@herald/core/store-kit';
 import { LeaseQueue } from './lease-queue';
@@ -516,9 +517,16 @@ function createMemoryDriver(): StoreDriver {
 
     // Devices.
 
-    async registerDevice(device) {
+    // A user's map keeps registration order (a token registered again moves to the back), so its first entries are
+    // the devices registered longest ago: the ones evicted past the cap.
+    async registerDevice(device, { takeOver, maxDevices }) {
       const previous = devicesByToken.get(device.token);
-      if (previous && previous.userId !== device.userId) forgetDevice(previous);
+      if (previous && previous.userId !== device.userId && !takeOver) return { status: 'taken' };
+      const result: RegisterDeviceResult = { status: 'registered', evicted: [] };
+      if (previous) {
+        forgetDevice(previous);
+        if (previous.userId !== device.userId) result.takenOver = { ...previous };
+      }
       devicesByToken.set(device.token, device);
       let owned = devicesByUser.get(device.userId);
       if (!owned) {
@@ -526,6 +534,12 @@ function createMemoryDriver(): StoreDriver {
         devicesByUser.set(device.userId, owned);
       }
       owned.set(device.token, device);
+      for (const oldest of owned.values()) {
+        if (owned.size <= maxDevices) break;
+        forgetDevice(oldest);
+        result.evicted.push({ ...oldest });
+      }
+      return result;
     },
 
     /** Users without devices are absent from the map. */

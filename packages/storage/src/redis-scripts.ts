@@ -48,6 +48,38 @@ local function uncount(counts, total, byType)
 end
 `;
 
+/** Lua helpers shared by the device scripts (see the Devices section below). */
+const deviceHelpers = `
+-- Stores the device as the user's newest: one past the highest registration order.
+local function addNewest(base, token, json)
+  local order = base .. 'devorder'
+  local last = redis.call('zrange', order, -1, -1, 'WITHSCORES')
+  local newest = 1
+  if last[2] then newest = tonumber(last[2]) + 1 end
+  redis.call('hset', base .. 'devices', token, json)
+  redis.call('zadd', order, newest, token)
+  -- Devices stored before registration order was kept count as the oldest.
+  if redis.call('hlen', base .. 'devices') > redis.call('zcard', order) then
+    for _, each in ipairs(redis.call('hkeys', base .. 'devices')) do
+      if not redis.call('zscore', order, each) then redis.call('zadd', order, 0, each) end
+    end
+  end
+end
+-- Takes the user's oldest devices off their list while it is longer than the cap; returns {token, JSON} of each.
+local function overCap(base, cap)
+  local order = base .. 'devorder'
+  local removed = {}
+  local excess = redis.call('zcard', order) - cap
+  if excess <= 0 then return removed end
+  for _, token in ipairs(redis.call('zrange', order, 0, excess - 1)) do
+    removed[#removed + 1] = {token, redis.call('hget', base .. 'devices', token) or ''}
+    redis.call('hdel', base .. 'devices', token)
+    redis.call('zrem', order, token)
+  end
+  return removed
+end
+`;
+
 /** The scripts, keyed by the command name they are registered under (`defineCommand`). */
 export const redisScripts = {
   /**
@@ -293,6 +325,110 @@ return 0
     lua: `
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
+`,
+  },
+
+  // Devices. `{dev:<token>}` holds the token's owner: the truth. Under each user's base, `devices` is a hash
+  // token → device JSON and `devorder` a sorted set token → registration order (newest highest), so the devices
+  // registered longest ago are the first in it.
+
+  /**
+   * A registration on a single Redis, whole: refuses a token another user holds unless take-over is asked, moves
+   * it, stores the device as the user's newest and evicts the oldest beyond the cap. KEYS[1] = the token key.
+   * ARGV: prefix, userId, token, device JSON, '1' to take over, the cap.
+   * Returns {'taken'}, or {'registered', the taken-over device's JSON or '', evicted devices' JSON...}.
+   */
+  heraldDeviceRegister: {
+    numberOfKeys: 1,
+    lua: `${deviceHelpers}
+local prefix, user, token = ARGV[1], ARGV[2], ARGV[3]
+local owner = redis.call('get', KEYS[1])
+if owner and owner ~= user and ARGV[5] ~= '1' then return {'taken'} end
+local out = {'registered', ''}
+if owner and owner ~= user then
+  local previous = prefix .. '{u:' .. owner .. '}:'
+  out[2] = redis.call('hget', previous .. 'devices', token) or ''
+  redis.call('hdel', previous .. 'devices', token)
+  redis.call('zrem', previous .. 'devorder', token)
+end
+redis.call('set', KEYS[1], user)
+local base = prefix .. '{u:' .. user .. '}:'
+addNewest(base, token, ARGV[4])
+for _, entry in ipairs(overCap(base, tonumber(ARGV[6]))) do
+  local tokenKey = prefix .. '{dev:' .. entry[1] .. '}'
+  -- An entry whose token another user holds (left by a Cluster's step, or an older version) goes quietly.
+  if redis.call('get', tokenKey) == user then
+    redis.call('del', tokenKey)
+    out[#out + 1] = entry[2]
+  end
+end
+return out
+`,
+  },
+
+  /**
+   * A Cluster registration's first step, on the token's slot: claims the token for the user unless another user
+   * holds it and take-over is not asked. KEYS[1] = the token key. ARGV: userId, '1' to take over.
+   * Returns {'taken'} or {'claimed', the previous owner or ''}.
+   */
+  heraldDeviceClaim: {
+    numberOfKeys: 1,
+    lua: `
+local owner = redis.call('get', KEYS[1])
+if owner and owner ~= ARGV[1] and ARGV[2] ~= '1' then return {'taken'} end
+redis.call('set', KEYS[1], ARGV[1])
+if owner and owner ~= ARGV[1] then return {'claimed', owner} end
+return {'claimed', ''}
+`,
+  },
+
+  /**
+   * A Cluster registration's second step, on the user's slot: stores the device as the user's newest and takes the
+   * oldest beyond the cap off the user's list. KEYS[1] = the user's `devices` hash. ARGV: the user's base, token,
+   * device JSON, the cap. Returns the removed entries' tokens and JSON, alternating.
+   */
+  heraldDeviceAdd: {
+    numberOfKeys: 1,
+    lua: `${deviceHelpers}
+addNewest(ARGV[1], ARGV[2], ARGV[3])
+local out = {}
+for _, entry in ipairs(overCap(ARGV[1], tonumber(ARGV[4]))) do
+  out[#out + 1] = entry[1]
+  out[#out + 1] = entry[2]
+end
+return out
+`,
+  },
+
+  /**
+   * Takes a device off a user's list only if the entry is still the one read. KEYS[1] = the user's `devices` hash.
+   * ARGV: the user's base, token, the JSON read. Returns 1 when removed.
+   */
+  heraldDeviceDropIfEqual: {
+    numberOfKeys: 1,
+    lua: `
+if redis.call('hget', KEYS[1], ARGV[2]) ~= ARGV[3] then return 0 end
+redis.call('hdel', KEYS[1], ARGV[2])
+redis.call('zrem', ARGV[1] .. 'devorder', ARGV[2])
+return 1
+`,
+  },
+
+  /**
+   * A removal on a single Redis, whole. KEYS[1] = the token key. ARGV: prefix, token, the owner it must have ('' for
+   * any). Returns the removed device's JSON, or false.
+   */
+  heraldDeviceRemove: {
+    numberOfKeys: 1,
+    lua: `
+local owner = redis.call('get', KEYS[1])
+if not owner or (ARGV[3] ~= '' and owner ~= ARGV[3]) then return false end
+local base = ARGV[1] .. '{u:' .. owner .. '}:'
+local json = redis.call('hget', base .. 'devices', ARGV[2])
+redis.call('hdel', base .. 'devices', ARGV[2])
+redis.call('zrem', base .. 'devorder', ARGV[2])
+redis.call('del', KEYS[1])
+return json or false
 `,
   },
 

@@ -12,6 +12,7 @@ import type {
   Logger,
   NotificationRecord,
   Preferences,
+  RegisterDeviceResult,
 } from '@herald/core/spec';
 import { ConfigurationError, HeraldError, StoreError } from '@herald/core/spec';
 import { type CheckedBegin, type CheckedLease, CheckedStore, chunksOf, type StoreDriver } from '@herald/core/store-kit';
@@ -782,19 +783,66 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
       });
     },
 
-    // Devices. The token key (`{dev:<token>}` → owner) is the truth; each user's hash lists their devices.
+    // Devices. The token key (`{dev:<token>}` → owner) is the truth; each user's hash lists their devices and their
+    // `devorder` sorted set the order they were registered in. On a single Redis a registration (claim, move, add,
+    // evict) and a removal are one script each. On a Cluster the token and each user are on slots of their own, so a
+    // registration is ordered steps, each atomic on its slot: claim the token (two users racing for it: one wins),
+    // then add it to the user's list and evict past the cap (one user racing past the cap: the list never grows
+    // beyond it), then release the evicted tokens and take the token off its previous owner's list. listDevices
+    // lists a token only while its owner key names the user, so a step cut short never lists a token for the wrong
+    // user; it can leave a token claimed but not listed, until the device registers again.
 
-    async registerDevice(device) {
+    async registerDevice(device, { takeOver, maxDevices }) {
       const tokenKey = deviceKey(device.token);
       const json = JSON.stringify(device);
-      await withinTimeout('registerDevice', async () => {
-        // New owner's list first, then the owner key (the truth), then the old owner's list: a failure at any step
-        // leaves listDevices right, because it only lists tokens whose owner key names the user.
-        await redis.hset(`${userBase(device.userId)}devices`, device.token, json);
-        const previous = await redis.getset(tokenKey, device.userId);
-        if (previous !== null && previous !== device.userId) {
-          await redis.hdel(`${userBase(previous)}devices`, device.token);
+      return withinTimeout('registerDevice', async (): Promise<RegisterDeviceResult> => {
+        if (!redis.isCluster) {
+          const [status, takenOver, ...evicted] = (await script('heraldDeviceRegister', [
+            tokenKey,
+            keyPrefix,
+            device.userId,
+            device.token,
+            json,
+            takeOver ? '1' : '0',
+            maxDevices,
+          ])) as string[];
+          if (status === 'taken') return { status: 'taken' };
+          return registered(takenOver ? parseDevice(takenOver) : undefined, evicted.filter(Boolean).map(parseDevice));
         }
+        const [status, previousOwner] = (await script('heraldDeviceClaim', [
+          tokenKey,
+          device.userId,
+          takeOver ? '1' : '0',
+        ])) as string[];
+        if (status === 'taken') return { status: 'taken' };
+        const base = userBase(device.userId);
+        const removed = (await script('heraldDeviceAdd', [
+          `${base}devices`,
+          base,
+          device.token,
+          json,
+          maxDevices,
+        ])) as string[];
+        const evicted: Device[] = [];
+        for (let index = 0; index + 1 < removed.length; index += 2) {
+          const [token, entry] = [removed[index]!, removed[index + 1]!];
+          // Released only if this user still holds it; an entry whose token moved on was stale, not a device.
+          if ((await script('heraldDelIfEqual', [deviceKey(token), device.userId])) === 1 && entry) {
+            evicted.push(parseDevice(entry));
+          }
+        }
+        let takenOver: Device | undefined;
+        if (previousOwner) {
+          const previousBase = userBase(previousOwner);
+          const entry = await redis.hget(`${previousBase}devices`, device.token);
+          // Dropped only while the token is still this user's and the entry is the one read: the previous owner may
+          // be taking it back at this moment.
+          if (entry !== null && (await redis.get(tokenKey)) === device.userId) {
+            await script('heraldDeviceDropIfEqual', [`${previousBase}devices`, previousBase, device.token, entry]);
+          }
+          if (entry !== null) takenOver = parseDevice(entry);
+        }
+        return registered(takenOver, evicted);
       });
     },
 
@@ -821,13 +869,19 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
     async removeDevice(token, userId) {
       const tokenKey = deviceKey(token);
       return withinTimeout('removeDevice', async () => {
+        if (!redis.isCluster) {
+          const json = (await script('heraldDeviceRemove', [tokenKey, keyPrefix, token, userId ?? ''])) as
+            | string
+            | null;
+          return json === null ? undefined : parseDevice(json);
+        }
         const owner = await redis.get(tokenKey);
         if (owner === null || (userId !== undefined && owner !== userId)) return undefined;
-        const userDevices = `${userBase(owner)}devices`;
-        const json = await redis.hget(userDevices, token);
-        await redis.hdel(userDevices, token);
+        const base = userBase(owner);
+        const json = await redis.hget(`${base}devices`, token);
+        if (json !== null) await script('heraldDeviceDropIfEqual', [`${base}devices`, base, token, json]);
         await script('heraldDelIfEqual', [tokenKey, owner]);
-        return json === null ? undefined : (JSON.parse(json) as Device);
+        return json === null ? undefined : parseDevice(json);
       });
     },
 
@@ -862,6 +916,14 @@ function clientOf(settings: RedisStoreSettings | undefined): RedisClient {
     );
   }
   return redis;
+}
+
+function parseDevice(json: string): Device {
+  return JSON.parse(json) as Device;
+}
+
+function registered(takenOver: Device | undefined, evicted: Device[]): RegisterDeviceResult {
+  return takenOver === undefined ? { status: 'registered', evicted } : { status: 'registered', takenOver, evicted };
 }
 
 function changedSomething(result: unknown): boolean {

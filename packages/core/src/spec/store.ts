@@ -171,6 +171,31 @@ export interface Device {
   createdAt: string;
 }
 
+export interface RegisterDeviceOptions {
+  /**
+   * Moves the token to this device's user when another user holds it. Without it, such a registration changes
+   * nothing and answers `{ status: 'taken' }`.
+   */
+  takeOver?: boolean;
+  /**
+   * The most devices the user may hold, 1..`storeLimits.maxDevicesPerUser` (default
+   * `storeLimits.defaultMaxDevicesPerUser`). Registering past it evicts the user's devices registered longest ago.
+   */
+  maxDevices?: number;
+}
+
+export type RegisterDeviceResult =
+  | {
+      /** Stored as the user's newest device (a token the user held already is registered again). */
+      status: 'registered';
+      /** The token's registration by another user, which `takeOver` removed. */
+      takenOver?: Device;
+      /** The user's devices removed, in the same step, to stay within `maxDevices`: oldest first. */
+      evicted: Device[];
+    }
+  /** Another user holds the token and `takeOver` was not given: nothing changed. */
+  | { status: 'taken' };
+
 /** `false` opts out. A type × kind entry wins over the kind-wide one. */
 export interface Preferences {
   channels: Partial<Record<ChannelKind, boolean>>;
@@ -242,8 +267,14 @@ export interface Store {
   /** The notification holding the key, while the key lives. */
   getIdempotencyKey(key: string): Promise<string | undefined>;
 
-  // Devices. A token belongs to one user; registering it again moves it.
-  registerDevice(device: Device): Promise<void>;
+  // Devices. A token belongs to the user who registered it: only `takeOver` moves it to another user.
+  /**
+   * One atomic step: refuses a token another user holds (unless `takeOver`), stores the device as the user's newest,
+   * and evicts the user's oldest devices beyond `maxDevices`. Calls racing on one token or one user (from any number
+   * of connections) end as if they ran one after another: one user holds the token, and no user ever holds more than
+   * `maxDevices`. (Spec v1 before this change took no options, resolved to nothing and moved any token.)
+   */
+  registerDevice(device: Device, options?: RegisterDeviceOptions): Promise<RegisterDeviceResult>;
   listDevices(userIds: string[]): Promise<Map<string, Device[]>>;
   /**
    * Returns the removed device, if there was one. With `userId`, removes it only if it is that user's

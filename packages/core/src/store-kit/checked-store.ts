@@ -19,11 +19,13 @@ import type {
   NewInboxItem,
   NotificationRecord,
   Preferences,
+  RegisterDeviceOptions,
+  RegisterDeviceResult,
   Store,
   UnreadCount,
 } from '../spec/store';
 import { checkDeliveryPatch, checkDeliveryQuery, checkDeliveryRecord, checkOnlyFrom } from './check-deliveries';
-import { checkDevice, checkPreferences, checkRemoveDeviceOptions } from './check-devices';
+import { checkDevice, checkPreferences, checkRegisterDeviceOptions, checkRemoveDeviceOptions } from './check-devices';
 import { checkInboxQuery, checkNewInboxItem, checkReadAllOptions, checkReplay } from './check-inbox';
 import { checkBeginNotification, checkLeaseNotifications } from './check-notifications';
 import { checkDate, checkId, checkIds } from './check-values';
@@ -225,8 +227,9 @@ export class CheckedStore implements Store {
 
   // Devices.
 
-  async registerDevice(device: Device): Promise<void> {
-    await this.#driver.registerDevice(checkDevice(device));
+  async registerDevice(device: Device, options?: RegisterDeviceOptions): Promise<RegisterDeviceResult> {
+    const checked = checkDevice(device);
+    return this.#driver.registerDevice(checked, checkRegisterDeviceOptions(options));
   }
 
   async listDevices(userIds: string[]): Promise<Map<string, Device[]>> {

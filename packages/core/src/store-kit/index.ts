@@ -11,7 +11,14 @@ export {
   checkDeliveryRecord,
   checkOnlyFrom,
 } from './check-deliveries';
-export { checkDevice, checkPreferences, checkRemoveDeviceOptions } from './check-devices';
+export {
+  type CheckedRegisterDeviceOptions,
+  checkDevice,
+  checkPreferences,
+  checkRegisterDeviceOptions,
+  checkRemoveDeviceOptions,
+  preferenceNameIssue,
+} from './check-devices';
 export {
   type CheckedInboxQuery,
   checkInboxQuery,

@@ -12,9 +12,11 @@ import type {
   NewInboxItem,
   NotificationRecord,
   Preferences,
+  RegisterDeviceResult,
   UnreadCount,
 } from '../spec/store';
 import type { CheckedDeliveryQuery } from './check-deliveries';
+import type { CheckedRegisterDeviceOptions } from './check-devices';
 import type { CheckedInboxQuery } from './check-inbox';
 import type { CheckedBegin, CheckedLease } from './check-notifications';
 import type { CheckedDate } from './check-values';
@@ -90,7 +92,13 @@ export interface StoreDriver {
   getIdempotencyKey(key: string, now: number): Promise<string | undefined>;
 
   // Devices and preferences.
-  registerDevice(device: Device): Promise<void>;
+  /**
+   * In one atomic step: answers `taken` when another user holds the token and `takeOver` is false; otherwise stores
+   * the device as the user's newest (moving it from the other user), then evicts the user's devices registered
+   * longest ago while they hold more than `maxDevices`. Concurrent calls, from any connection, never leave a token
+   * with two users or a user with more than `maxDevices`.
+   */
+  registerDevice(device: Device, options: CheckedRegisterDeviceOptions): Promise<RegisterDeviceResult>;
   /** Users without devices may be absent or map to an empty list. */
   listDevices(userIds: readonly string[]): Promise<Map<string, Device[]>>;
   removeDevice(token: string, userId: string | undefined): Promise<Device | undefined>;

@@ -1,5 +1,5 @@
-// The numbers every store shares: page sizes, lease batches, and the chunk size that bounds what a driver is
-// handed in one call.
+// The numbers every store shares: page sizes, lease batches, the bounds on a user's devices and preferences, and the
+// chunk size that bounds what a driver is handed in one call.
 
 export const storeLimits = {
   /** `listInbox` / `listDeliveries` page size when the query names none. */
@@ -8,6 +8,18 @@ export const storeLimits = {
   maxPageLimit: 100,
   /** The most notifications one `leaseNotifications` call takes. */
   maxLeaseLimit: 1_000,
+  /** `registerDevice`'s `maxDevices` when the caller names none: a user's phones, tablets and browsers. */
+  defaultMaxDevicesPerUser: 10,
+  /** The largest `maxDevices` a store accepts: every notify fans out to each of a recipient's devices. */
+  maxDevicesPerUser: 1_000,
+  /** The longest device token: far above FCM's, APNs' and a Web Push subscription's. */
+  maxDeviceTokenLength: 4_096,
+  /** The most notification types one user's preferences name. */
+  maxPreferenceTypes: 200,
+  /** The most channel kinds one switches object (`channels`, or one type's) names. */
+  maxPreferenceKinds: 16,
+  /** The longest type or kind name in preferences. */
+  maxPreferenceNameLength: 128,
   /**
    * The most elements (items, records, ids, user ids) a driver receives in one call. A bulk call is checked whole,
    * then handed over in chunks of this size, one after another, with a turn of the event loop between them: one
