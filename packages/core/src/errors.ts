@@ -22,6 +22,8 @@ export const heraldErrorCodes = {
   STORE: 'The store could not complete an operation (StoreError).',
   CLOSED: 'The instance (Herald, a runner) was closed and refuses new work.',
   NOT_STARTED: 'A runner was used before createHerald started it.',
+  DEVICE_TAKEN:
+    'devices.register: another user holds the device token; it moves to this user only with { takeOver: true }.',
   DISPATCH_INCOMPLETE:
     'notify() recorded the notification but could not finish dispatching it; the outbox relay completes it, or a retry with the same idempotency key resumes it (DispatchIncompleteError).',
   // Codes only found on delivery records and reports.

@@ -37,7 +37,11 @@ export interface HeraldEvents {
   'inbox.unread': { userId: string; ids: string[]; unread: UnreadCount };
   'inbox.delivered': { userId: string; ids: string[] };
   'device.registered': { device: Device };
-  'device.removed': { device: Device; reason: 'invalid-token' | 'unregistered' };
+  /**
+   * `evicted`: the user registered more than `maxDevicesPerUser` devices and this was their oldest; `taken-over`:
+   * another user registered the token with `takeOver` (the event carries this device, of the previous owner).
+   */
+  'device.removed': { device: Device; reason: 'invalid-token' | 'unregistered' | 'evicted' | 'taken-over' };
 }
 
 export type HeraldEventName = keyof HeraldEvents;

@@ -45,6 +45,12 @@ export interface HeraldSettings {
   /** How long an idempotency key is remembered (default 24 hours). */
   idempotencyTtlMs?: number;
   /**
+   * The most push devices one user holds (default 10, at most 1,000). Registering one more evicts the user's device
+   * registered longest ago (`device.removed`, reason `evicted`): the device in the user's hand always works, stale
+   * tokens go first, and no user's notifications fan out to an unbounded number of tokens.
+   */
+  maxDevicesPerUser?: number;
+  /**
    * The outbox relay, which completes dispatches that stopped part-way (see the guarantees in the README).
    * On by default in every process; `false` turns it off here (another process must then run one).
    */
@@ -146,8 +152,25 @@ export interface InboxApi {
   prune(options: { readBefore: Date }): Promise<number>;
 }
 
+export interface DeviceRegistrationOptions {
+  /**
+   * Move the token to this user when another user holds it (that user's device is removed: `device.removed`, reason
+   * `taken-over`). Without it such a registration throws a `HeraldError` with code `DEVICE_TAKEN`, changing nothing.
+   */
+  takeOver?: boolean;
+}
+
 export interface DevicesApi {
-  register(userId: string, device: { token: string; platform: DevicePlatform }): Promise<Device>;
+  /**
+   * Registers the device as the user's newest (a token the user holds already is registered again). Throws
+   * `DEVICE_TAKEN` when another user holds the token, unless `takeOver`; evicts the user's oldest devices beyond
+   * `maxDevicesPerUser`.
+   */
+  register(
+    userId: string,
+    device: { token: string; platform: DevicePlatform },
+    options?: DeviceRegistrationOptions,
+  ): Promise<Device>;
   list(userId: string): Promise<Device[]>;
   /**
    * Returns whether a device was removed. With `userId`, only that user's device is removed: another

@@ -121,7 +121,7 @@ export function createHerald(settings: HeraldSettings): Herald {
     },
     cancel: createCancellation(store, runner, events, settlement),
     inbox: createInboxApi(store, events, nowIso),
-    devices: createDevicesApi(store, events, nowIso),
+    devices: createDevicesApi(store, events, nowIso, { maxDevicesPerUser: settings.maxDevicesPerUser }),
     preferences: createPreferencesApi(store),
     deliveries,
     store,
