@@ -9,6 +9,8 @@ export type InboxErrorCode =
   | 'UNAUTHENTICATED'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
+  /** `POST /devices`: another account registered the token. */
+  | 'DEVICE_TAKEN'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNAVAILABLE'

@@ -312,6 +312,71 @@ describe('POST /devices and DELETE /devices/:token', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it("answers 409 DEVICE_TAKEN for another account's token, without naming it, and moves nothing", async () => {
+    await server.herald.devices.register('bob', { token: 'shared-tablet', platform: 'android' });
+    const response = await server.api('/devices', {
+      method: 'POST',
+      user: 'alice',
+      json: { token: 'shared-tablet', platform: 'android' },
+    });
+    expect(response.status).toBe(409);
+    const text = await response.text();
+    expect(text).not.toContain('bob');
+    const error = (JSON.parse(text) as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe('DEVICE_TAKEN');
+    expect(error.message).toContain('registered to another account');
+    expect((await server.herald.devices.list('bob')).map((d) => d.token)).toEqual(['shared-tablet']);
+    expect(await server.herald.devices.list('alice')).toEqual([]);
+    // Its own token, registered again, is fine.
+    await server.herald.devices.register('alice', { token: 'alices-phone', platform: 'ios' });
+    const again = await server.api('/devices', {
+      method: 'POST',
+      user: 'alice',
+      json: { token: 'alices-phone', platform: 'ios' },
+    });
+    expect(again.status).toBe(201);
+  });
+
+  it('refuses takeOver unless the handler allows it; allowed, takeOver moves the token', async () => {
+    await server.herald.devices.register('bob', { token: 'shared-tablet', platform: 'android' });
+    const json = { token: 'shared-tablet', platform: 'android', takeOver: true };
+    const refused = await server.api('/devices', { method: 'POST', user: 'alice', json });
+    expect(refused.status).toBe(400);
+    const error = await errorOf(refused);
+    expect(error.code).toBe('VALIDATION');
+    expect(issuePaths(error)).toEqual(['takeOver']);
+    expect((await server.herald.devices.list('bob')).map((d) => d.token)).toEqual(['shared-tablet']);
+
+    await server.close();
+    server = await startInboxServer({ allowDeviceTakeOver: true });
+    await server.herald.devices.register('bob', { token: 'shared-tablet', platform: 'android' });
+    const plain = await server.api('/devices', {
+      method: 'POST',
+      user: 'alice',
+      json: { token: 'shared-tablet', platform: 'android' },
+    });
+    expect(plain.status).toBe(409);
+    expect((await errorOf(plain)).message).toContain('send takeOver: true');
+    const moved = await server.api('/devices', { method: 'POST', user: 'alice', json });
+    expect(moved.status).toBe(201);
+    expect(await moved.json()).toMatchObject({ token: 'shared-tablet', userId: 'alice' });
+    expect(await server.herald.devices.list('bob')).toEqual([]);
+  });
+
+  it('keeps at most 10 devices per user: the 11th registration evicts the oldest', async () => {
+    for (let index = 0; index < 11; index++) {
+      const response = await server.api('/devices', {
+        method: 'POST',
+        user: 'alice',
+        json: { token: `browser-${index}`, platform: 'web' },
+      });
+      expect(response.status).toBe(201);
+    }
+    const tokens = (await server.herald.devices.list('alice')).map((d) => d.token).sort();
+    expect(tokens).toHaveLength(10);
+    expect(tokens).not.toContain('browser-0');
+  });
+
   it.each([
     ['no token', { platform: 'ios' }, ['token']],
     ['an empty token', { token: '', platform: 'ios' }, ['token']],
@@ -373,6 +438,40 @@ describe('GET and PUT /preferences', () => {
     expect(error.code).toBe('VALIDATION');
     expect(issuePaths(error)).toEqual(paths);
     expect(await server.herald.preferences.get('alice')).toEqual({ channels: { inApp: false }, types: {} });
+  });
+});
+
+describe('PUT /preferences: limits', () => {
+  it('refuses an update that would store more than 200 types, naming types, and stores nothing', async () => {
+    const types = (from: number, count: number) =>
+      Object.fromEntries(Array.from({ length: count }, (_, index) => [`type.${from + index}`, { email: false }]));
+    expect(
+      (await server.api('/preferences', { method: 'PUT', user: 'alice', json: { types: types(0, 150) } })).status,
+    ).toBe(200);
+    const response = await server.api('/preferences', {
+      method: 'PUT',
+      user: 'alice',
+      json: { types: types(150, 51) },
+    });
+    expect(response.status).toBe(400);
+    const error = await errorOf(response);
+    expect(error.code).toBe('VALIDATION');
+    expect(error.issues).toEqual([
+      { path: 'types', message: 'Expected at most 200 types; with this update there would be 201' },
+    ]);
+    expect(Object.keys((await server.herald.preferences.get('alice')).types)).toHaveLength(150);
+  });
+
+  it('refuses a type or kind name over 128 characters', async () => {
+    const long = 'x'.repeat(129);
+    const response = await server.api('/preferences', {
+      method: 'PUT',
+      user: 'alice',
+      json: { channels: { [long]: false }, types: { [long]: { email: false } } },
+    });
+    expect(response.status).toBe(400);
+    expect(issuePaths(await errorOf(response))).toEqual([`channels.${long}`, `types.${long}`]);
+    expect(await server.herald.preferences.get('alice')).toEqual({ channels: {}, types: {} });
   });
 });
 

@@ -6,6 +6,7 @@
 import {
   type Authenticate,
   type Herald,
+  HeraldError,
   type InboxQuery,
   type Logger,
   type PreferencesUpdate,
@@ -42,6 +43,11 @@ export interface InboxHandlerSettings {
   basePath?: string;
   /** Largest JSON body accepted, in bytes (default 64 KiB); larger ones get 413. */
   maxBodyBytes?: number;
+  /**
+   * Whether `POST /devices` may move a token another account registered, when the body asks with `takeOver: true`
+   * (default false: such a registration answers 409 `DEVICE_TAKEN`). Anyone who knows a token could then take it.
+   */
+  allowDeviceTakeOver?: boolean;
   /** Receives unexpected errors (answered as 500 INTERNAL); silent by default. */
   logger?: Logger;
 }
@@ -114,6 +120,7 @@ export function createInboxHandler(settings: InboxHandlerSettings): InboxHandler
   const { herald, authenticate } = settings;
   const basePath = normaliseBasePath(settings.basePath);
   const maxBodyBytes = settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const allowDeviceTakeOver = settings.allowDeviceTakeOver === true;
   const logger = settings.logger ?? silentLogger;
 
   const notFound = (what: string): HttpError => new HttpError(404, 'NOT_FOUND', `No such ${what}`);
@@ -187,8 +194,26 @@ export function createInboxHandler(settings: InboxHandlerSettings): InboxHandler
         POST: async ({ request, userId }) => {
           const raw = await readJsonBody(request, { maxBytes: maxBodyBytes, required: true });
           const parsed = parseOrThrow(deviceBodySchema, raw, 'body');
-          const device = await herald.devices.register(userId, { token: parsed.token, platform: parsed.platform });
-          return jsonResponse(201, device);
+          const takeOver = parsed.takeOver === true;
+          if (takeOver && !allowDeviceTakeOver) {
+            throw new HttpError(400, 'VALIDATION', 'Invalid body: takeOver: This server does not allow it', {
+              issues: [{ path: 'takeOver', message: 'This server does not allow it' }],
+            });
+          }
+          try {
+            const device = { token: parsed.token, platform: parsed.platform };
+            return jsonResponse(201, await herald.devices.register(userId, device, { takeOver }));
+          } catch (error) {
+            if (!HeraldError.is(error) || error.code !== 'DEVICE_TAKEN') throw error;
+            // Says only that the token is someone else's, never whose.
+            throw new HttpError(
+              409,
+              'DEVICE_TAKEN',
+              'This device token is registered to another account. Remove it there (DELETE /devices/:token while ' +
+                'signed in as that account), or get a new token from the push service and register that' +
+                (allowDeviceTakeOver ? ', or send takeOver: true to move it to this account' : ''),
+            );
+          }
         },
       },
     },

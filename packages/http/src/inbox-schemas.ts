@@ -9,10 +9,10 @@ import { HttpError } from './http-error';
 // Names that would reach an object's prototype if a store copied them onto a plain object.
 const reservedKeys = new Set(['__proto__', 'constructor', 'prototype']);
 
+// Lengths and counts are Herald's preference limits, checked (with the merge) by herald.preferences.
 const keySchema = z
   .string()
   .min(1, 'Expected a non-empty name')
-  .max(200, 'Expected at most 200 characters')
   .refine((key) => !reservedKeys.has(key), 'Reserved name');
 
 export const listQuerySchema = z.object({
@@ -37,6 +37,8 @@ export const emptyBodySchema = z.strictObject({});
 export const deviceBodySchema = z.strictObject({
   token: z.string().min(1, 'Expected a non-empty string').max(4096, 'Expected at most 4096 characters'),
   platform: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'Expected a platform name such as ios, android or web'),
+  /** Move a token another account registered; honoured only with the handler's `allowDeviceTakeOver`. */
+  takeOver: z.boolean().optional(),
 });
 
 const switchesSchema = z.record(keySchema, z.boolean());
