@@ -49,6 +49,11 @@ export function createDeliveriesApi(store: Store, events: EventBus): DeliveriesA
         record.providerMessageId !== receipt.providerMessageId
       ) {
         record = undefined;
+      } else if (record && record.providerMessageId === undefined && receipt.providerMessageId !== undefined) {
+        // The record has no message id yet (its send's reply is still out): the receipt names it only if no other
+        // record answers to that message id already.
+        const known = await store.findDeliveryByProviderMessageId(receipt.providerMessageId);
+        if (known !== undefined && known.id !== record.id) record = known;
       }
       if (!record && receipt.providerMessageId !== undefined) {
         record = await store.findDeliveryByProviderMessageId(receipt.providerMessageId);

@@ -38,8 +38,8 @@ export function failure(error: DeliveryError): DeliveryFailure {
   };
 }
 
-/** States a provider receipt can move a record to before the send's own answer arrives. */
-const AHEAD_BY_RECEIPT = ['sent', 'delivered', 'read'] as const;
+/** States a provider receipt can move a record to before the send's own answer arrives (a failure included). */
+const AHEAD_BY_RECEIPT = ['sent', 'delivered', 'read', 'failed'] as const;
 
 export function createOutcomeRecorder(context: ExecutorContext): OutcomeRecorder {
   const { store, retry, logger } = context;
@@ -53,7 +53,7 @@ export function createOutcomeRecorder(context: ExecutorContext): OutcomeRecorder
     let updated = await store.updateDelivery(record.id, patch, ['pending']);
     if (!updated && status === 'sent') {
       // A provider receipt (a webhook that beat the send's own reply) moved the record on already: keep its
-      // state, but record what the send says — channel, attempts, the provider's message id.
+      // state (and a failure's error), but record what the send says — channel, attempts, the provider's message id.
       const { status: _ignored, ...sendFacts } = patch;
       updated = await store.updateDelivery(record.id, sendFacts, AHEAD_BY_RECEIPT);
     }
