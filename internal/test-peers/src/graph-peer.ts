@@ -18,8 +18,11 @@ export interface GraphPeerReply {
   headers?: Record<string, string>;
 }
 
-/** `'hang'` never answers (until the peer closes): for abort tests. */
-export type GraphPeerAnswer = GraphPeerReply | 'hang';
+/**
+ * `'hang'` never answers (until the peer closes): for abort tests. A promise holds the reply until it resolves (to a
+ * reply, or `undefined` for the default success): for tests that make something happen before the send's answer.
+ */
+export type GraphPeerAnswer = GraphPeerReply | 'hang' | Promise<GraphPeerReply | undefined>;
 
 /** Decides the reply to one well-formed, authorised request; `undefined` means the default success. */
 export type GraphPeerScript = (request: GraphPeerRequest, index: number) => GraphPeerAnswer | undefined;
@@ -38,6 +41,18 @@ export interface GraphPeer {
   /** Resolves once this many requests have reached the peer in total. */
   waitForRequests(count: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The Cloud API's answer to an accepted message, with the message id the test chooses. */
+export function graphMessageAccepted(to: string, messageId: string): GraphPeerReply {
+  return {
+    status: 200,
+    body: {
+      messaging_product: 'whatsapp',
+      contacts: [{ input: to, wa_id: to }],
+      messages: [{ id: messageId, message_status: 'accepted' }],
+    },
+  };
 }
 
 export function graphError(code: number, message: string, status = 400): GraphPeerReply {
@@ -137,18 +152,12 @@ export async function startGraphPeer(
       if (body.type === 'template' && typeof (body.template as { name?: unknown } | undefined)?.name !== 'string') {
         return reply(response, graphError(131008, 'Required parameter is missing: template.name'));
       }
-      const scripted = peer.queue.shift() ?? peer.script?.(seen, index);
-      if (scripted === 'hang') return;
+      const answer = peer.queue.shift() ?? peer.script?.(seen, index);
+      if (answer === 'hang') return;
+      const scripted = answer instanceof Promise ? await answer : answer;
       if (scripted) return reply(response, scripted);
       sequence += 1;
-      reply(response, {
-        status: 200,
-        body: {
-          messaging_product: 'whatsapp',
-          contacts: [{ input: to, wa_id: to }],
-          messages: [{ id: `wamid.peer${sequence}`, message_status: 'accepted' }],
-        },
-      });
+      reply(response, graphMessageAccepted(to, `wamid.peer${sequence}`));
     })();
   });
   server.listen(0, '127.0.0.1');

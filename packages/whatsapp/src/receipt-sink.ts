@@ -19,12 +19,15 @@ export function receiptSink(
   return async ({ providerMessageId, deliveryId, status, error }) => {
     const base = { status, ...(error !== undefined ? { error } : {}) };
     try {
-      // The echoed delivery id finds the record even when the send's response (with the message id) was lost.
-      // When it names no record (or the record did not move), the message id is tried: an echo may be another
-      // sender's opaque data, and applying twice is harmless because receipts only move records forward.
-      let updated =
-        deliveryId === undefined ? undefined : await herald.deliveries.applyReceipt({ ...base, deliveryId });
-      updated ??= await herald.deliveries.applyReceipt({ ...base, providerMessageId });
+      // Both ids in one receipt: the echoed delivery id finds the record even when the send's response (with the
+      // message id) was lost or is still on its way, and core refuses it when the record, or another record, already
+      // answers to a different message id — an echo is only text the provider hands back, and another sender's may
+      // name our delivery. Asking by delivery id alone would let any status move the record it names.
+      const updated = await herald.deliveries.applyReceipt({
+        ...base,
+        providerMessageId,
+        ...(deliveryId === undefined ? {} : { deliveryId }),
+      });
       if (updated) logger.debug(`${source}: delivery ${updated.id} is now ${updated.status}`, { providerMessageId });
       else
         logger.debug(`${source}: status changed nothing (replay, out of order, or unknown message)`, {
