@@ -3,6 +3,7 @@
 import { ValidationError, type ValidationIssue } from './errors';
 import type { PreferencesApi } from './herald-types';
 import type { Preferences, Store } from './spec/store';
+import { applyTimePreferences, checkTimePreferences } from './timing/time-preferences';
 import { assertNonEmptyString } from './validation';
 
 function checkFlags(value: unknown, path: string, issues: ValidationIssue[]): void {
@@ -30,15 +31,18 @@ export function createPreferencesApi(store: Store): PreferencesApi {
           issues.push({ path: 'types', message: 'Expected an object' });
         } else for (const [type, flags] of Object.entries(update.types)) checkFlags(flags, `types.${type}`, issues);
       }
+      checkTimePreferences(update, issues);
       if (issues.length > 0) throw new ValidationError(issues, { prefix: 'Invalid preferences' });
       const current = await api.get(userId);
       const merged: Preferences = {
+        ...current,
         channels: { ...current.channels, ...update.channels },
         types: { ...current.types },
       };
       for (const [type, flags] of Object.entries(update.types ?? {})) {
         merged.types[type] = { ...merged.types[type], ...flags };
       }
+      applyTimePreferences(merged, update);
       await store.setPreferences(userId, merged);
       return merged;
     },
