@@ -11,6 +11,7 @@ import type { StoreContractContext } from './store-contract-fixtures';
 import { inboxContract } from './store-contract-inbox';
 import { devicesContract, idempotencyContract, preferencesContract } from './store-contract-keys';
 import { outboxContract } from './store-contract-outbox';
+import { withheldContract } from './store-contract-withheld';
 
 export interface StoreContractOptions {
   /** Runs after each test with that test's store, and after the suite with each peer; defaults to `store.close?.()`. */
@@ -99,6 +100,7 @@ export function describeStoreContract(
     concurrencyContract(context);
     outboxContract(context);
     deliveriesContract(context);
+    withheldContract(context);
     idempotencyContract(context);
     devicesContract(context);
     preferencesContract(context);

@@ -3,7 +3,7 @@
 // checked, normalised, bounded input.
 
 // The status lists a store checks against, as the spec defines them.
-export { deliveryStatuses, inboxStatusFilters, notificationStatuses } from '../spec/store';
+export { deliveryStatuses, inboxStatusFilters, notificationStatuses, skipReasonCodes } from '../spec/store';
 export {
   type CheckedDeliveryQuery,
   checkDeliveryPatch,
@@ -25,6 +25,7 @@ export {
   checkBeginNotification,
   checkLeaseNotifications,
 } from './check-notifications';
+export { checkTimePreferences, isTimeZone } from './check-time-preferences';
 export {
   type CheckedDate,
   checkDate,
