@@ -13,6 +13,13 @@ export {
 } from './check-deliveries';
 export { checkDevice, checkPreferences, checkRemoveDeviceOptions } from './check-devices';
 export {
+  type CheckedDigestJoin,
+  type CheckedDigestListing,
+  checkDigestJoin,
+  checkDigestListing,
+  type PayloadCopies,
+} from './check-digests';
+export {
   type CheckedInboxQuery,
   checkInboxQuery,
   checkNewInboxItem,
@@ -25,6 +32,7 @@ export {
   checkBeginNotification,
   checkLeaseNotifications,
 } from './check-notifications';
+export { type CheckedThrottleRequest, checkThrottleRequest } from './check-throttles';
 export { checkTimePreferences, isTimeZone } from './check-time-preferences';
 export {
   type CheckedDate,
