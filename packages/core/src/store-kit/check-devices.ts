@@ -2,6 +2,7 @@
 // per type × kind.
 
 import type { Device, Preferences } from '../spec/store';
+import { checkTimePreferences } from './check-time-preferences';
 import { dateMessage, isDate } from './check-values';
 import { IssueList, invalid, isNonEmptyString, isObject, optionalOption, plainCopy } from './input-issues';
 
@@ -44,6 +45,7 @@ export function checkPreferences(preferences: unknown): Preferences {
       checkSwitches(switches, `preferences.types.${type}`, issues);
     }
   }
+  checkTimePreferences(preferences, issues);
   const copy = issues.isEmpty ? plainCopy(preferences as unknown as Preferences, 'preferences', issues) : undefined;
   issues.throwIfAny('Invalid preferences', 'preferences');
   return copy as Preferences;

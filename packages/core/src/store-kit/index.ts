@@ -3,7 +3,7 @@
 // checked, normalised, bounded input.
 
 // The status lists a store checks against, as the spec defines them.
-export { deliveryStatuses, inboxStatusFilters, notificationStatuses } from '../spec/store';
+export { deliveryStatuses, inboxStatusFilters, notificationStatuses, skipReasonCodes } from '../spec/store';
 export {
   type CheckedDeliveryQuery,
   checkDeliveryPatch,
@@ -12,6 +12,13 @@ export {
   checkOnlyFrom,
 } from './check-deliveries';
 export { checkDevice, checkPreferences, checkRemoveDeviceOptions } from './check-devices';
+export {
+  type CheckedDigestJoin,
+  type CheckedDigestListing,
+  checkDigestJoin,
+  checkDigestListing,
+  type PayloadCopies,
+} from './check-digests';
 export {
   type CheckedInboxQuery,
   checkInboxQuery,
@@ -25,6 +32,8 @@ export {
   checkBeginNotification,
   checkLeaseNotifications,
 } from './check-notifications';
+export { type CheckedThrottleRequest, checkThrottleRequest } from './check-throttles';
+export { checkTimePreferences, isTimeZone } from './check-time-preferences';
 export {
   type CheckedDate,
   checkDate,
