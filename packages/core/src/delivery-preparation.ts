@@ -80,7 +80,11 @@ export function createDeliveryPreparer(
     return { payload, actorId, extra: { events, digest } };
   }
 
-  async function notificationSource(task: DeliveryTask, record: DeliveryRecord): Promise<RenderSource | TaskOutcome> {
+  async function notificationSource(
+    task: DeliveryTask,
+    record: DeliveryRecord,
+    definition: AnyNotificationDefinition,
+  ): Promise<RenderSource | TaskOutcome> {
     const notification = await context.loadNotification(task.notificationId);
     if (!notification) {
       return outcomes.failBeforeSend(
@@ -89,7 +93,15 @@ export function createDeliveryPreparer(
         new DeliveryError('CONFIGURATION', `Notification ${task.notificationId} is not in the store`),
       );
     }
-    return { payload: notification.payload, actorId: notification.actorId, extra: {} };
+    const { payload, actorId } = notification;
+    // A digested kind that goes out per event (a critical notification) renders as a digest of one.
+    const extra: Record<string, unknown> = {};
+    if (definition.digest?.kinds.includes(task.kind)) {
+      const event = { payload, createdAt: record.createdAt, ...(actorId === undefined ? {} : { actorId }) };
+      extra.events = [event];
+      extra.digest = { count: 1, actorIds: actorId === undefined ? [] : [actorId], omitted: 0 };
+    }
+    return { payload, actorId, extra };
   }
 
   return async function prepare(task, record) {
@@ -100,7 +112,7 @@ export function createDeliveryPreparer(
     }
     const source =
       task.digestId === undefined
-        ? await notificationSource(task, record)
+        ? await notificationSource(task, record, definition)
         : await digestSource(task, record, definition);
     if ('final' in source) return source;
     const step = definition.steps[task.kind];

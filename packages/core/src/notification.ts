@@ -304,7 +304,7 @@ function normaliseThrottle(
   const where = `defineNotification("${type}"): throttle`;
   if (typeof throttle !== 'object' || throttle === null) throw new ConfigurationError(`${where} must be an object.`);
   return Object.freeze({
-    limit: positiveInteger(`${where}.limit`, throttle.limit ?? Number.NaN, 1, 1_000_000),
+    limit: positiveInteger(`${where}.limit`, throttle.limit ?? Number.NaN, 1, 10_000),
     perMs: durationMs(throttle.per, `${where}.per`),
     kinds: throttle.channels === undefined ? undefined : checkKinds(`${where}.channels`, throttle.channels, kinds),
     key: checkKey(`${where}.key`, throttle.key),

@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { defineNotification, type DigestEventView, type ItemState } from '../notification';
+import { type DigestEventView, defineNotification, type ItemState } from '../notification';
 
 declare module '../spec/channel' {
   interface ChannelContentMap {

@@ -290,7 +290,7 @@ describe('digest', () => {
     expect(empty).toMatchObject({ kind: 'email', reason: 'every event of the digest was cancelled' });
   });
 
-  it('never digests a critical notification', async () => {
+  it('never digests a critical notification: it goes out at once, as a digest of one', async () => {
     const urgent = defineNotification({
       type: 'ticket.urgent-comment',
       schema,
@@ -300,7 +300,7 @@ describe('digest', () => {
     });
     const { herald, email } = rig();
     await (await herald.notify(urgent, { to: 'ana', payload })).settled;
-    expect(email.calls.map((call) => call.request.content.subject)).toEqual(['undefined x Printer on fire']);
+    expect(email.calls.map((call) => call.request.content.subject)).toEqual(['1 x Printer on fire']);
   });
 
   it('closes a calendar digest at a local time in the recipient zone', async () => {
