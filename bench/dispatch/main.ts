@@ -54,8 +54,8 @@ async function baseline(): Promise<number> {
   for (let index = 0; index < recipients.length; index++) {
     const recipient = { id: recipients[index] as string };
     const context = { payload, recipient, locale: undefined, notificationId: 'n', actorId: undefined };
-    const inApp = ticketAssigned.channels.inApp?.(context);
-    contents.push(ticketAssigned.channels.noop?.(context));
+    const inApp = ticketAssigned.steps.inApp?.build(context) as { title: string; body: string } | undefined;
+    contents.push(ticketAssigned.steps.noop?.build(context));
     items.push({
       ...inApp!,
       id: `n.${index}`,

@@ -13,6 +13,7 @@ import {
 } from '@herald/core/spec';
 import {
   type ConnectionOptions,
+  DelayedError,
   type Job,
   type KeepJobs,
   Queue,
@@ -271,11 +272,16 @@ export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner
     const batcher = createTaskBatcher(executor, executor.batchSize(kind));
     const rate = executor.ratePerSecond(kind);
     const limiter = settings.limiter?.[kind] ?? (rate === undefined || rate <= 0 ? undefined : limiterForRate(rate));
-    const process = async (job: Job<DeliveryTask, DeliveryJobResult>): Promise<DeliveryJobResult> => {
+    const process = async (job: Job<DeliveryTask, DeliveryJobResult>, token?: string): Promise<DeliveryJobResult> => {
       // A stalled job that runs again keeps its attemptsMade: the same attempt, and the executor's record
       // check keeps a delivery that was already sent from going out twice.
       const task: DeliveryTask = { ...job.data, attempt: job.attemptsMade + 1 };
       const outcome = await batcher.run(task);
+      if (!outcome.final && 'deferUntil' in outcome) {
+        // Not due yet (quiet hours, a digest still open): back to delayed without using up an attempt.
+        await job.moveToDelayed(Math.max(Date.now(), Math.ceil(outcome.deferUntil)), token);
+        throw new DelayedError();
+      }
       if (!outcome.final) throw new RetryLaterError(outcome.retryInMs, outcome.error);
       settle(task, outcome);
       // The executor has already marked the record failed; the job must not be retried.
@@ -383,6 +389,22 @@ export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner
           }
         }),
       );
+    },
+
+    async reschedule(deliveryIds: string[], runAt: number) {
+      if (closed) throw new HeraldError('CLOSED', 'The BullMQ runner is closed: it cannot reschedule deliveries.');
+      const moved: string[] = [];
+      await Promise.all(
+        deliveryIds.map(async (deliveryId) => {
+          const kind = kindOfDeliveryId(deliveryId);
+          if (kind === undefined) return;
+          const job = await lane(kind).queue.getJob(deliveryId);
+          if (!job || !(await job.isDelayed())) return;
+          await job.changeDelay(Math.max(0, runAt - Date.now()));
+          moved.push(deliveryId);
+        }),
+      );
+      return moved;
     },
 
     async cancel(deliveryIds: string[]) {

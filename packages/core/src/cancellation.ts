@@ -36,6 +36,19 @@ export function createCancellation(
         status: 'cancelled',
       });
     }
+    // Events folded into a digest that is still open come back out of it (a digest left empty sends nothing).
+    const left = new Set<string>();
+    for (const record of await listAllDeliveries(store, { notificationId, status: 'skipped' })) {
+      if (record.reasonCode !== 'digested' || record.digestDeliveryId === undefined) continue;
+      const digestId = record.digestDeliveryId.slice(0, record.digestDeliveryId.lastIndexOf('.'));
+      // One bucket takes the event for every digested kind: leave it once, cancel each kind's record.
+      if (!left.has(digestId) && !(await store.leaveDigest(record.recipientId, digestId, notificationId))) continue;
+      left.add(digestId);
+      const updated = await store.updateDelivery(record.id, { status: 'cancelled' }, ['skipped']);
+      if (!updated) continue;
+      cancelled += 1;
+      events.emit('delivery.cancelled', { delivery: updated });
+    }
     return { notificationId, cancelled };
   };
 }

@@ -5,7 +5,7 @@ import { type DeliveryError, describeError } from './errors';
 import type { ExecutorContext } from './executor-context';
 import type { AnyChannel, SendRequest, SendResult } from './spec/channel';
 import type { DeliveryTask, TaskOutcome } from './spec/runner';
-import type { DeliveryFailure, DeliveryPatch, DeliveryRecord } from './spec/store';
+import type { DeliveryFailure, DeliveryPatch, DeliveryRecord, SkipReasonCode } from './spec/store';
 
 export type FinalOutcome = Extract<TaskOutcome, { final: true }>;
 
@@ -26,6 +26,8 @@ export interface OutcomeRecorder {
   recordSuccess(prepared: PreparedDelivery, channel: AnyChannel, result: SendResult): Promise<FinalOutcome>;
   /** A failure: retried after the policy's delay, or final. */
   recordFailure(prepared: PreparedDelivery, channelId: string | undefined, error: DeliveryError): Promise<TaskOutcome>;
+  /** Withholds a delivery before any send, saying why (a condition held, a builder's skip, an empty digest). */
+  skip(task: DeliveryTask, record: DeliveryRecord, reasonCode: SkipReasonCode, reason: string): Promise<FinalOutcome>;
   /** Fails a delivery for good before any send (no content, no definition). */
   failBeforeSend(task: DeliveryTask, record: DeliveryRecord, error: DeliveryError): Promise<FinalOutcome>;
 }
@@ -60,6 +62,7 @@ export function createOutcomeRecorder(context: ExecutorContext): OutcomeRecorder
     const outcome: FinalOutcome = { final: true, status };
     if (patch.error) outcome.error = patch.error;
     if (patch.reason !== undefined) outcome.reason = patch.reason;
+    if (patch.reasonCode !== undefined) outcome.reasonCode = patch.reasonCode;
     return { outcome, record: updated ?? { ...record, ...patch, status } };
   }
 
@@ -70,12 +73,13 @@ export function createOutcomeRecorder(context: ExecutorContext): OutcomeRecorder
   ): Promise<FinalOutcome> {
     const { task, record } = prepared;
     if (result.status === 'skipped') {
+      const reasonCode = result.code ?? 'channel';
       const done = await finish(
         record,
-        { channelId: channel.id, attempts: task.attempt, reason: result.reason },
+        { channelId: channel.id, attempts: task.attempt, reason: result.reason, reasonCode },
         'skipped',
       );
-      context.emit('delivery.skipped', { delivery: done.record, reason: result.reason });
+      context.emit('delivery.skipped', { delivery: done.record, reason: result.reason, code: reasonCode });
       return done.outcome;
     }
     const patch: DeliveryPatch = { channelId: channel.id, attempts: task.attempt };
@@ -113,6 +117,17 @@ export function createOutcomeRecorder(context: ExecutorContext): OutcomeRecorder
     return done.outcome;
   }
 
+  async function skip(
+    task: DeliveryTask,
+    record: DeliveryRecord,
+    reasonCode: SkipReasonCode,
+    reason: string,
+  ): Promise<FinalOutcome> {
+    const done = await finish(record, { attempts: task.attempt, reason, reasonCode }, 'skipped');
+    context.emit('delivery.skipped', { delivery: done.record, reason, code: reasonCode });
+    return done.outcome;
+  }
+
   async function failBeforeSend(
     task: DeliveryTask,
     record: DeliveryRecord,
@@ -123,5 +138,5 @@ export function createOutcomeRecorder(context: ExecutorContext): OutcomeRecorder
     return done.outcome;
   }
 
-  return { finish, recordSuccess, recordFailure, failBeforeSend };
+  return { finish, recordSuccess, recordFailure, failBeforeSend, skip };
 }

@@ -3,7 +3,8 @@
 // by the chunk, whatever the fan-out. A resumed dispatch writes the same ids again (the store keeps what it has)
 // and hands over only what the store still holds as pending.
 
-import { planDispatch } from './dispatch-plan';
+import type { Clock } from './clock';
+import { type DigestPlacement, type PlannedTask, planDispatch } from './dispatch-plan';
 import { DeliveryError } from './errors';
 import type { EventBus } from './event-bus';
 import type { Logger } from './logger';
@@ -15,12 +16,17 @@ import type { ChannelKind } from './spec/channel';
 import type { DeliveryTask, Runner } from './spec/runner';
 import type { DeliveryRecord, DeliveryStatus, Device, NotificationRecord, Preferences, Store } from './spec/store';
 import { yieldToEventLoop } from './store-kit/chunks';
+import { expediteDigest } from './timing/digests';
+import { type ChunkContext, decideThrottles, joinChunkDigests, type ThrottleBudget } from './timing/timing-decisions';
 
 /** Recipients planned, written and handed over at once. */
 export const DISPATCH_CHUNK = 1_000;
 
 export interface DispatchWriterSettings {
   store: Store;
+  clock: Clock;
+  /** A throttle across every type (settings), on top of each definition's own. */
+  throttleBudget: ThrottleBudget | undefined;
   runner: Runner;
   runnerStarted: Promise<void>;
   hasRealtimeInApp: boolean;
@@ -58,6 +64,7 @@ function settledFrom(record: DeliveryRecord, status: SettledDelivery['status']):
     status,
     ...(record.error ? { error: record.error } : {}),
     ...(record.reason === undefined ? {} : { reason: record.reason }),
+    ...(record.reasonCode === undefined ? {} : { reasonCode: record.reasonCode }),
   };
 }
 
@@ -66,8 +73,13 @@ export function createDispatchWriter(settings: DispatchWriterSettings): Dispatch
 
   /** A record final from the start: its event, and its place in the notification's counts. */
   function announce(record: DeliveryRecord, guarded: boolean): void {
-    if (record.status === 'skipped') events.emit('delivery.skipped', { delivery: record, reason: record.reason ?? '' });
-    else if (record.status === 'sent') events.emit('delivery.sent', { delivery: record });
+    if (record.status === 'skipped') {
+      events.emit('delivery.skipped', {
+        delivery: record,
+        reason: record.reason ?? '',
+        code: record.reasonCode ?? 'channel',
+      });
+    } else if (record.status === 'sent') events.emit('delivery.sent', { delivery: record });
     else if (record.status === 'failed') {
       events.emit('delivery.failed', {
         delivery: record,
@@ -83,13 +95,13 @@ export function createDispatchWriter(settings: DispatchWriterSettings): Dispatch
    * pending is handed over (a task) or decided now (a record the plan decides, e.g. a new opt-out).
    */
   async function reconcile(
-    plan: { tasks: DeliveryTask[]; decided: DeliveryRecord[] },
+    plan: { tasks: PlannedTask[]; decided: DeliveryRecord[] },
     stored: Map<string, DeliveryRecord>,
-  ): Promise<DeliveryTask[]> {
-    const tasks: DeliveryTask[] = [];
-    for (const task of plan.tasks) {
-      const current = stored.get(task.deliveryId);
-      if (!current || current.status === 'pending') tasks.push(task);
+  ): Promise<PlannedTask[]> {
+    const tasks: PlannedTask[] = [];
+    for (const planned of plan.tasks) {
+      const current = stored.get(planned.task.deliveryId);
+      if (!current || current.status === 'pending') tasks.push(planned);
       else announceStored(current);
     }
     for (const decided of plan.decided) {
@@ -104,6 +116,7 @@ export function createDispatchWriter(settings: DispatchWriterSettings): Dispatch
           status: decided.status,
           attempts: decided.attempts,
           ...(decided.reason === undefined ? {} : { reason: decided.reason }),
+          ...(decided.reasonCode === undefined ? {} : { reasonCode: decided.reasonCode }),
           ...(decided.error === undefined ? {} : { error: decided.error }),
           ...(decided.channelId === undefined ? {} : { channelId: decided.channelId }),
         },
@@ -132,18 +145,31 @@ export function createDispatchWriter(settings: DispatchWriterSettings): Dispatch
       record.kinds.includes('push' as ChannelKind) ? store.listDevices(ids) : new Map<string, Device[]>(),
       definition.critical ? new Map<string, Preferences>() : store.getPreferences(ids),
     ]);
-    const plan = planDispatch({
-      notificationId: record.id,
+    const recipients = mergeDeviceTokens(chunk, devices);
+    const now = settings.clock.now();
+    const timing: ChunkContext = {
+      store,
       definition,
+      notificationId: record.id,
       payload: record.payload,
       actorId: record.actorId,
-      kinds: record.kinds,
       createdAt: record.createdAt,
-      scheduledFor: record.scheduledFor,
-      recipients: mergeDeviceTokens(chunk, devices),
+      kinds: record.kinds,
+      recipients,
       firstIndex,
       preferences,
       unknown: resolved.unknown,
+      now,
+    };
+    const [throttled, digests] = await Promise.all([
+      decideThrottles(timing, settings.throttleBudget),
+      joinChunkDigests(timing),
+    ]);
+    const plan = planDispatch({
+      ...timing,
+      dueAt: record.scheduledFor === undefined ? now : Date.parse(record.scheduledFor),
+      throttled,
+      digests,
       hasRealtimeInApp: settings.hasRealtimeInApp,
       logger: settings.logger,
     });
@@ -162,10 +188,39 @@ export function createDispatchWriter(settings: DispatchWriterSettings): Dispatch
     } else {
       for (const decided of plan.decided) announce(decided, false);
     }
-    if (tasks.length > 0) {
-      await settings.runnerStarted;
-      const runAt = record.scheduledFor === undefined ? undefined : Date.parse(record.scheduledFor);
-      await settings.runner.enqueue(tasks, runAt === undefined ? {} : { runAt });
+    await handOver(tasks);
+    await expediteFullDigests(digests, definition);
+  }
+
+  /** Tasks to the runner, one call per due time (most share one: now, or the notification's time). */
+  async function handOver(tasks: readonly PlannedTask[]): Promise<void> {
+    if (tasks.length === 0) return;
+    await settings.runnerStarted;
+    const byDueTime = new Map<number | undefined, DeliveryTask[]>();
+    for (const { task, runAt } of tasks) {
+      const group = byDueTime.get(runAt);
+      if (group) group.push(task);
+      else byDueTime.set(runAt, [task]);
+    }
+    for (const [runAt, group] of byDueTime) await settings.runner.enqueue(group, runAt === undefined ? {} : { runAt });
+  }
+
+  /** A digest that reached `maxEvents` closes at once. */
+  async function expediteFullDigests(
+    digests: ReadonlyMap<number, DigestPlacement>,
+    definition: AnyNotificationDefinition,
+  ): Promise<void> {
+    const maxEvents = definition.digest?.maxEvents;
+    if (maxEvents === undefined) return;
+    for (const { result, recipientId } of digests.values()) {
+      if (result.count < maxEvents) continue;
+      await expediteDigest(
+        store,
+        settings.runner,
+        { recipientId, digestId: result.digestId },
+        definition,
+        settings.clock.now(),
+      );
     }
   }
 

@@ -21,6 +21,7 @@ import type { Settlement } from './settlement';
 import type { ChannelKind } from './spec/channel';
 import type { Runner } from './spec/runner';
 import type { NotificationRecord, Store } from './spec/store';
+import type { ThrottleBudget } from './timing/timing-decisions';
 
 const SETTLED_POLL_MS = 1_000;
 
@@ -44,6 +45,8 @@ export interface DispatcherSettings {
   logger: Logger;
   leaseMs: number;
   idempotencyTtlMs: number;
+  /** A throttle across every type (settings), on top of each definition's own. */
+  throttleBudget: ThrottleBudget | undefined;
 }
 
 export interface Dispatcher {

@@ -1,7 +1,7 @@
 // Typed events: every step of a notification's life is observable.
 
 import type { DeliveryError } from './errors';
-import type { DeliveryRecord, Device, InboxItem, UnreadCount } from './spec/store';
+import type { DeliveryRecord, Device, InboxItem, SkipReasonCode, UnreadCount } from './spec/store';
 
 export type ExclusionReason = 'actor' | 'duplicate-recipient';
 
@@ -28,7 +28,8 @@ export interface HeraldEvents {
   'delivery.queued': { delivery: DeliveryRecord };
   'delivery.failed': { delivery: DeliveryRecord; error: DeliveryError };
   'delivery.retrying': { delivery: DeliveryRecord; error: DeliveryError; attempt: number; retryInMs: number };
-  'delivery.skipped': { delivery: DeliveryRecord; reason: string };
+  /** Withheld or skipped: `code` says why, to branch on; `reason` in words. */
+  'delivery.skipped': { delivery: DeliveryRecord; reason: string; code: SkipReasonCode };
   'delivery.cancelled': { delivery: DeliveryRecord };
   /** A provider receipt (webhook) moved a delivery forward. */
   'delivery.updated': { delivery: DeliveryRecord };

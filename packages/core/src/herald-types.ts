@@ -20,9 +20,13 @@ import type {
   InboxPage,
   InboxQuery,
   Preferences,
+  QuietHours,
+  SkipReasonCode,
   Store,
   UnreadCount,
 } from './spec/store';
+import type { DigestsApi } from './timing/digests';
+import type { Duration } from './timing/duration';
 
 /**
  * Looks up recipients given by id (from the host's user table), up to 1,000 ids a call. An id it does not return
@@ -55,6 +59,11 @@ export interface HeraldSettings {
    * On by default in every process; `false` turns it off here (another process must then run one).
    */
   relay?: OutboxRelaySettings | false;
+  /**
+   * A budget across every notification type: at most `limit` deliveries per recipient (per kind) in `per`, on top
+   * of each definition's own throttle (Knock's throttles cannot span workflows; this one does). Critical ones pass.
+   */
+  throttle?: { limit: number; per: Duration; channels?: readonly ChannelKind[] };
   logger?: Logger;
   clock?: Clock;
 }
@@ -90,6 +99,8 @@ export interface DeliverySkipReport {
   recipientId: string;
   kind: ChannelKind;
   reason: string;
+  /** Why, as a code to branch on (see `SkipReasonCode`). */
+  code: SkipReasonCode;
 }
 
 /** The final counts of one notification's deliveries. */
@@ -182,6 +193,10 @@ export interface DevicesApi {
 export interface PreferencesUpdate {
   channels?: Partial<Record<ChannelKind, boolean>>;
   types?: Record<string, Partial<Record<ChannelKind, boolean>>>;
+  /** The recipient's IANA time zone; `null` clears it. */
+  timeZone?: string | null;
+  /** Quiet hours in that zone; `null` clears them. */
+  quietHours?: QuietHours | null;
 }
 
 export interface PreferencesApi {
@@ -217,6 +232,8 @@ export interface Herald {
   readonly devices: DevicesApi;
   readonly preferences: PreferencesApi;
   readonly deliveries: DeliveriesApi;
+  /** Digests: close a key's open digests now (`flush`) instead of at the end of their window. */
+  readonly digests: DigestsApi;
   readonly store: Store;
   on<E extends keyof HeraldEvents>(event: E, listener: Listener<HeraldEvents[E]>): Herald;
   off<E extends keyof HeraldEvents>(event: E, listener: Listener<HeraldEvents[E]>): Herald;

@@ -323,7 +323,13 @@ describe('preferences', () => {
     const { herald } = setup({ email: { script: [{ type: 'skip', reason: 'no email address' }] } });
     const report = await (await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] })).settled;
     expect(report.skips).toEqual([
-      { deliveryId: expect.any(String), recipientId: 'ana', kind: 'email', reason: 'no email address' },
+      {
+        deliveryId: expect.any(String),
+        recipientId: 'ana',
+        kind: 'email',
+        reason: 'no email address',
+        code: 'channel',
+      },
     ]);
   });
 

@@ -8,7 +8,7 @@ import { createDeliveriesApi } from './deliveries-api';
 import { createDeliveryExecutor } from './delivery-executor';
 import { createDevicesApi } from './devices-api';
 import { createDispatcher } from './dispatcher';
-import { HeraldError } from './errors';
+import { ConfigurationError, HeraldError } from './errors';
 import { createEventBus } from './event-bus';
 import type { Herald, HeraldSettings } from './herald-types';
 import { createInProcessRunner } from './in-process-runner';
@@ -23,8 +23,23 @@ import { Settlement } from './settlement';
 import { channelsByKind, checkRunner, checkStore } from './setup-checks';
 import type { AnyChannel } from './spec/channel';
 import type { DeliveryTask, TaskOutcome } from './spec/runner';
+import { createDigestsApi } from './timing/digests';
+import { durationMs } from './timing/duration';
+import { createEscalationWithdrawal } from './timing/escalations';
+import type { ThrottleBudget } from './timing/timing-decisions';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+function throttleBudget(setting: HeraldSettings['throttle']): ThrottleBudget | undefined {
+  if (setting === undefined) return undefined;
+  if (typeof setting !== 'object' || setting === null)
+    throw new ConfigurationError('throttle must be { limit, per, channels? }.');
+  const { limit } = setting;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
+    throw new ConfigurationError(`throttle.limit must be a positive integer, got ${JSON.stringify(limit)}.`);
+  }
+  return { limit, perMs: durationMs(setting.per, 'throttle.per'), kinds: setting.channels };
+}
 
 export function createHerald(settings: HeraldSettings): Herald {
   checkStore(settings.store);
@@ -77,6 +92,7 @@ export function createHerald(settings: HeraldSettings): Herald {
       status: outcome.status,
       ...(outcome.error ? { error: outcome.error } : {}),
       ...(outcome.reason === undefined ? {} : { reason: outcome.reason }),
+      ...(outcome.reasonCode === undefined ? {} : { reasonCode: outcome.reasonCode }),
     });
   };
   // Nothing starts until every channel is attached: a channel that refuses to attach leaves nothing running.
@@ -108,6 +124,7 @@ export function createHerald(settings: HeraldSettings): Herald {
     logger,
     leaseMs: relaySettings?.leaseMs ?? DEFAULT_LEASE_MS,
     idempotencyTtlMs: settings.idempotencyTtlMs ?? DAY_MS,
+    throttleBudget: throttleBudget(settings.throttle),
   });
   let relay: ReturnType<typeof createOutboxRelay> | undefined;
 
@@ -120,10 +137,16 @@ export function createHerald(settings: HeraldSettings): Herald {
       return dispatcher.notify(definition, options as never);
     },
     cancel: createCancellation(store, runner, events, settlement),
-    inbox: createInboxApi(store, events, nowIso),
+    inbox: createInboxApi(
+      store,
+      events,
+      nowIso,
+      createEscalationWithdrawal({ store, runner, runnerStarted, catalog, events, settlement, logger }),
+    ),
     devices: createDevicesApi(store, events, nowIso, { maxDevicesPerUser: settings.maxDevicesPerUser }),
     preferences: createPreferencesApi(store),
     deliveries,
+    digests: createDigestsApi(store, runner, () => clock.now()),
     store,
     on(event, listener) {
       events.on(event, listener);

@@ -29,6 +29,8 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
   let active = 0;
   let closed = false;
   const waiting = new Map<TimerHandle, DeliveryTask[]>();
+  /** When each waiting group is due (epoch ms). */
+  const dueAt = new Map<TimerHandle, number>();
   /** Delivery ids queued, waiting or running: handing one over again (a resumed dispatch) changes nothing. */
   const known = new Set<string>();
   let drained: (() => void) | undefined;
@@ -57,9 +59,28 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
   function later(tasks: DeliveryTask[], delayMs: number): void {
     const handle = clock.setTimeout(() => {
       waiting.delete(handle);
+      dueAt.delete(handle);
       if (!closed) push(tasks);
     }, delayMs);
     waiting.set(handle, tasks);
+    dueAt.set(handle, clock.now() + Math.max(0, delayMs));
+  }
+
+  /** Takes the tasks `wanted` names out of the timers they wait on; the timers of emptied groups are cleared. */
+  function takeWaiting(wanted: ReadonlySet<string>, when: (handle: TimerHandle) => boolean): DeliveryTask[] {
+    const taken: DeliveryTask[] = [];
+    for (const [handle, tasks] of waiting) {
+      if (!when(handle)) continue;
+      const remaining: DeliveryTask[] = [];
+      for (const task of tasks) (wanted.has(task.deliveryId) ? taken : remaining).push(task);
+      if (remaining.length === tasks.length) continue;
+      if (remaining.length === 0) {
+        clock.clearTimeout(handle);
+        waiting.delete(handle);
+        dueAt.delete(handle);
+      } else waiting.set(handle, remaining);
+    }
+    return taken;
   }
 
   /**
@@ -114,6 +135,9 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
             status: 'cancelled',
             error: { code: 'SHUTDOWN', message: 'Runner closed before the retry' },
           });
+        } else if ('deferUntil' in outcome) {
+          // Not due yet: the same attempt, later.
+          later([task], outcome.deferUntil - clock.now());
         } else later([{ ...task, attempt: task.attempt + 1 }], outcome.retryInMs);
       });
     } catch (error) {
@@ -156,17 +180,17 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
         known.delete(task.deliveryId);
         return false;
       };
-      for (const [handle, tasks] of waiting) {
-        const remaining = tasks.filter(keep);
-        if (remaining.length === 0) {
-          clock.clearTimeout(handle);
-          waiting.delete(handle);
-        } else waiting.set(handle, remaining);
-      }
+      for (const task of takeWaiting(wanted, () => true)) keep(task);
       for (let index = queueHead; index < queue.length; index++) {
         queue[index] = (queue[index] as DeliveryTask[]).filter(keep);
       }
       return cancelled;
+    },
+    async reschedule(deliveryIds: string[], runAt: number) {
+      // Only groups due later than `runAt` move; a task due sooner keeps its time.
+      const moved = takeWaiting(new Set(deliveryIds), (handle) => (dueAt.get(handle) ?? 0) > runAt);
+      if (moved.length > 0) later(moved, runAt - clock.now());
+      return moved.map((task) => task.deliveryId);
     },
     async close() {
       if (closed) return;
@@ -187,6 +211,7 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
         }
       }
       waiting.clear();
+      dueAt.clear();
       known.clear();
       if (active > 0 || queueHead < queue.length) {
         await new Promise<void>((resolve) => {

@@ -5,9 +5,15 @@ import { ValidationError } from './errors';
 import type { EventBus } from './event-bus';
 import type { InboxApi } from './herald-types';
 import type { Store } from './spec/store';
+import type { EscalationWithdrawal } from './timing/escalations';
 import { assertIdList, assertNonEmptyString } from './validation';
 
-export function createInboxApi(store: Store, events: EventBus, now: () => string): InboxApi {
+export function createInboxApi(
+  store: Store,
+  events: EventBus,
+  now: () => string,
+  onItemsChanged?: EscalationWithdrawal,
+): InboxApi {
   return {
     list: (userId, query) => {
       assertNonEmptyString(userId, 'userId');
@@ -28,6 +34,7 @@ export function createInboxApi(store: Store, events: EventBus, now: () => string
       const changed = await store.markRead(userId, ids, now());
       if (changed.length > 0) {
         events.emit('inbox.read', { userId, ids: changed, all: false, unread: await store.unreadCount(userId) });
+        await onItemsChanged?.(userId, changed, 'read');
       }
       return changed;
     },
@@ -60,7 +67,10 @@ export function createInboxApi(store: Store, events: EventBus, now: () => string
       assertNonEmptyString(userId, 'userId');
       assertIdList(ids, 'ids');
       const changed = await store.markDelivered(userId, ids, now());
-      if (changed.length > 0) events.emit('inbox.delivered', { userId, ids: changed });
+      if (changed.length > 0) {
+        events.emit('inbox.delivered', { userId, ids: changed });
+        await onItemsChanged?.(userId, changed, 'delivered');
+      }
       return changed;
     },
     async undelivered(userId, options = {}) {

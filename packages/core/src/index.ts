@@ -23,6 +23,7 @@ export type { Logger } from './logger';
 export * from './notification';
 export type { Recipient } from './recipient';
 export type { RetryPolicySettings } from './retry-policy';
+export { isSkip, type Skip, skip } from './skip';
 export type { AnyChannel, ChannelContentMap, ChannelKind, InAppContent } from './spec/channel';
 export type { Runner } from './spec/runner';
 export type {
@@ -33,12 +34,20 @@ export type {
   DeliveryStatus,
   Device,
   DevicePlatform,
+  DigestBucket,
+  DigestEvent,
   InboxItem,
   InboxPage,
   InboxQuery,
   InboxStatusFilter,
   NotificationRecord,
   Preferences,
+  QuietHours,
+  SkipReasonCode,
   Store,
   UnreadCount,
 } from './spec/store';
+export { skipReasonCodes } from './spec/store';
+export type { DigestsApi } from './timing/digests';
+export type { Duration, DurationUnit } from './timing/duration';
+export type { Weekday } from './timing/zoned-time';

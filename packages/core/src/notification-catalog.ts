@@ -7,6 +7,8 @@ import type { AnyNotificationDefinition } from './notification';
 export interface NotificationCatalog {
   register(definition: AnyNotificationDefinition): void;
   get(type: string): AnyNotificationDefinition | undefined;
+  /** Every definition known so far. */
+  all(): Iterable<AnyNotificationDefinition>;
 }
 
 export function createNotificationCatalog(definitions: readonly AnyNotificationDefinition[] = []): NotificationCatalog {
@@ -22,6 +24,7 @@ export function createNotificationCatalog(definitions: readonly AnyNotificationD
       byType.set(definition.type, definition);
     },
     get: (type) => byType.get(type),
+    all: () => byType.values(),
   };
   for (const definition of definitions) catalog.register(definition);
   return catalog;

@@ -7,6 +7,7 @@ import type { PreferencesApi } from './herald-types';
 import type { Preferences, Store } from './spec/store';
 import { preferenceNameIssue } from './store-kit/check-devices';
 import { storeLimits } from './store-kit/store-limits';
+import { applyTimePreferences, checkTimePreferences } from './timing/time-preferences';
 import { assertNonEmptyString } from './validation';
 
 function checkFlags(value: unknown, path: string, issues: ValidationIssue[]): void {
@@ -61,15 +62,18 @@ export function createPreferencesApi(store: Store): PreferencesApi {
           }
         }
       }
+      checkTimePreferences(update, issues);
       if (issues.length > 0) throw new ValidationError(issues, { prefix: 'Invalid preferences' });
       const current = await api.get(userId);
       const merged: Preferences = {
+        ...current,
         channels: { ...current.channels, ...update.channels },
         types: { ...current.types },
       };
       for (const [type, flags] of Object.entries(update.types ?? {})) {
         merged.types[type] = { ...merged.types[type], ...flags };
       }
+      applyTimePreferences(merged, update);
       checkMerged(merged, Object.keys(update.types ?? {}), issues);
       if (issues.length > 0) throw new ValidationError(issues, { prefix: 'Invalid preferences' });
       await store.setPreferences(userId, merged);

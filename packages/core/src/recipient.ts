@@ -7,6 +7,8 @@ export interface Recipient {
   name?: string;
   /** BCP 47, e.g. `en-GB`; passed to content builders. */
   locale?: string;
+  /** IANA time zone, e.g. `America/New_York`, for quiet hours and calendar digests (wins over preferences'). */
+  timeZone?: string;
   /** Push tokens given inline; tokens registered through `herald.devices` are merged in. */
   pushTokens?: string[];
   /** Anything else the host wants its content builders to see. */

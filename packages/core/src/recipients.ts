@@ -5,6 +5,7 @@ import type { ExclusionReason } from './events';
 import type { RecipientInput, ResolveRecipients } from './herald-types';
 import type { Recipient } from './recipient';
 import type { Device } from './spec/store';
+import { isTimeZone } from './timing/zoned-time';
 
 export interface NormalisedRecipients {
   recipients: Recipient[];
@@ -16,10 +17,16 @@ function checkRecipientObject(value: object, path: string, issues: ValidationIss
   if (typeof candidate.id !== 'string' || candidate.id.length === 0) {
     issues.push({ path: `${path}.id`, message: 'Expected a non-empty string' });
   }
-  for (const field of ['email', 'phone', 'name', 'locale'] as const) {
+  for (const field of ['email', 'phone', 'name', 'locale', 'timeZone'] as const) {
     if (candidate[field] !== undefined && typeof candidate[field] !== 'string') {
       issues.push({ path: `${path}.${field}`, message: 'Expected a string' });
     }
+  }
+  if (typeof candidate.timeZone === 'string' && !isTimeZone(candidate.timeZone)) {
+    issues.push({
+      path: `${path}.timeZone`,
+      message: `Expected an IANA time zone such as "Europe/Lisbon", got "${candidate.timeZone}"`,
+    });
   }
   if (
     candidate.pushTokens !== undefined &&

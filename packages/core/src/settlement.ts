@@ -2,7 +2,7 @@
 
 import type { DeliveryReport } from './herald-types';
 import type { ChannelKind } from './spec/channel';
-import type { DeliveryRecord } from './spec/store';
+import type { DeliveryRecord, SkipReasonCode } from './spec/store';
 
 export interface SettledDelivery {
   deliveryId: string;
@@ -11,6 +11,7 @@ export interface SettledDelivery {
   status: 'sent' | 'queued' | 'skipped' | 'failed' | 'cancelled';
   error?: { code: string; message: string };
   reason?: string;
+  reasonCode?: SkipReasonCode;
 }
 
 export function emptyReport(notificationId: string, total: number): DeliveryReport {
@@ -34,6 +35,7 @@ export function addToReport(report: DeliveryReport, delivery: SettledDelivery): 
       recipientId: delivery.recipientId,
       kind: delivery.kind,
       reason: delivery.reason ?? '',
+      code: delivery.reasonCode ?? 'channel',
     });
   }
 }
@@ -51,6 +53,7 @@ export function reportFromRecords(notificationId: string, records: DeliveryRecor
       status,
       ...(record.error ? { error: record.error } : {}),
       ...(record.reason === undefined ? {} : { reason: record.reason }),
+      ...(record.reasonCode === undefined ? {} : { reasonCode: record.reasonCode }),
     });
   }
   return report;

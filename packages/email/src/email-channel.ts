@@ -306,7 +306,7 @@ export function createEmailChannel(settings: EmailChannelSettings): Channel<'ema
       });
     }
     const address = typeof request.recipient.email === 'string' ? request.recipient.email.trim() : '';
-    if (address === '') return { status: 'skipped', reason: 'recipient has no email address' };
+    if (address === '') return { status: 'skipped', reason: 'recipient has no email address', code: 'no-address' };
     if (!isPlausibleAddress(address)) {
       // No `token`: that field names push tokens for Herald to remove, not addresses.
       throw new DeliveryError('INVALID_RECIPIENT', `Recipient ${request.recipient.id} has an unusable email address.`);

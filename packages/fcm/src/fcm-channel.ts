@@ -196,7 +196,11 @@ export function createFcmChannel(settings: FcmChannelSettings = {}): Channel<'pu
       }
       const tokens = uniqueTokens(request.recipient.pushTokens);
       if (tokens.length === 0) {
-        results[index] = { status: 'skipped', reason: `recipient ${request.recipient.id} has no push tokens` };
+        results[index] = {
+          status: 'skipped',
+          reason: `recipient ${request.recipient.id} has no push tokens`,
+          code: 'no-address',
+        };
         return;
       }
       let template: ReturnType<typeof buildPushMessage>;

@@ -8,13 +8,16 @@ import type {
   DeliveryRecord,
   DeliveryStatus,
   Device,
+  DigestBucket,
+  DigestEvent,
+  DigestJoinResult,
   InboxItem,
   InboxStatusFilter,
   NotificationRecord,
   Preferences,
   RegisterDeviceResult,
 } from '@herald/core/spec';
-import { CheckedStore, type StoreDriver } from '@herald/core/store-kit';
+import { type CheckedDate, type CheckedDigestJoin, CheckedStore, type StoreDriver } from '@herald/core/store-kit';
 import { LeaseQueue } from './lease-queue';
 
 export interface MemoryStoreSettings {
@@ -105,6 +108,10 @@ function createMemoryDriver(): StoreDriver {
    */
   let deliveriesByStatus: Map<DeliveryStatus, Set<DeliveryEntry>> | undefined;
   let deliverySequence = 0;
+  /** Digest buckets and throttle logs, per recipient; the open buckets of every recipient, for listings. */
+  const digests = new Map<string, RecipientDigests>();
+  const openDigests = new Set<DigestEntry>();
+  const throttles = new Map<string, Map<string, ThrottleLog>>();
   /** Insertion order is close to expiry order, which lets claims sweep expired keys from the front. */
   const idempotency = new Map<string, IdempotencyEntry>();
   const devicesByToken = new Map<string, Device>();
@@ -503,6 +510,89 @@ function createMemoryDriver(): StoreDriver {
       };
     },
 
+    // Digests and throttles. Each join, close, expedite, leave and take is one synchronous step.
+
+    async joinDigests(joins) {
+      return joins.map((join) => {
+        let recipient = digests.get(join.recipientId);
+        if (!recipient) {
+          recipient = { buckets: new Map(), openByKey: new Map(), placed: new Map() };
+          digests.set(join.recipientId, recipient);
+        }
+        return joinDigest(recipient, join, openDigests);
+      });
+    },
+
+    async getDigest(recipientId, id) {
+      const entry = digests.get(recipientId)?.buckets.get(id);
+      return entry === undefined ? undefined : copyBucket(entry);
+    },
+
+    async closeDigest(recipientId, id, at) {
+      const recipient = digests.get(recipientId);
+      const entry = recipient?.buckets.get(id);
+      if (!recipient || !entry) return undefined;
+      if (entry.bucket.status === 'closed') return { status: 'closed', closedNow: false, bucket: copyBucket(entry) };
+      if (entry.closesAtMs > at.ms) return { status: 'open', closesAt: entry.bucket.closesAt };
+      entry.bucket.status = 'closed';
+      openDigests.delete(entry);
+      if (recipient.openByKey.get(entry.bucket.key) === entry) recipient.openByKey.delete(entry.bucket.key);
+      return { status: 'closed', closedNow: true, bucket: copyBucket(entry) };
+    },
+
+    async expediteDigest(recipientId, id, at) {
+      const entry = digests.get(recipientId)?.buckets.get(id);
+      if (!entry) return undefined;
+      if (entry.bucket.status === 'open') {
+        entry.isExpedited = true;
+        if (at.ms < entry.closesAtMs) moveClose(entry, at);
+      }
+      return copyBucket(entry);
+    },
+
+    async leaveDigest(recipientId, id, notificationId) {
+      const recipient = digests.get(recipientId);
+      const entry = recipient?.buckets.get(id);
+      if (!recipient || entry?.bucket.status !== 'open' || !entry.events.delete(notificationId)) return false;
+      const placed = recipient.placed.get(entry.bucket.key);
+      if (placed?.get(notificationId) === entry) placed.delete(notificationId);
+      return true;
+    },
+
+    async listOpenDigests(keyPrefix, { limit, after }) {
+      const matching: DigestEntry[] = [];
+      for (const entry of openDigests) {
+        if (!entry.bucket.key.startsWith(keyPrefix)) continue;
+        if (after !== undefined && compareUtf8(entry.bucket.id, after) <= 0) continue;
+        matching.push(entry);
+      }
+      matching.sort(
+        (a, b) => compareUtf8(a.bucket.id, b.bucket.id) || compareUtf8(a.bucket.recipientId, b.bucket.recipientId),
+      );
+      return matching.slice(0, limit).map(copyBucket);
+    },
+
+    async takeThrottles(requests) {
+      return requests.map((request) => {
+        let logs = throttles.get(request.recipientId);
+        if (!logs) {
+          logs = new Map();
+          throttles.set(request.recipientId, logs);
+        }
+        let log = logs.get(request.key);
+        if (!log) {
+          log = new Map();
+          logs.set(request.key, log);
+        }
+        // The log holds at most `limit` members: trimming it is O(limit).
+        for (const [member, at] of log) if (at < request.since) log.delete(member);
+        if (log.has(request.member)) return true;
+        if (log.size >= request.limit) return false;
+        log.set(request.member, request.at.ms);
+        return true;
+      });
+    },
+
     // Idempotency.
 
     async getIdempotencyKey(key, now) {
@@ -721,6 +811,116 @@ function copyDelivery(record: DeliveryRecord): DeliveryRecord {
   const copy = { ...record };
   if (record.error !== undefined) copy.error = { ...record.error };
   return copy;
+}
+
+/** One digest bucket with what its joins need: the close in ms, the cap, and its events by notification id. */
+interface DigestEntry {
+  bucket: Omit<DigestBucket, 'events'>;
+  closesAtMs: number;
+  cap: CheckedDate | undefined;
+  /** Expedited (a flush): later joins no longer move its close. */
+  isExpedited: boolean;
+  /** In join order (a Map keeps insertion order, and deleting keeps the others' order). */
+  events: Map<string, DigestEvent>;
+}
+
+interface RecipientDigests {
+  buckets: Map<string, DigestEntry>;
+  /** The bucket each key's joins go to, until it is closed or full. */
+  openByKey: Map<string, DigestEntry>;
+  /** Where each event of a key went (key → notification id → bucket): a join repeated later changes nothing. */
+  placed: Map<string, Map<string, DigestEntry>>;
+}
+
+/** A throttle log: each member let through → when (epoch ms). */
+type ThrottleLog = Map<string, number>;
+
+function joinDigest(recipient: RecipientDigests, join: CheckedDigestJoin, open: Set<DigestEntry>): DigestJoinResult {
+  const { key, event } = join;
+  let placed = recipient.placed.get(key);
+  const before = placed?.get(event.notificationId);
+  if (before) return joinResult(before, false, false);
+  let entry = recipient.openByKey.get(key);
+  let opened = false;
+  if (entry) {
+    const slideTo = join.slideTo;
+    // A sliding window moves the close later, up to the cap, until the bucket is due or expedited.
+    if (slideTo !== undefined && !entry.isExpedited && entry.closesAtMs > join.at.ms) {
+      const to = entry.cap !== undefined && entry.cap.ms < slideTo.ms ? entry.cap : slideTo;
+      if (to.ms > entry.closesAtMs) moveClose(entry, to);
+    }
+    entry.events.set(event.notificationId, event);
+  } else {
+    const taken = recipient.buckets.get(join.openAs);
+    // The id was used before: this join happened before and its event has left since; it changes nothing.
+    if (taken) return joinResult(taken, false, false);
+    entry = {
+      bucket: {
+        id: join.openAs,
+        key,
+        type: join.type,
+        recipientId: join.recipientId,
+        status: 'open',
+        openedAt: join.at.iso,
+        closesAt: join.closesAt.iso,
+      },
+      closesAtMs: join.closesAt.ms,
+      cap: join.capAt,
+      isExpedited: false,
+      events: new Map([[event.notificationId, event]]),
+    };
+    opened = true;
+    recipient.buckets.set(entry.bucket.id, entry);
+    recipient.openByKey.set(key, entry);
+    open.add(entry);
+  }
+  if (!placed) {
+    placed = new Map();
+    recipient.placed.set(key, placed);
+  }
+  placed.set(event.notificationId, entry);
+  if (entry.events.size >= join.maxEvents) {
+    // Full: due at once, and the key's next join opens another bucket.
+    if (join.at.ms < entry.closesAtMs) moveClose(entry, join.at);
+    recipient.openByKey.delete(key);
+  }
+  return joinResult(entry, opened, true);
+}
+
+function joinResult(entry: DigestEntry, opened: boolean, joined: boolean): DigestJoinResult {
+  return { digestId: entry.bucket.id, opened, joined, closesAt: entry.bucket.closesAt, count: entry.events.size };
+}
+
+function moveClose(entry: DigestEntry, to: CheckedDate): void {
+  entry.bucket.closesAt = to.iso;
+  entry.closesAtMs = to.ms;
+}
+
+function copyBucket(entry: DigestEntry): DigestBucket {
+  const events: DigestEvent[] = [];
+  for (const event of entry.events.values()) {
+    const copy: DigestEvent = { ...event };
+    if (event.payload !== null && typeof event.payload === 'object') copy.payload = structuredClone(event.payload);
+    events.push(copy);
+  }
+  return { ...entry.bucket, events };
+}
+
+/**
+ * Orders strings by their UTF-8 bytes, as Redis orders members: UTF-16 code units agree with that order except that
+ * surrogates (code points above U+FFFF) must sort after U+E000–U+FFFF.
+ */
+function compareUtf8(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let index = 0; index < length; index++) {
+    let x = a.charCodeAt(index);
+    let y = b.charCodeAt(index);
+    if (x === y) continue;
+    if (x >= 0xd800) x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+    if (y >= 0xd800) y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 /** The elements that pass, as a set (for indexes built on first use). */

@@ -651,6 +651,276 @@ redis.call('hset', KEYS[1], 'j', json)
 return {previous, json}
 `,
   },
+
+  // Digests and throttles. A recipient's digest keys sit under their base, beside the inbox (one slot):
+  //   dg:<id>    hash, one bucket: k = key, t = type, s = open | closed, o = openedAt, c / cm = closesAt (ISO, ms),
+  //              cap / capm = its cap (ISO, ms; sliding windows), x = 1 once expedited (joins no longer move it),
+  //              n = event count, q = last event sequence, and e:<notificationId> = '<sequence>:<event JSON>' per event
+  //   dk:<key>   hash, one digest key: o = the bucket its joins go to (absent once that one is closed or full), and
+  //              e:<notificationId> = the bucket each event went to, so a join repeated later changes nothing
+  //   th:<key>   sorted set, one throttle log: the members let through, scored by when (epoch ms); at most `limit`
+  // The open buckets of every recipient are indexed on a slot of their own, `{digests}`: a sorted set `open` (all
+  // scores 0, ordered by member '<id>\0<recipientId>', so by id) and a hash `open-keys` from member to the JSON of
+  // [recipientId, key] (a Cluster adds a token, see RedisStore). A single Redis updates them in the join and close
+  // scripts; a Cluster updates them in separate, ordered steps.
+
+  /**
+   * Joins, in order, each one atomic: an event already placed answers with its bucket; otherwise it joins the key's
+   * open bucket (sliding its close later, up to the cap, unless due or expedited; a bucket reaching maxEvents becomes
+   * due and stops taking joins), or opens bucket openAs (answering with openAs unchanged when that id is taken).
+   * KEYS[1] routes the call (a Cluster: a key of the one recipient). ARGV: mode ('open', or 'join': a join that
+   * would open answers {''} and changes nothing), index sorted set and hash ('' to leave the index alone), then 16
+   * per join: base, key, openAs, type, notificationId, event JSON, at, at ms, closesAt, closesAt ms, slideTo,
+   * slideTo ms ('' for none), capAt, capAt ms ('' for none), maxEvents, recipientId.
+   * Returns {digestId, opened, joined, closesAt, count} per join.
+   */
+  heraldDigestsJoin: {
+    numberOfKeys: 1,
+    lua: `
+local mode, index, indexKeys = ARGV[1], ARGV[2], ARGV[3]
+local out = {}
+for i = 4, #ARGV, 16 do
+  local base, key, openAs, nid, json = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 4], ARGV[i + 5]
+  local atIso, atMs = ARGV[i + 6], ARGV[i + 7]
+  local maxEvents = tonumber(ARGV[i + 14])
+  local kk = base .. 'dk:' .. key
+  local ef = 'e:' .. nid
+  local v = redis.call('hmget', kk, ef, 'o')
+  if v[1] then
+    local b = redis.call('hmget', base .. 'dg:' .. v[1], 'c', 'n')
+    out[#out + 1] = {v[1], 0, 0, b[1], tonumber(b[2])}
+  elseif v[2] then
+    local id = v[2]
+    local bk = base .. 'dg:' .. id
+    local b = redis.call('hmget', bk, 'cm', 'c', 'n', 'q', 'x', 'capm', 'cap')
+    local cm, c = b[1], b[2]
+    local slideMs = ARGV[i + 11]
+    if slideMs ~= '' and not b[5] and tonumber(cm) > tonumber(atMs) then
+      local to, toIso = slideMs, ARGV[i + 10]
+      if b[6] and tonumber(b[6]) < tonumber(to) then to, toIso = b[6], b[7] end
+      if tonumber(to) > tonumber(cm) then cm, c = to, toIso end
+    end
+    local count = tonumber(b[3]) + 1
+    local seq = tonumber(b[4]) + 1
+    if count >= maxEvents then
+      if tonumber(atMs) < tonumber(cm) then cm, c = atMs, atIso end
+      redis.call('hdel', kk, 'o')
+    end
+    redis.call('hset', bk, ef, seq .. ':' .. json, 'n', count, 'q', seq, 'c', c, 'cm', cm)
+    redis.call('hset', kk, ef, id)
+    out[#out + 1] = {id, 0, 1, c, count}
+  elseif mode == 'join' then
+    out[#out + 1] = {''}
+  else
+    local bk = base .. 'dg:' .. openAs
+    local b = redis.call('hmget', bk, 'c', 'n')
+    if b[1] then
+      out[#out + 1] = {openAs, 0, 0, b[1], tonumber(b[2])}
+    else
+      local c, cm = ARGV[i + 8], ARGV[i + 9]
+      local full = maxEvents <= 1
+      if full and tonumber(atMs) < tonumber(cm) then c, cm = atIso, atMs end
+      redis.call('hset', bk, 'k', key, 't', ARGV[i + 3], 's', 'open', 'o', atIso, 'c', c, 'cm', cm, 'n', 1, 'q', 1,
+        ef, '1:' .. json)
+      if ARGV[i + 13] ~= '' then redis.call('hset', bk, 'cap', ARGV[i + 12], 'capm', ARGV[i + 13]) end
+      if full then redis.call('hset', kk, ef, openAs) else redis.call('hset', kk, ef, openAs, 'o', openAs) end
+      if index ~= '' then
+        local recipient = ARGV[i + 15]
+        local member = openAs .. '\\0' .. recipient
+        redis.call('zadd', index, 0, member)
+        redis.call('hset', indexKeys, member, cjson.encode({recipient, key}))
+      end
+      out[#out + 1] = {openAs, 1, 1, c, 1}
+    end
+  end
+end
+return out
+`,
+  },
+
+  /**
+   * Claims an open bucket that is due at `at`, or reports it. KEYS[1] = the bucket. ARGV: base, id, at ms, index
+   * sorted set and hash ('' to leave the index alone), recipientId. Returns false when missing, {'open', closesAt}
+   * when not due, or {'closed', 1 when closed by this call else 0, the bucket's fields}.
+   */
+  heraldDigestClose: {
+    numberOfKeys: 1,
+    lua: `
+local b = redis.call('hmget', KEYS[1], 's', 'cm', 'k', 'c')
+if not b[1] then return false end
+if b[1] ~= 'open' then return {'closed', 0, redis.call('hgetall', KEYS[1])} end
+if tonumber(b[2]) > tonumber(ARGV[3]) then return {'open', b[4]} end
+redis.call('hset', KEYS[1], 's', 'closed')
+local kk = ARGV[1] .. 'dk:' .. b[3]
+if redis.call('hget', kk, 'o') == ARGV[2] then redis.call('hdel', kk, 'o') end
+if ARGV[4] ~= '' then
+  local member = ARGV[2] .. '\\0' .. ARGV[6]
+  redis.call('zrem', ARGV[4], member)
+  redis.call('hdel', ARGV[5], member)
+end
+return {'closed', 1, redis.call('hgetall', KEYS[1])}
+`,
+  },
+
+  /**
+   * Moves an open bucket's close to `at` when that is earlier, and stops joins from moving it again. KEYS[1] = the
+   * bucket. ARGV: at, at ms. Returns the bucket's fields, or false when missing.
+   */
+  heraldDigestExpedite: {
+    numberOfKeys: 1,
+    lua: `
+local b = redis.call('hmget', KEYS[1], 's', 'cm')
+if not b[1] then return false end
+if b[1] == 'open' then
+  redis.call('hset', KEYS[1], 'x', 1)
+  if tonumber(ARGV[2]) < tonumber(b[2]) then redis.call('hset', KEYS[1], 'c', ARGV[1], 'cm', ARGV[2]) end
+end
+return redis.call('hgetall', KEYS[1])
+`,
+  },
+
+  /**
+   * Takes an event out of an open bucket. KEYS[1] = the bucket. ARGV: base, id, notificationId. Returns 1 when it
+   * was there, else 0.
+   */
+  heraldDigestLeave: {
+    numberOfKeys: 1,
+    lua: `
+local b = redis.call('hmget', KEYS[1], 's', 'k')
+if b[1] ~= 'open' then return 0 end
+local ef = 'e:' .. ARGV[3]
+if redis.call('hdel', KEYS[1], ef) == 0 then return 0 end
+redis.call('hincrby', KEYS[1], 'n', -1)
+local kk = ARGV[1] .. 'dk:' .. b[2]
+if redis.call('hget', kk, ef) == ARGV[2] then redis.call('hdel', kk, ef) end
+return 1
+`,
+  },
+
+  /**
+   * A page of open buckets whose key starts with a prefix, in id order, on a single Redis. KEYS[1] = index sorted
+   * set, KEYS[2] = index hash. ARGV: store prefix, lower bound (exclusive member, or '-'), key prefix, most buckets,
+   * most members looked at, most events. Returns {last member looked at, 1 when the index has no more, {id,
+   * recipientId, fields} per bucket}.
+   */
+  heraldDigestsOpenPage: {
+    numberOfKeys: 2,
+    lua: `
+local prefix, keyPrefix = ARGV[1], ARGV[3]
+local limit, scan, maxEvents = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local members = redis.call('zrangebylex', KEYS[1], ARGV[2], '+', 'LIMIT', 0, scan)
+local out, events, last, looked = {}, 0, '', 0
+for _, member in ipairs(members) do
+  if #out >= limit or events >= maxEvents then break end
+  last = member
+  looked = looked + 1
+  local v = redis.call('hget', KEYS[2], member)
+  if v then
+    local entry = cjson.decode(v)
+    local recipient, key = entry[1], entry[2]
+    if string.sub(key, 1, #keyPrefix) == keyPrefix then
+      local id = string.sub(member, 1, #member - #recipient - 1)
+      local bk = prefix .. '{u:' .. recipient .. '}:dg:' .. id
+      local b = redis.call('hmget', bk, 's', 'n')
+      if b[1] == 'open' then
+        out[#out + 1] = {id, recipient, redis.call('hgetall', bk)}
+        events = events + tonumber(b[2])
+      end
+    end
+  end
+end
+local done = 0
+if looked == #members and #members < scan then done = 1 end
+return {last, done, out}
+`,
+  },
+
+  /**
+   * The index entries whose key starts with a prefix, in id order (a Cluster: the buckets live on other slots and
+   * are read next). KEYS[1] = index sorted set, KEYS[2] = index hash. ARGV: lower bound (exclusive member, or '-'),
+   * key prefix, most entries, most members looked at. Returns {last member looked at, 1 when the index has no more,
+   * {member, entry JSON} per entry}.
+   */
+  heraldDigestsIndexPage: {
+    numberOfKeys: 2,
+    lua: `
+local keyPrefix, limit, scan = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local members = redis.call('zrangebylex', KEYS[1], ARGV[1], '+', 'LIMIT', 0, scan)
+local out, last, looked = {}, '', 0
+for _, member in ipairs(members) do
+  if #out >= limit then break end
+  last = member
+  looked = looked + 1
+  local v = redis.call('hget', KEYS[2], member)
+  if v and string.sub(cjson.decode(v)[2], 1, #keyPrefix) == keyPrefix then out[#out + 1] = {member, v} end
+end
+local done = 0
+if looked == #members and #members < scan then done = 1 end
+return {last, done, out}
+`,
+  },
+
+  /** Adds index entries (a Cluster). KEYS[1] = index sorted set, KEYS[2] = index hash. ARGV: member, entry JSON... */
+  heraldDigestIndexAdd: {
+    numberOfKeys: 2,
+    lua: `
+for i = 1, #ARGV, 2 do
+  redis.call('zadd', KEYS[1], 0, ARGV[i])
+  redis.call('hset', KEYS[2], ARGV[i], ARGV[i + 1])
+end
+return #ARGV / 2
+`,
+  },
+
+  /**
+   * Drops index entries (a Cluster), each only while it still holds the given entry JSON ('' drops it whatever it
+   * holds). KEYS[1] = index sorted set, KEYS[2] = index hash. ARGV: member, entry JSON or ''... Returns how many.
+   */
+  heraldDigestIndexDrop: {
+    numberOfKeys: 2,
+    lua: `
+local dropped = 0
+for i = 1, #ARGV, 2 do
+  local member = ARGV[i]
+  if ARGV[i + 1] == '' or redis.call('hget', KEYS[2], member) == ARGV[i + 1] then
+    dropped = dropped + redis.call('zrem', KEYS[1], member)
+    redis.call('hdel', KEYS[2], member)
+  end
+end
+return dropped
+`,
+  },
+
+  /**
+   * Takes throttle slots, in order, each one atomic: members let through before `since` drop out of the log; a
+   * member in the log is let through again without counting twice; a new one is let through while the log holds
+   * fewer than `limit`. KEYS[1] routes the call. ARGV: 7 per request: base, key, member, limit, since (ms), at (ms),
+   * time to live of the log (ms). Returns 1 (let through) or 0 per request.
+   */
+  heraldThrottlesTake: {
+    numberOfKeys: 1,
+    lua: `
+local out = {}
+for i = 1, #ARGV, 7 do
+  local k = ARGV[i] .. 'th:' .. ARGV[i + 1]
+  local member = ARGV[i + 2]
+  redis.call('zremrangebyscore', k, '-inf', '(' .. ARGV[i + 4])
+  local ok = 0
+  if redis.call('zscore', k, member) then
+    ok = 1
+  elseif redis.call('zcard', k) < tonumber(ARGV[i + 3]) then
+    redis.call('zadd', k, ARGV[i + 5], member)
+    ok = 1
+  end
+  if ok == 1 then
+    local ttl = tonumber(ARGV[i + 6])
+    if redis.call('pttl', k) < ttl then redis.call('pexpire', k, ttl) end
+  end
+  out[#out + 1] = ok
+end
+return out
+`,
+  },
 } as const;
 
 export type RedisScriptName = keyof typeof redisScripts;

@@ -157,3 +157,94 @@ describe('RedisStore on a Redis Cluster: a begin cut short', () => {
     await store.markNotificationDispatched(winner.id);
   });
 });
+
+describe('RedisStore on a Redis Cluster: digests and throttles', () => {
+  const T0 = Date.UTC(2024, 4, 1, 10);
+  const at = (ms: number): string => new Date(ms).toISOString();
+  const openIndex = `${prefix}{digests}:open`;
+  const openIndexKeys = `${prefix}{digests}:open-keys`;
+  const join = (recipientId: string, key: string, notificationId = unique('notification')) => ({
+    key,
+    openAs: `digest:${notificationId}`,
+    type: 'ticket.commented',
+    recipientId,
+    event: { notificationId, payload: { ticketId: 't-1' }, createdAt: at(T0) },
+    at: at(T0),
+    closesAt: at(T0 + 600_000),
+    maxEvents: 100,
+  });
+
+  it('keeps a recipient’s buckets, digest keys and throttle logs on their inbox slot, the open index on its own', async () => {
+    const store = new RedisStore({ redis, prefix });
+    const recipientId = unique('user');
+    const key = `ticket.commented|t-1|${recipientId}`;
+    const [opened] = await store.joinDigests([join(recipientId, key)]);
+    await store.takeThrottles([{ recipientId, key: 'push', member: 'd-1', limit: 3, windowMs: 60_000, at: at(T0) }]);
+    const base = `${prefix}{u:${recipientId}}:`;
+    const keys = [`dg:${opened!.digestId}`, `dk:${key}`, 'th:push', 'counts'].map((name) => base + name);
+    expect(await Promise.all(keys.slice(0, 3).map((name) => redis.exists(name)))).toEqual([1, 1, 1]);
+    const slots = await Promise.all(keys.map(slotOf));
+    expect(new Set(slots).size).toBe(1);
+    expect(await slotOf(openIndex)).toBe(await slotOf(openIndexKeys));
+    expect(await slotOf(openIndex)).not.toBe(slots[0]);
+  });
+
+  it('skips an index entry whose join was cut short before the bucket opened, and drops it once it is old', async () => {
+    const store = new RedisStore({ redis, prefix });
+    const recipientId = unique('user');
+    const keyPrefix = `ticket.commented|${unique('ticket')}|`;
+    const member = `digest:never-opened\u0000${recipientId}`;
+    await redis.zadd(openIndex, 0, member);
+    await redis.hset(
+      openIndexKeys,
+      member,
+      JSON.stringify([recipientId, `${keyPrefix}${recipientId}`, `${Date.now()}:x:1`]),
+    );
+    const [opened] = await store.joinDigests([join(recipientId, `${keyPrefix}${recipientId}`)]);
+    expect((await store.listOpenDigests(keyPrefix, { limit: 10 })).map((bucket) => bucket.id)).toEqual([
+      opened!.digestId,
+    ]);
+    // Young: it may be a join about to open its bucket, so it stays.
+    expect(await redis.zscore(openIndex, member)).not.toBeNull();
+    // A day old: no join takes that long; it goes.
+    await redis.hset(openIndexKeys, member, JSON.stringify([recipientId, `${keyPrefix}${recipientId}`, '1000:x:1']));
+    expect((await store.listOpenDigests(keyPrefix, { limit: 10 })).map((bucket) => bucket.id)).toEqual([
+      opened!.digestId,
+    ]);
+    expect(await redis.zscore(openIndex, member)).toBeNull();
+    expect(await redis.hget(openIndexKeys, member)).toBeNull();
+  });
+
+  it('skips and drops the index entry of a bucket whose closer died before dropping it', async () => {
+    const store = new RedisStore({ redis, prefix });
+    const recipientId = unique('user');
+    const keyPrefix = `ticket.commented|${unique('ticket')}|`;
+    const first = join(recipientId, `${keyPrefix}${recipientId}`);
+    await store.joinDigests([first]);
+    const member = `${first.openAs}\u0000${recipientId}`;
+    const entry = await redis.hget(openIndexKeys, member);
+    expect(entry).not.toBeNull();
+    await store.closeDigest(recipientId, first.openAs, at(T0 + 600_000));
+    expect(await redis.zscore(openIndex, member)).toBeNull();
+    // The closer's second write never happened.
+    await redis.zadd(openIndex, 0, member);
+    await redis.hset(openIndexKeys, member, entry!);
+    expect(await store.listOpenDigests(keyPrefix, { limit: 10 })).toEqual([]);
+    expect(await redis.zscore(openIndex, member)).toBeNull();
+  });
+
+  it('leaves no index entry behind for the buckets 40 racing joins did not open', async () => {
+    const stores = Array.from({ length: 4 }, () => new RedisStore({ redis: connect(), prefix }));
+    const recipientId = unique('user');
+    const keyPrefix = `ticket.commented|${unique('ticket')}|`;
+    const key = `${keyPrefix}${recipientId}`;
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, index) => stores[index % 4]!.joinDigests([join(recipientId, key)])),
+    );
+    const ids = new Set(results.map(([result]) => result!.digestId));
+    expect(ids.size).toBe(1);
+    const members = await redis.zrangebylex(openIndex, `[digest:`, '+');
+    const mine = members.filter((member) => member.endsWith(`\u0000${recipientId}`));
+    expect(mine).toEqual([`${[...ids][0]}\u0000${recipientId}`]);
+  });
+});

@@ -7,6 +7,9 @@ import type {
   Clock,
   DeliveryRecord,
   Device,
+  DigestBucket,
+  DigestEvent,
+  DigestJoinResult,
   InboxItem,
   InboxStatusFilter,
   Logger,
@@ -15,7 +18,14 @@ import type {
   RegisterDeviceResult,
 } from '@herald/core/spec';
 import { ConfigurationError, HeraldError, StoreError } from '@herald/core/spec';
-import { type CheckedBegin, type CheckedLease, CheckedStore, chunksOf, type StoreDriver } from '@herald/core/store-kit';
+import {
+  type CheckedBegin,
+  type CheckedDigestJoin,
+  type CheckedLease,
+  CheckedStore,
+  chunksOf,
+  type StoreDriver,
+} from '@herald/core/store-kit';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { type RedisScriptName, redisScripts } from './redis-scripts';
 
@@ -131,6 +141,110 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
 
   function deliveryKey(deliveryId: string): string {
     return `${keyPrefix}{d:${deliveryId}}`;
+  }
+
+  // Digests: the keys of a bucket, and the cross-recipient index of open buckets (redis-scripts.ts has the layout).
+  const openDigestsKey = `${keyPrefix}{digests}:open`;
+  const openDigestKeysKey = `${keyPrefix}{digests}:open-keys`;
+  /** Tokens tell this driver's index entries from entries another call wrote since. */
+  const driverId = Math.random().toString(36).slice(2, 10);
+  let indexTokens = 0;
+  /** A Cluster's join calls under way, by recipient (see inRecipientOrder). */
+  const joinsInFlight = new Map<string, Promise<unknown>>();
+
+  function digestKey(recipientId: string, id: string): string {
+    return `${userBase(recipientId)}dg:${id}`;
+  }
+
+  /**
+   * Joins on a Cluster, where the open index is on another slot than the buckets. The index never misses an open
+   * bucket: (1) each recipient's joins run against the buckets open already (nearly all joins; the index is not
+   * touched); (2) the joins left, which may open a bucket, first write its index entry with a token of this call;
+   * (3) they open it, or join a bucket another caller opened meanwhile; (4) the entries of buckets that did not open
+   * are dropped, unless another call wrote them again since (its token). A caller that dies between (2) and (4)
+   * leaves an entry without a bucket, which listOpenDigests skips.
+   */
+  async function joinDigestsOnCluster(joins: readonly CheckedDigestJoin[]): Promise<DigestJoinResult[]> {
+    const results: DigestJoinResult[] = new Array(joins.length);
+    /** Runs the joins at these indexes, one script per recipient; returns the indexes that must open a bucket. */
+    const run = async (indexes: readonly number[], mode: 'join' | 'open'): Promise<number[]> => {
+      const groups = groupBy(indexes, (index) => joins[index]!.recipientId);
+      const replies = await batch(
+        groups.map((group): ScriptCall => {
+          const args: ScriptArgument[] = [`${userBase(joins[group[0]!]!.recipientId)}dg`, mode, '', ''];
+          for (const index of group) pushDigestJoin(args, joins[index]!);
+          return ['heraldDigestsJoin', args];
+        }),
+      );
+      const toOpen: number[] = [];
+      groups.forEach((group, call) => {
+        const answers = replies[call] as RawJoinResult[];
+        group.forEach((index, offset) => {
+          const answer = answers[offset]!;
+          if (answer[0] === '') toOpen.push(index);
+          else results[index] = toJoinResult(answer);
+        });
+      });
+      return toOpen;
+    };
+    // 1. Joins into buckets that are open already (nearly all of them): the index is not touched.
+    const toOpen = await run(
+      joins.map((_, index) => index),
+      'join',
+    );
+    if (toOpen.length === 0) return results;
+    // 2. An index entry for each bucket that may open, holding a token of this call, before it can open.
+    const entries = toOpen.map((index) => {
+      const join = joins[index]!;
+      const token = `${Date.now()}:${driverId}:${++indexTokens}`;
+      return [openDigestMember(join.openAs, join.recipientId), JSON.stringify([join.recipientId, join.key, token])];
+    });
+    await script('heraldDigestIndexAdd', [openDigestsKey, openDigestKeysKey, ...entries.flat()]);
+    // 3. Open, or join what another caller opened meanwhile.
+    await run(toOpen, 'open');
+    // 4. Entries of buckets that did not open are dropped, unless another call has written them again since.
+    const unused = toOpen.flatMap((index, at) => {
+      const result = results[index]!;
+      return !result.opened && result.digestId !== joins[index]!.openAs ? entries[at]! : [];
+    });
+    if (unused.length > 0) await script('heraldDigestIndexDrop', [openDigestsKey, openDigestKeysKey, ...unused]);
+    return results;
+  }
+
+  /**
+   * Runs a Cluster join call after the calls before it that share a recipient have finished: its steps go to several
+   * slots, so without this a later chunk of one call could overtake an earlier one and reorder a key's events.
+   */
+  function inRecipientOrder<T>(joins: readonly CheckedDigestJoin[], run: () => Promise<T>): Promise<T> {
+    const recipients = new Set(joins.map((join) => join.recipientId));
+    const before = new Set<Promise<unknown>>();
+    for (const recipientId of recipients) {
+      const pending = joinsInFlight.get(recipientId);
+      if (pending) before.add(pending);
+    }
+    const result = before.size === 0 ? run() : Promise.allSettled(before).then(run);
+    const settled: Promise<unknown> = result.catch(() => undefined);
+    for (const recipientId of recipients) joinsInFlight.set(recipientId, settled);
+    void settled.then(() => {
+      for (const recipientId of recipients) {
+        if (joinsInFlight.get(recipientId) === settled) joinsInFlight.delete(recipientId);
+      }
+    });
+    return result;
+  }
+
+  function pushDigestJoin(args: ScriptArgument[], join: CheckedDigestJoin): void {
+    const { at, closesAt, slideTo, capAt } = join;
+    args.push(userBase(join.recipientId), join.key, join.openAs, join.type, join.event.notificationId);
+    args.push(JSON.stringify(join.event), at.iso, at.ms, closesAt.iso, closesAt.ms);
+    args.push(
+      slideTo?.iso ?? '',
+      slideTo?.ms ?? '',
+      capAt?.iso ?? '',
+      capAt?.ms ?? '',
+      join.maxEvents,
+      join.recipientId,
+    );
   }
 
   function providerMessageKey(providerMessageId: string): string {
@@ -769,6 +883,173 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
       });
     },
 
+    // Digests and throttles. A recipient's buckets, digest keys and throttle logs live under `{u:<recipientId>}`,
+    // beside the inbox, so each join, close, expedite, leave and take is one script on one slot. The open buckets of
+    // every recipient are indexed under `{digests}` for listOpenDigests. On a single Redis the join and close scripts
+    // keep that index in the same step. On a Cluster it is another slot, so the writes are ordered to keep one rule:
+    // the index never misses an open bucket. An entry is written before the bucket it names can open and dropped
+    // after the bucket is closed; an entry whose bucket is closed, or was never opened, is a stale entry, which
+    // listOpenDigests skips after reading the bucket (and drops, when the bucket is closed or the entry is old).
+
+    async joinDigests(joins) {
+      return withinTimeout('joinDigests', async () => {
+        if (!redis.isCluster) {
+          // One script for the chunk, any recipients, the index kept in the same step.
+          const args: ScriptArgument[] = [openDigestsKey, 'open', openDigestsKey, openDigestKeysKey];
+          for (const join of joins) pushDigestJoin(args, join);
+          return ((await script('heraldDigestsJoin', args)) as RawJoinResult[]).map(toJoinResult);
+        }
+        return inRecipientOrder(joins, () => joinDigestsOnCluster(joins));
+      });
+    },
+
+    async getDigest(recipientId, id) {
+      const key = digestKey(recipientId, id);
+      return withinTimeout('getDigest', async () => toBucket(id, recipientId, await redis.hgetall(key)));
+    },
+
+    async closeDigest(recipientId, id, at) {
+      const indexed = !redis.isCluster;
+      return withinTimeout('closeDigest', async () => {
+        const result = (await script('heraldDigestClose', [
+          digestKey(recipientId, id),
+          userBase(recipientId),
+          id,
+          at.ms,
+          indexed ? openDigestsKey : '',
+          indexed ? openDigestKeysKey : '',
+          recipientId,
+        ])) as null | ['open', string] | ['closed', number, string[]];
+        if (result === null) return undefined;
+        if (result[0] === 'open') return { status: 'open', closesAt: result[1] };
+        // A Cluster drops the index entry after the close (again for a bucket closed before: a closer may have died
+        // in between).
+        if (!indexed) {
+          await script('heraldDigestIndexDrop', [
+            openDigestsKey,
+            openDigestKeysKey,
+            openDigestMember(id, recipientId),
+            '',
+          ]);
+        }
+        const bucket = toBucket(id, recipientId, fieldsOf(result[2]))!;
+        return { status: 'closed', closedNow: result[1] === 1, bucket };
+      });
+    },
+
+    async expediteDigest(recipientId, id, at) {
+      return withinTimeout('expediteDigest', async () => {
+        const fields = (await script('heraldDigestExpedite', [digestKey(recipientId, id), at.iso, at.ms])) as
+          | string[]
+          | null;
+        return fields === null ? undefined : toBucket(id, recipientId, fieldsOf(fields));
+      });
+    },
+
+    async leaveDigest(recipientId, id, notificationId) {
+      return withinTimeout('leaveDigest', async () => {
+        const left = await script('heraldDigestLeave', [
+          digestKey(recipientId, id),
+          userBase(recipientId),
+          id,
+          notificationId,
+        ]);
+        return left === 1;
+      });
+    },
+
+    async listOpenDigests(digestKeyPrefix, { limit, after }) {
+      return withinTimeout('listOpenDigests', async () => {
+        const found: DigestBucket[] = [];
+        // Members are '<id>\0<recipientId>': the first member past every one of `after` starts with '<after>\x01'.
+        let min = after === undefined ? '-' : `[${after}\u0001`;
+        for (;;) {
+          const wanted = limit - found.length;
+          if (!redis.isCluster) {
+            const [last, done, buckets] = (await script('heraldDigestsOpenPage', [
+              openDigestsKey,
+              openDigestKeysKey,
+              keyPrefix,
+              min,
+              digestKeyPrefix,
+              wanted,
+              DIGEST_SCAN,
+              DIGEST_PAGE_EVENTS,
+            ])) as [string, number, [string, string, string[]][]];
+            for (const [id, recipientId, fields] of buckets) found.push(toBucket(id, recipientId, fieldsOf(fields))!);
+            if (found.length >= limit || done === 1) return found;
+            min = `(${last}`;
+            continue;
+          }
+          const [last, done, entries] = (await script('heraldDigestsIndexPage', [
+            openDigestsKey,
+            openDigestKeysKey,
+            min,
+            digestKeyPrefix,
+            wanted,
+            DIGEST_SCAN,
+          ])) as [string, number, [string, string][]];
+          const candidates = entries.map(([member, json]) => {
+            const [recipientId, , token] = JSON.parse(json) as [string, string, string?];
+            return { member, json, recipientId, id: member.slice(0, member.length - recipientId.length - 1), token };
+          });
+          const stored = await batch(
+            candidates.map(({ recipientId, id }) => ['hgetall', [digestKey(recipientId, id)]]),
+          );
+          const stale: string[] = [];
+          candidates.forEach((candidate, index) => {
+            const bucket = toBucket(candidate.id, candidate.recipientId, stored[index] as Record<string, string>);
+            if (bucket?.status === 'open') found.push(bucket);
+            // Closed is final: the entry is dropped. An entry without a bucket may be a join about to open it; only
+            // one far older than any join can take (a caller that died between its two writes) is dropped.
+            else if (bucket) stale.push(candidate.member, '');
+            else if (Number(candidate.token?.split(':')[0]) < Date.now() - STALE_DIGEST_ENTRY_MS) {
+              stale.push(candidate.member, candidate.json);
+            }
+          });
+          if (stale.length > 0) await script('heraldDigestIndexDrop', [openDigestsKey, openDigestKeysKey, ...stale]);
+          if (found.length >= limit || done === 1) return found.slice(0, limit);
+          min = `(${last}`;
+        }
+      });
+    },
+
+    async takeThrottles(requests) {
+      const groups = redis.isCluster
+        ? groupBy(
+            requests.map((_, index) => index),
+            (index) => requests[index]!.recipientId,
+          )
+        : [requests.map((_, index) => index)];
+      const calls = groups.map((group): ScriptCall => {
+        const args: ScriptArgument[] = [`${userBase(requests[group[0]!]!.recipientId)}th`];
+        for (const index of group) {
+          const { recipientId, key, member, limit, windowMs, since, at } = requests[index]!;
+          args.push(
+            userBase(recipientId),
+            key,
+            member,
+            limit,
+            since,
+            at.ms,
+            Math.ceil(windowMs) + THROTTLE_TTL_SLACK_MS,
+          );
+        }
+        return ['heraldThrottlesTake', args];
+      });
+      return withinTimeout('takeThrottles', async () => {
+        const replies = await batch(calls);
+        const taken: boolean[] = new Array(requests.length);
+        groups.forEach((group, call) => {
+          const answers = replies[call] as number[];
+          group.forEach((index, offset) => {
+            taken[index] = answers[offset] === 1;
+          });
+        });
+        return taken;
+      });
+    },
+
     // Idempotency.
 
     async getIdempotencyKey(key, now) {
@@ -906,6 +1187,72 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
       });
     },
   };
+}
+
+// Digests and throttles.
+
+/** Index members looked at per listing script: bounds how long one call holds Redis. */
+const DIGEST_SCAN = 1_000;
+/** Events read per listing script (whole buckets, at least one). */
+const DIGEST_PAGE_EVENTS = 10_000;
+/**
+ * A Cluster index entry without a bucket is a join between its two writes, or one that died there; only an entry
+ * older than this, far longer than any join can take, is dropped as the latter.
+ */
+const STALE_DIGEST_ENTRY_MS = 86_400_000;
+/** A throttle log lives its window past its last admission, and this much more for clocks that disagree. */
+const THROTTLE_TTL_SLACK_MS = 60_000;
+
+/** A join as the script answers it: {digestId, opened, joined, closesAt, count}, or {''} for one that must open. */
+type RawJoinResult = [string, number?, number?, string?, number?];
+
+function toJoinResult([digestId, opened, joined, closesAt, count]: RawJoinResult): DigestJoinResult {
+  return { digestId, opened: opened === 1, joined: joined === 1, closesAt: closesAt!, count: count! };
+}
+
+function openDigestMember(id: string, recipientId: string): string {
+  return `${id}\u0000${recipientId}`;
+}
+
+/** A hash as a script returns it (field, value, …) as an object. */
+function fieldsOf(flat: readonly string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let index = 0; index < flat.length; index += 2) fields[flat[index]!] = flat[index + 1]!;
+  return fields;
+}
+
+function toBucket(id: string, recipientId: string, fields: Record<string, string>): DigestBucket | undefined {
+  if (fields.s === undefined) return undefined;
+  const events: { sequence: number; event: DigestEvent }[] = [];
+  for (const field in fields) {
+    if (!field.startsWith('e:')) continue;
+    const value = fields[field]!;
+    const colon = value.indexOf(':');
+    events.push({ sequence: Number(value.slice(0, colon)), event: JSON.parse(value.slice(colon + 1)) as DigestEvent });
+  }
+  events.sort((a, b) => a.sequence - b.sequence);
+  return {
+    id,
+    key: fields.k!,
+    type: fields.t!,
+    recipientId,
+    status: fields.s as DigestBucket['status'],
+    openedAt: fields.o!,
+    closesAt: fields.c!,
+    events: events.map((entry) => entry.event),
+  };
+}
+
+/** The elements grouped by key, each group in input order. */
+function groupBy<T>(elements: readonly T[], keyOf: (element: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const element of elements) {
+    const key = keyOf(element);
+    const group = groups.get(key);
+    if (group) group.push(element);
+    else groups.set(key, [element]);
+  }
+  return [...groups.values()];
 }
 
 function clientOf(settings: RedisStoreSettings | undefined): RedisClient {

@@ -2,15 +2,19 @@
 
 import type { Store } from '@herald/core';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { badDigestsContract } from './store-contract-bad-digests';
 import { badInboxContract } from './store-contract-bad-inbox';
 import { badKeysContract } from './store-contract-bad-keys';
 import { badRecordsContract } from './store-contract-bad-records';
 import { concurrencyContract } from './store-contract-concurrency';
 import { deliveriesContract } from './store-contract-deliveries';
+import { digestsContract } from './store-contract-digests';
 import type { StoreContractContext } from './store-contract-fixtures';
 import { inboxContract } from './store-contract-inbox';
 import { devicesContract, idempotencyContract, preferencesContract } from './store-contract-keys';
 import { outboxContract } from './store-contract-outbox';
+import { throttlesContract } from './store-contract-throttles';
+import { withheldContract } from './store-contract-withheld';
 
 export interface StoreContractOptions {
   /** Runs after each test with that test's store, and after the suite with each peer; defaults to `store.close?.()`. */
@@ -99,11 +103,15 @@ export function describeStoreContract(
     concurrencyContract(context);
     outboxContract(context);
     deliveriesContract(context);
+    digestsContract(context);
+    throttlesContract(context);
+    withheldContract(context);
     idempotencyContract(context);
     devicesContract(context);
     preferencesContract(context);
     badInboxContract(context);
     badRecordsContract(context);
     badKeysContract(context);
+    badDigestsContract(context);
   });
 }

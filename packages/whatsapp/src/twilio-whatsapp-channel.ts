@@ -84,7 +84,11 @@ export function createTwilioWhatsAppChannel(settings: TwilioWhatsAppChannelSetti
     async send(request: SendRequest<WhatsAppContent>): Promise<SendResult> {
       const to = recipientPhone(request.recipient);
       if (to === undefined)
-        return { status: 'skipped', reason: `Recipient ${request.recipient.id} has no phone number.` };
+        return {
+          status: 'skipped',
+          reason: `Recipient ${request.recipient.id} has no phone number.`,
+          code: 'no-address',
+        };
       const { text, template } = checkWhatsAppContent(request.content);
       const form = new URLSearchParams({ To: `whatsapp:${to}`, From: `whatsapp:${fromNumber}` });
       // Twilio reports a closed window only later, in the status callback, so there is no same-send fallback:

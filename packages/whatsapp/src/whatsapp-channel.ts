@@ -95,7 +95,11 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings): Channe
     async send(request: SendRequest<WhatsAppContent>): Promise<SendResult> {
       const to = recipientPhone(request.recipient);
       if (to === undefined)
-        return { status: 'skipped', reason: `Recipient ${request.recipient.id} has no phone number.` };
+        return {
+          status: 'skipped',
+          reason: `Recipient ${request.recipient.id} has no phone number.`,
+          code: 'no-address',
+        };
       const { text, template } = checkWhatsAppContent(request.content);
       // Build the template first so bad template content fails before anything is sent.
       const templateBody = template === undefined ? undefined : templateMessage(to, request.deliveryId, template);

@@ -2,7 +2,7 @@
 
 import type { Recipient } from '../recipient';
 import type { HeraldHost } from './host';
-import type { InboxItem } from './store';
+import type { InboxItem, SkipReasonCode } from './store';
 
 /** The content of an in-app notification: what the inbox stores and the bell shows. */
 export interface InAppContent {
@@ -58,8 +58,11 @@ export type SendResult =
   | { status: 'sent'; providerMessageId?: string; detail?: string; invalidTokens?: string[] }
   /** Accepted for later, e.g. the user is offline and will get it on reconnect. */
   | { status: 'queued'; providerMessageId?: string; detail?: string }
-  /** Nothing to do for this recipient, e.g. no address for this channel. */
-  | { status: 'skipped'; reason: string };
+  /**
+   * Nothing to do for this recipient, e.g. no address for this channel (`code: 'no-address'`). Without a code the
+   * record's reason code is `channel`.
+   */
+  | { status: 'skipped'; reason: string; code?: SkipReasonCode };
 
 export interface Channel<K extends ChannelKind = ChannelKind> {
   readonly specificationVersion: 'v1';

@@ -3,7 +3,7 @@
 import type { DeliveryError } from '../errors';
 import type { Recipient } from '../recipient';
 import type { ChannelKind } from './channel';
-import type { DeliveryFailure, DeliveryStatus } from './store';
+import type { DeliveryFailure, DeliveryStatus, SkipReasonCode } from './store';
 
 export const SUPPORTED_RUNNER_SPECIFICATIONS = ['v1'] as const;
 
@@ -16,6 +16,10 @@ export interface DeliveryTask {
   recipient: Recipient;
   /** For inApp deliveries: the inbox item, if already stored. Scheduled inApp deliveries store it when due. */
   inboxItemId?: string;
+  /** For an escalation step with `unless`: the recipient's in-app item of the notification, whose state it checks. */
+  conditionItemId?: string;
+  /** For a digest delivery: the bucket it closes and renders (`notificationId` is then the bucket's id too). */
+  digestId?: string;
   /** 1 for the first attempt; runners increase it on each retry. */
   attempt: number;
 }
@@ -23,14 +27,18 @@ export interface DeliveryTask {
 export type FinalStatus = Extract<DeliveryStatus, 'sent' | 'queued' | 'skipped' | 'failed' | 'cancelled'>;
 
 export type TaskOutcome =
-  | { final: true; status: FinalStatus; error?: DeliveryFailure; reason?: string }
-  | { final: false; retryInMs: number; error: DeliveryError };
+  | { final: true; status: FinalStatus; error?: DeliveryFailure; reason?: string; reasonCode?: SkipReasonCode }
+  /** Try again, with `attempt + 1`, after `retryInMs`. */
+  | { final: false; retryInMs: number; error: DeliveryError }
+  /** Not due yet (quiet hours, a digest still open): run the same attempt again at `deferUntil` (epoch ms). */
+  | { final: false; deferUntil: number };
 
 /** What Herald gives a runner: it runs one attempt of a batch of tasks and says what happens next. */
 export interface DeliveryExecutor {
   /**
    * Runs one attempt of each task (tasks share a kind). Never throws; outcomes come back in task order.
-   * A non-final outcome asks the runner to run the task again, with `attempt + 1`, after `retryInMs`.
+   * A non-final outcome asks the runner to run the task again: with `attempt + 1` after `retryInMs`, or with the
+   * same attempt at `deferUntil` (a deferral is not a failure and must not use up the task's attempts).
    */
   execute(tasks: DeliveryTask[]): Promise<TaskOutcome[]>;
   /** How many tasks of a kind to hand `execute` at once (the channel's batch size, else 1). */
@@ -74,6 +82,11 @@ export interface Runner {
   enqueue(tasks: DeliveryTask[], options?: EnqueueOptions): Promise<void>;
   /** Withdraws tasks that have not started; returns the ids withdrawn. */
   cancel(deliveryIds: string[]): Promise<string[]>;
+  /**
+   * Moves tasks that wait for a later time (scheduled, or waiting out a retry) to `runAt` (epoch ms), if that is
+   * sooner; returns the ids moved. Optional: a digest closed early (flushed, or full) otherwise waits for its time.
+   */
+  reschedule?(deliveryIds: string[], runAt: number): Promise<string[]>;
   /** Waits for in-flight work, then refuses new work. */
   close(): Promise<void>;
 }

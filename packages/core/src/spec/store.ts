@@ -81,8 +81,12 @@ export interface DeliveryRecord {
   channelId?: string;
   attempts: number;
   providerMessageId?: string;
-  /** Why it was skipped (preference, no address). */
+  /** Why it was skipped, in words (preference, no address, …). */
   reason?: string;
+  /** Why it was skipped or withheld, as a code to branch on. */
+  reasonCode?: SkipReasonCode;
+  /** For a delivery digested into another (`reasonCode: 'digested'`): the digest's delivery id. */
+  digestDeliveryId?: string;
   /** What the channel said about how it delivered (e.g. a WhatsApp template sent instead of text). */
   detail?: string;
   error?: DeliveryFailure;
@@ -95,8 +99,32 @@ export interface DeliveryRecord {
 }
 
 export type DeliveryPatch = Partial<
-  Pick<DeliveryRecord, 'status' | 'channelId' | 'attempts' | 'providerMessageId' | 'reason' | 'detail' | 'error'>
+  Pick<
+    DeliveryRecord,
+    'status' | 'channelId' | 'attempts' | 'providerMessageId' | 'reason' | 'reasonCode' | 'detail' | 'error'
+  >
 >;
+
+/**
+ * Why a delivery was withheld: `preference` (an opt-out), `condition` (an escalation's `unless` held),
+ * `throttled` (over a throttle's limit), `quiet-hours` (dropped inside the recipient's quiet hours), `digested`
+ * (folded into a digest), `empty-digest` (a digest whose events were all cancelled), `no-address` (the recipient
+ * has no address for the channel), `unknown-recipient` (not known to `resolveRecipients`), `skip` (a content
+ * builder returned `skip(reason)`), `channel` (the channel skipped it for a reason of its own).
+ */
+export const skipReasonCodes = [
+  'preference',
+  'condition',
+  'throttled',
+  'quiet-hours',
+  'digested',
+  'empty-digest',
+  'no-address',
+  'unknown-recipient',
+  'skip',
+  'channel',
+] as const;
+export type SkipReasonCode = (typeof skipReasonCodes)[number];
 
 export interface DeliveryQuery {
   notificationId?: string;
@@ -200,6 +228,97 @@ export type RegisterDeviceResult =
 export interface Preferences {
   channels: Partial<Record<ChannelKind, boolean>>;
   types: Record<string, Partial<Record<ChannelKind, boolean>>>;
+  /** The recipient's IANA time zone (`Europe/Lisbon`), for quiet hours and calendar digests; a recipient's own wins. */
+  timeZone?: string;
+  /** No deliveries between these local times (`from` may be later than `to`: the window spans midnight). */
+  quietHours?: QuietHours;
+}
+
+export interface QuietHours {
+  /** Local time `HH:MM` the quiet window starts. */
+  from: string;
+  /** Local time `HH:MM` it ends. */
+  to: string;
+  /** The channel kinds it silences (default: every kind but `inApp`). */
+  channels?: ChannelKind[];
+}
+
+/** One notification's contribution to a digest. */
+export interface DigestEvent {
+  notificationId: string;
+  payload: unknown;
+  actorId?: string;
+  createdAt: string;
+}
+
+/**
+ * One recipient's events of one type with one digest key, gathered until the digest closes. `open` while it takes
+ * events; `closed` once a closer claimed it (exactly one does); its events are then final.
+ */
+export interface DigestBucket {
+  id: string;
+  /** The digest key this bucket gathers under: type, recipient and the definition's key, as core joins them. */
+  key: string;
+  type: string;
+  recipientId: string;
+  status: 'open' | 'closed';
+  openedAt: string;
+  /** When it closes (ISO 8601): moves later as events arrive in a sliding window, never past its cap. */
+  closesAt: string;
+  /** Every event, in the order they joined (at most the join's `maxEvents`). */
+  events: DigestEvent[];
+}
+
+export interface DigestJoin {
+  /** The open bucket's key (see `DigestBucket.key`). */
+  key: string;
+  /** The id a bucket opened by this join takes: deterministic, from the joining event. */
+  openAs: string;
+  type: string;
+  recipientId: string;
+  event: DigestEvent;
+  /** The instant of the join (ISO 8601). */
+  at: string;
+  /**
+   * When a bucket opened by this join closes (ISO 8601); for a sliding window, also where each later join moves
+   * it to (`at + window`), never past `capAt`.
+   */
+  closesAt: string;
+  /** Sliding windows: how long after each event the bucket stays open (ms); absent for calendar windows. */
+  windowMs?: number;
+  /** Sliding windows: the latest a bucket opened now may close (ISO 8601). */
+  capAt?: string;
+  /** A bucket with this many events is due at once. */
+  maxEvents: number;
+}
+
+export interface DigestJoinResult {
+  digestId: string;
+  /** This join opened the bucket. */
+  opened: boolean;
+  /** The event was not in the bucket before (a join repeated by a resumed dispatch changes nothing). */
+  joined: boolean;
+  closesAt: string;
+  count: number;
+}
+
+export type DigestCloseResult =
+  /** Closed by this call (`closedNow`), or closed before: its events are final. */
+  | { status: 'closed'; closedNow: boolean; bucket: DigestBucket }
+  /** Still open and not due yet: try again at `closesAt`. */
+  | { status: 'open'; closesAt: string };
+
+export interface ThrottleRequest {
+  /** Whose deliveries are counted (a store may keep a recipient's throttles beside their inbox). */
+  recipientId: string;
+  /** What is counted, within the recipient: e.g. type and kind, as core joins them. */
+  key: string;
+  /** The delivery asking: taking again for the same member is answered as before (a resumed dispatch). */
+  member: string;
+  limit: number;
+  windowMs: number;
+  /** The instant of the request (ISO 8601); members older than `at - windowMs` no longer count. */
+  at: string;
 }
 
 export interface Store {
@@ -262,6 +381,36 @@ export interface Store {
   ): Promise<DeliveryRecord | undefined>;
   findDeliveryByProviderMessageId(providerMessageId: string): Promise<DeliveryRecord | undefined>;
   listDeliveries(query: DeliveryQuery): Promise<DeliveryPage>;
+
+  // Digests and throttles: what notifications that unfold over time need, each one atomic in the store.
+  /**
+   * Opens or joins the open bucket of each join's key, in one atomic step per join: a join never lands in a bucket
+   * that is being closed, and two joins never open two buckets for one key. A join whose event is in the bucket
+   * already changes nothing. A sliding window's close moves to `at + windowMs` (never past `capAt`); a bucket
+   * whose close time has passed still takes events until its closer claims it, without moving.
+   */
+  joinDigests(joins: DigestJoin[]): Promise<DigestJoinResult[]>;
+  /** A recipient's bucket (buckets are kept per recipient, like the inbox). */
+  getDigest(recipientId: string, id: string): Promise<DigestBucket | undefined>;
+  /**
+   * Claims an open bucket whose close time is not after `at` (`closedNow: true`, exactly once across callers),
+   * returns a closed one as it is, or says when an open one is due. `undefined` for an unknown id.
+   */
+  closeDigest(recipientId: string, id: string, at: string): Promise<DigestCloseResult | undefined>;
+  /** Moves an open bucket's close earlier, to `at` (a flush, or `maxEvents` reached); the bucket, or undefined. */
+  expediteDigest(recipientId: string, id: string, at: string): Promise<DigestBucket | undefined>;
+  /** Takes an event out of an open bucket (its notification was cancelled); whether it was there. */
+  leaveDigest(recipientId: string, id: string, notificationId: string): Promise<boolean>;
+  /**
+   * The open buckets whose key starts with `keyPrefix` (a flush by type and digest key, across recipients), at
+   * most `limit` (1..1000) after the bucket id `after` in id order, for paging.
+   */
+  listOpenDigests(keyPrefix: string, options: { limit: number; after?: string }): Promise<DigestBucket[]>;
+  /**
+   * For each request, in order: whether its member may go (fewer than `limit` other members inside the window, or
+   * the member was let through before); a member let through is counted. Exact under concurrency.
+   */
+  takeThrottles(requests: ThrottleRequest[]): Promise<boolean[]>;
 
   // Idempotency. Keys are claimed by `beginNotification` and never released: they expire.
   /** The notification holding the key, while the key lives. */

@@ -1,7 +1,7 @@
 // The delivery record rules: what a new record must hold, what a patch may change, and what a query may ask.
 
-import type { DeliveryFailure, DeliveryPatch, DeliveryRecord, DeliveryStatus } from '../spec/store';
-import { deliveryStatuses } from '../spec/store';
+import type { DeliveryFailure, DeliveryPatch, DeliveryRecord, DeliveryStatus, SkipReasonCode } from '../spec/store';
+import { deliveryStatuses, skipReasonCodes } from '../spec/store';
 import { checkOneOf, checkPageLimit, dateMessage, isDate } from './check-values';
 import { decodeCursor } from './cursor-codec';
 import {
@@ -27,12 +27,25 @@ export interface CheckedDeliveryQuery {
 
 const RECORD_IDS = ['id', 'notificationId', 'type', 'recipientId', 'kind'] as const;
 const RECORD_DATES = ['createdAt', 'updatedAt'] as const;
-const OPTIONAL_IDS = ['channelId', 'providerMessageId', 'inboxItemId'] as const;
+const OPTIONAL_IDS = ['channelId', 'providerMessageId', 'inboxItemId', 'digestDeliveryId'] as const;
 const OPTIONAL_TEXTS = ['reason', 'detail'] as const;
-const PATCHABLE_FIELDS = ['status', 'channelId', 'attempts', 'providerMessageId', 'reason', 'detail', 'error'] as const;
+const PATCHABLE_FIELDS = [
+  'status',
+  'channelId',
+  'attempts',
+  'providerMessageId',
+  'reason',
+  'reasonCode',
+  'detail',
+  'error',
+] as const;
 
 function statusMessage(value: unknown): string {
   return `Expected one of ${deliveryStatuses.join(', ')}, got ${JSON.stringify(value) ?? String(value)}`;
+}
+
+function reasonCodeMessage(value: unknown): string {
+  return `Expected one of ${skipReasonCodes.join(', ')}, got ${JSON.stringify(value) ?? String(value)}`;
 }
 
 function isAttempts(value: unknown): value is number {
@@ -68,6 +81,9 @@ function checkFailure(value: unknown, path: string, issues: IssueList): Delivery
 const isDeliveryStatus = (value: unknown): value is DeliveryStatus =>
   (deliveryStatuses as readonly unknown[]).includes(value);
 
+const isSkipReasonCode = (value: unknown): value is SkipReasonCode =>
+  (skipReasonCodes as readonly unknown[]).includes(value);
+
 /** The write path's fast check: one pass of named reads; the issues are only worked out when it fails. */
 function isWellFormed(value: Record<string, unknown>): boolean {
   const { error, scheduledFor } = value;
@@ -84,6 +100,8 @@ function isWellFormed(value: Record<string, unknown>): boolean {
     isOptionalId(value.channelId) &&
     isOptionalId(value.providerMessageId) &&
     isOptionalId(value.inboxItemId) &&
+    isOptionalId(value.digestDeliveryId) &&
+    (value.reasonCode === undefined || isSkipReasonCode(value.reasonCode)) &&
     isOptionalText(value.reason) &&
     isOptionalText(value.detail) &&
     (error === undefined ||
@@ -111,6 +129,10 @@ function reportRecord(value: Record<string, unknown>, index: number, issues: Iss
   }
   for (const field of OPTIONAL_TEXTS) {
     if (!isOptionalText(value[field])) issues.add(`records.${index}.${field}`, 'Expected a string');
+  }
+  const reasonCode = value.reasonCode;
+  if (reasonCode !== undefined && !isSkipReasonCode(reasonCode)) {
+    issues.add(`records.${index}.reasonCode`, reasonCodeMessage(reasonCode));
   }
   const scheduledFor = value.scheduledFor;
   if (scheduledFor !== undefined && !isDate(scheduledFor)) {
@@ -154,6 +176,8 @@ export function checkDeliveryRecord(
   if (input.channelId !== undefined) record.channelId = input.channelId;
   if (input.providerMessageId !== undefined) record.providerMessageId = input.providerMessageId;
   if (input.reason !== undefined) record.reason = input.reason;
+  if (input.reasonCode !== undefined) record.reasonCode = input.reasonCode;
+  if (input.digestDeliveryId !== undefined) record.digestDeliveryId = input.digestDeliveryId;
   if (input.detail !== undefined) record.detail = input.detail;
   if (input.error !== undefined) {
     const error = input.error;
@@ -181,6 +205,10 @@ export function checkDeliveryPatch(patch: unknown): DeliveryPatch {
       case 'attempts':
         if (isAttempts(value)) checked.attempts = value;
         else issues.add(`patch.${field}`, 'Expected a non-negative integer');
+        break;
+      case 'reasonCode':
+        if (isSkipReasonCode(value)) checked.reasonCode = value;
+        else issues.add(`patch.${field}`, reasonCodeMessage(value));
         break;
       case 'error': {
         const error = checkFailure(value, `patch.${field}`, issues);

@@ -2,6 +2,7 @@
 // preferences are switches per kind and per type × kind, bounded in count and name length.
 
 import type { Device, Preferences } from '../spec/store';
+import { checkTimePreferences } from './check-time-preferences';
 import { dateMessage, isDate } from './check-values';
 import { IssueList, invalid, isNonEmptyString, isObject, optionalOption, plainCopy } from './input-issues';
 import { storeLimits } from './store-limits';
@@ -102,6 +103,7 @@ export function checkPreferences(preferences: unknown): Preferences {
       }
     }
   }
+  checkTimePreferences(preferences, issues);
   const copy = issues.isEmpty ? plainCopy(preferences as unknown as Preferences, 'preferences', issues) : undefined;
   issues.throwIfAny('Invalid preferences', 'preferences');
   return copy as Preferences;

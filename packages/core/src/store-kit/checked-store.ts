@@ -12,6 +12,10 @@ import type {
   DeliveryRecord,
   DeliveryStatus,
   Device,
+  DigestBucket,
+  DigestCloseResult,
+  DigestJoin,
+  DigestJoinResult,
   InboxItem,
   InboxPage,
   InboxQuery,
@@ -22,12 +26,15 @@ import type {
   RegisterDeviceOptions,
   RegisterDeviceResult,
   Store,
+  ThrottleRequest,
   UnreadCount,
 } from '../spec/store';
 import { checkDeliveryPatch, checkDeliveryQuery, checkDeliveryRecord, checkOnlyFrom } from './check-deliveries';
 import { checkDevice, checkPreferences, checkRegisterDeviceOptions, checkRemoveDeviceOptions } from './check-devices';
+import { checkDigestJoin, checkDigestListing, type PayloadCopies } from './check-digests';
 import { checkInboxQuery, checkNewInboxItem, checkReadAllOptions, checkReplay } from './check-inbox';
 import { checkBeginNotification, checkLeaseNotifications } from './check-notifications';
+import { checkThrottleRequest } from './check-throttles';
 import { checkDate, checkId, checkIds } from './check-values';
 import { type ChunkOptions, forEachChunk, mapChunks, yieldToEventLoop } from './chunks';
 import { encodeCursor } from './cursor-codec';
@@ -217,6 +224,48 @@ export class CheckedStore implements Store {
     const result: DeliveryPage = { records: page.entries };
     if (page.nextKey !== undefined) result.nextCursor = encodeCursor('deliveries', page.nextKey);
     return result;
+  }
+
+  // Digests and throttles.
+
+  async joinDigests(joins: DigestJoin[]): Promise<DigestJoinResult[]> {
+    const copies: PayloadCopies = new Map();
+    const checked = await checkBatch(joins, 'joins', 'digest joins', (value, index, issues) =>
+      checkDigestJoin(value, index, issues, copies),
+    );
+    return mapChunks(checked, (chunk) => this.#driver.joinDigests(chunk), this.#chunks);
+  }
+
+  async getDigest(recipientId: string, id: string): Promise<DigestBucket | undefined> {
+    checkId(recipientId, 'recipientId');
+    return this.#driver.getDigest(recipientId, checkId(id, 'id'));
+  }
+
+  async closeDigest(recipientId: string, id: string, at: string): Promise<DigestCloseResult | undefined> {
+    checkId(recipientId, 'recipientId');
+    checkId(id, 'id');
+    return this.#driver.closeDigest(recipientId, id, checkDate(at, 'at'));
+  }
+
+  async expediteDigest(recipientId: string, id: string, at: string): Promise<DigestBucket | undefined> {
+    checkId(recipientId, 'recipientId');
+    checkId(id, 'id');
+    return this.#driver.expediteDigest(recipientId, id, checkDate(at, 'at'));
+  }
+
+  async leaveDigest(recipientId: string, id: string, notificationId: string): Promise<boolean> {
+    checkId(recipientId, 'recipientId');
+    checkId(id, 'id');
+    return this.#driver.leaveDigest(recipientId, id, checkId(notificationId, 'notificationId'));
+  }
+
+  async listOpenDigests(keyPrefix: string, options: { limit: number; after?: string }): Promise<DigestBucket[]> {
+    return this.#driver.listOpenDigests(keyPrefix, checkDigestListing(keyPrefix, options));
+  }
+
+  async takeThrottles(requests: ThrottleRequest[]): Promise<boolean[]> {
+    const checked = await checkBatch(requests, 'requests', 'throttle requests', checkThrottleRequest);
+    return mapChunks(checked, (chunk) => this.#driver.takeThrottles(chunk), this.#chunks);
   }
 
   // Idempotency.

@@ -3,7 +3,7 @@
 // checked, normalised, bounded input.
 
 // The status lists a store checks against, as the spec defines them.
-export { deliveryStatuses, inboxStatusFilters, notificationStatuses } from '../spec/store';
+export { deliveryStatuses, inboxStatusFilters, notificationStatuses, skipReasonCodes } from '../spec/store';
 export {
   type CheckedDeliveryQuery,
   checkDeliveryPatch,
@@ -20,6 +20,13 @@ export {
   preferenceNameIssue,
 } from './check-devices';
 export {
+  type CheckedDigestJoin,
+  type CheckedDigestListing,
+  checkDigestJoin,
+  checkDigestListing,
+  type PayloadCopies,
+} from './check-digests';
+export {
   type CheckedInboxQuery,
   checkInboxQuery,
   checkNewInboxItem,
@@ -32,6 +39,8 @@ export {
   checkBeginNotification,
   checkLeaseNotifications,
 } from './check-notifications';
+export { type CheckedThrottleRequest, checkThrottleRequest } from './check-throttles';
+export { checkTimePreferences, isTimeZone } from './check-time-preferences';
 export {
   type CheckedDate,
   checkDate,

@@ -8,6 +8,9 @@ import type {
   DeliveryRecord,
   DeliveryStatus,
   Device,
+  DigestBucket,
+  DigestCloseResult,
+  DigestJoinResult,
   InboxItem,
   NewInboxItem,
   NotificationRecord,
@@ -17,8 +20,10 @@ import type {
 } from '../spec/store';
 import type { CheckedDeliveryQuery } from './check-deliveries';
 import type { CheckedRegisterDeviceOptions } from './check-devices';
+import type { CheckedDigestJoin, CheckedDigestListing } from './check-digests';
 import type { CheckedInboxQuery } from './check-inbox';
 import type { CheckedBegin, CheckedLease } from './check-notifications';
+import type { CheckedThrottleRequest } from './check-throttles';
 import type { CheckedDate } from './check-values';
 
 /** A page as a driver returns it: the kit turns `nextKey` into the caller's `nextCursor`. */
@@ -87,6 +92,26 @@ export interface StoreDriver {
   findDeliveryByProviderMessageId(providerMessageId: string): Promise<DeliveryRecord | undefined>;
   /** Newest first: reverse creation order, later records of one call counting as newer. */
   listDeliveries(query: CheckedDeliveryQuery): Promise<DriverPage<DeliveryRecord>>;
+
+  // Digests and throttles: each join, close, expedite, leave and take one atomic step (see the Store spec).
+  /**
+   * Joins of any recipients, results in input order; each recipient's joins are applied in that order. Besides the
+   * spec's rules: an event is identified by its key and `notificationId`, so a join repeated after its bucket
+   * closed (or filled) answers with that bucket and changes nothing; a bucket that reaches `maxEvents` becomes due
+   * (`closesAt` no later than that join's `at`) and stops being the key's open bucket, so the next join opens
+   * another; a join that must open a bucket whose `openAs` id the recipient already has changes nothing and
+   * answers with that bucket.
+   */
+  joinDigests(joins: readonly CheckedDigestJoin[]): Promise<DigestJoinResult[]>;
+  getDigest(recipientId: string, id: string): Promise<DigestBucket | undefined>;
+  closeDigest(recipientId: string, id: string, at: CheckedDate): Promise<DigestCloseResult | undefined>;
+  /** Also stops later joins from moving the close again (a flush stays a flush). */
+  expediteDigest(recipientId: string, id: string, at: CheckedDate): Promise<DigestBucket | undefined>;
+  leaveDigest(recipientId: string, id: string, notificationId: string): Promise<boolean>;
+  /** Open buckets in id order (the UTF-8 bytes of the id), the ids after `after` only. */
+  listOpenDigests(keyPrefix: string, listing: CheckedDigestListing): Promise<DigestBucket[]>;
+  /** Requests of any recipients, answers in input order; each key's requests are answered in that order. */
+  takeThrottles(requests: readonly CheckedThrottleRequest[]): Promise<boolean[]>;
 
   // Idempotency; `now` is the store's clock, epoch ms.
   getIdempotencyKey(key: string, now: number): Promise<string | undefined>;

@@ -27,6 +27,15 @@ export const storeLimits = {
    * insert of 500 rows × 16 columns stays far below its 65,535 bind parameters.
    */
   chunkSize: 500,
+  /**
+   * The most events a digest bucket holds (a join's `maxEvents`): a bucket is read and rendered whole, so it stays
+   * one bounded reply.
+   */
+  maxDigestEvents: 10_000,
+  /** The most open buckets one `listOpenDigests` call returns. */
+  maxDigestListLimit: 1_000,
+  /** The largest throttle `limit`: a throttle keeps one log entry per delivery let through, at most this many. */
+  maxThrottleLimit: 10_000,
   /** A refused batch lists this many issues with their paths, then one that says how many more there were. */
   maxIssues: 100,
 } as const;
