@@ -43,7 +43,7 @@ describe('notify', () => {
       type: 'ticket.assigned',
       position: 1,
     });
-    expect(await herald.inbox.unreadCount('ben')).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+    expect(await herald.inbox.unreadCount('ben')).toEqual({ total: 1, unseen: 1, byType: { 'ticket.assigned': 1 } });
   });
 
   it('never notifies the actor unless asked', async () => {
@@ -235,7 +235,7 @@ describe('idempotency', () => {
     });
     expect(await retried.settled).toMatchObject({ total: 4, sent: 4 });
     expect((await herald.inbox.list('ana')).items).toHaveLength(1);
-    expect(await herald.inbox.unreadCount('ana')).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+    expect(await herald.inbox.unreadCount('ana')).toEqual({ total: 1, unseen: 1, byType: { 'ticket.assigned': 1 } });
     expect(email.calls).toHaveLength(2);
     const again = await herald.notify(ticketAssigned, { to: ['ana', 'ben'], payload, idempotencyKey: 'k' });
     expect(again).toMatchObject({ deduplicated: true, resumed: false, deliveryCount: 0 });
@@ -427,9 +427,9 @@ describe('inbox', () => {
     expect(await herald.inbox.markRead('ana', [newest!.id, bens!.id])).toEqual([newest!.id]);
     expect(await herald.inbox.markRead('ana', [newest!.id])).toEqual([]);
     expect(reads).toEqual([[newest!.id]]);
-    expect(await herald.inbox.unreadCount('ben')).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+    expect(await herald.inbox.unreadCount('ben')).toEqual({ total: 1, unseen: 1, byType: { 'ticket.assigned': 1 } });
     expect(await herald.inbox.markAllRead('ana')).toBe(1);
-    expect(await herald.inbox.unreadCount('ana')).toEqual({ total: 0, byType: {} });
+    expect(await herald.inbox.unreadCount('ana')).toEqual({ total: 0, unseen: 0, byType: {} });
     expect(await herald.inbox.markUnread('ana', [oldest!.id, bens!.id])).toEqual([oldest!.id]);
     expect((await herald.inbox.unreadCount('ana')).total).toBe(1);
     expect((await herald.inbox.list('ana', { status: 'unread' })).items.map((item) => item.id)).toEqual([oldest!.id]);
@@ -450,9 +450,9 @@ describe('inbox', () => {
         ids: [],
         all: true,
         type: 'security.alert',
-        unread: { total: 1, byType: { 'ticket.assigned': 1 } },
+        unread: { total: 1, unseen: 1, byType: { 'ticket.assigned': 1 } },
       },
-      { userId: 'ana', ids: [], all: true, unread: { total: 0, byType: {} } },
+      { userId: 'ana', ids: [], all: true, unread: { total: 0, unseen: 0, byType: {} } },
     ]);
   });
 

@@ -26,6 +26,7 @@ export type { RetryPolicySettings } from './retry-policy';
 export type { AnyChannel, ChannelContentMap, ChannelKind, InAppContent } from './spec/channel';
 export type { Runner } from './spec/runner';
 export type {
+  BulkInboxOptions,
   DeliveryFailure,
   DeliveryPage,
   DeliveryQuery,
@@ -33,6 +34,7 @@ export type {
   DeliveryStatus,
   Device,
   DevicePlatform,
+  InboxArchivedFilter,
   InboxItem,
   InboxPage,
   InboxQuery,
@@ -40,5 +42,6 @@ export type {
   NotificationRecord,
   Preferences,
   Store,
+  TypedBulkInboxOptions,
   UnreadCount,
 } from './spec/store';

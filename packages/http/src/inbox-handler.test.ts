@@ -118,7 +118,7 @@ describe('GET /notifications/unread-count', () => {
     await server.seed('bob', 4);
     const response = await server.api('/notifications/unread-count', { user: 'alice' });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ total: 5, byType: { 'comment.added': 3, 'ticket.assigned': 2 } });
+    expect(await response.json()).toEqual({ total: 5, unseen: 5, byType: { 'comment.added': 3, 'ticket.assigned': 2 } });
   });
 });
 
@@ -131,14 +131,14 @@ describe('POST /notifications/:id/read and /unread', () => {
     expect(await first.json()).toEqual({
       id: newest.id,
       changed: true,
-      unread: { total: 1, byType: { 'comment.added': 1 } },
+      unread: { total: 1, unseen: 1, byType: { 'comment.added': 1 } },
     });
 
     const again = await server.api(`/notifications/${newest.id}/read`, { method: 'POST', user: 'alice' });
     expect(await again.json()).toEqual({
       id: newest.id,
       changed: false,
-      unread: { total: 1, byType: { 'comment.added': 1 } },
+      unread: { total: 1, unseen: 1, byType: { 'comment.added': 1 } },
     });
 
     const [stored] = await server.herald.inbox.get('alice', [newest.id]);
@@ -150,7 +150,7 @@ describe('POST /notifications/:id/read and /unread', () => {
     expect(await unread.json()).toEqual({
       id: newest.id,
       changed: true,
-      unread: { total: 2, byType: { 'comment.added': 2 } },
+      unread: { total: 2, unseen: 2, byType: { 'comment.added': 2 } },
     });
     const unreadAgain = await server.api(`/notifications/${newest.id}/unread`, { method: 'POST', user: 'alice' });
     expect(((await unreadAgain.json()) as { changed: boolean }).changed).toBe(false);
@@ -197,7 +197,7 @@ describe('POST /notifications/:id/read and /unread', () => {
     const response = await server.api(`/notifications/${item.id}/read`, { method: 'POST', user: 'alice' });
     expect(response.status).toBe(200);
     expect(events).toEqual([
-      { userId: 'alice', ids: [item.id], all: false, unread: { total: 1, byType: { 'comment.added': 1 } } },
+      { userId: 'alice', ids: [item.id], all: false, unread: { total: 1, unseen: 1, byType: { 'comment.added': 1 } } },
     ]);
 
     const readAll = await server.api('/notifications/read-all', { method: 'POST', user: 'alice' });
@@ -212,7 +212,7 @@ describe('POST /notifications/:id/read and /unread', () => {
     const events: HeraldEvents['inbox.unread'][] = [];
     server.herald.on('inbox.unread', (event) => events.push(event));
     await server.api(`/notifications/${item.id}/unread`, { method: 'POST', user: 'alice' });
-    expect(events).toEqual([{ userId: 'alice', ids: [item.id], unread: { total: 1, byType: { 'comment.added': 1 } } }]);
+    expect(events).toEqual([{ userId: 'alice', ids: [item.id], unread: { total: 1, unseen: 1, byType: { 'comment.added': 1 } } }]);
   });
 });
 
@@ -222,7 +222,7 @@ describe('POST /notifications/read-all', () => {
     await server.seed('bob', 2);
     const response = await server.api('/notifications/read-all', { method: 'POST', user: 'alice' });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ changed: 3, unread: { total: 0, byType: {} } });
+    expect(await response.json()).toEqual({ changed: 3, unread: { total: 0, unseen: 0, byType: {} } });
     expect((await server.herald.inbox.unreadCount('bob')).total).toBe(2);
   });
 
@@ -235,13 +235,13 @@ describe('POST /notifications/read-all', () => {
       json: { type: 'ticket.assigned' },
     });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ changed: 3, unread: { total: 2, byType: { 'comment.added': 2 } } });
+    expect(await response.json()).toEqual({ changed: 3, unread: { total: 2, unseen: 2, byType: { 'comment.added': 2 } } });
   });
 
   it('accepts an empty JSON object', async () => {
     await server.seed('alice', 1);
     const response = await server.api('/notifications/read-all', { method: 'POST', user: 'alice', json: {} });
-    expect(await response.json()).toEqual({ changed: 1, unread: { total: 0, byType: {} } });
+    expect(await response.json()).toEqual({ changed: 1, unread: { total: 0, unseen: 0, byType: {} } });
   });
 
   it.each([

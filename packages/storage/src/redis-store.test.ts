@@ -140,7 +140,11 @@ describe('RedisStore bulk insert', () => {
     expect(stored.map((each) => each.id)).toEqual(items.map((each) => each.id));
     expect(stored.every((each) => each.position === 1)).toBe(true);
     for (const index of [0, 4_321, 9_999]) {
-      expect(await store.unreadCount(`${run}-user-${index}`)).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+      expect(await store.unreadCount(`${run}-user-${index}`)).toEqual({
+        total: 1,
+        unseen: 1,
+        byType: { 'ticket.assigned': 1 },
+      });
       expect(await store.lastPosition(`${run}-user-${index}`)).toBe(1);
     }
   });
@@ -205,7 +209,7 @@ describe('RedisStore indexes', () => {
       expect(unread).toHaveLength(index === 0 || index === 4 ? 1 : 2);
       expect(await store.markAllRead(userId, { type }, new Date().toISOString())).toBe(unread.length);
     }
-    expect(await store.unreadCount(userId)).toEqual({ total: 0, byType: {} });
+    expect(await store.unreadCount(userId)).toEqual({ total: 0, unseen: 0, byType: {} });
   });
 });
 
@@ -228,8 +232,8 @@ describe('RedisStore settings', () => {
     const two = new RedisStore({ redis, prefix: `${prefix}two:` });
     await one.insertInboxItems([item(userId)]);
     expect(await two.lastPosition(userId)).toBe(0);
-    expect(await two.unreadCount(userId)).toEqual({ total: 0, byType: {} });
-    expect(await one.unreadCount(userId)).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+    expect(await two.unreadCount(userId)).toEqual({ total: 0, unseen: 0, byType: {} });
+    expect(await one.unreadCount(userId)).toEqual({ total: 1, unseen: 1, byType: { 'ticket.assigned': 1 } });
   });
 
   it('turns a closed connection into a StoreError carrying the cause', async () => {

@@ -9,6 +9,7 @@ import { concurrencyContract } from './store-contract-concurrency';
 import { deliveriesContract } from './store-contract-deliveries';
 import type { StoreContractContext } from './store-contract-fixtures';
 import { inboxContract } from './store-contract-inbox';
+import { inboxStatesContract } from './store-contract-inbox-states';
 import { devicesContract, idempotencyContract, preferencesContract } from './store-contract-keys';
 import { outboxContract } from './store-contract-outbox';
 
@@ -96,6 +97,7 @@ export function describeStoreContract(
     });
 
     inboxContract(context);
+    inboxStatesContract(context);
     concurrencyContract(context);
     outboxContract(context);
     deliveriesContract(context);

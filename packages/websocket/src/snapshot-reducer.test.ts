@@ -50,7 +50,7 @@ describe('snapshot reducer', () => {
     expect(snapshot.apply({ type: 'notification', item: item(2) })).toBeUndefined(); // a repeat
     for (const position of [3, 4]) snapshot.apply({ type: 'notification', item: item(position) });
     const state = snapshot.getSnapshot();
-    expect(state.unread).toEqual({ total: 4, byType: { 'ticket.assigned': 4 } });
+    expect(state.unread).toEqual({ total: 4, unseen: 4, byType: { 'ticket.assigned': 4 } });
     expect(state.items.map((entry) => entry.position)).toEqual([4, 3, 2]);
     expect(state.lastPosition).toBe(4);
   });
@@ -64,7 +64,7 @@ describe('snapshot reducer', () => {
 
   it('keeps the same snapshot for a change that changes nothing', () => {
     const { snapshot, changes } = reducer();
-    snapshot.apply({ type: 'unread', counts: { total: 0, byType: { x: 0 } } });
+    snapshot.apply({ type: 'unread', counts: { total: 0, unseen: 0, byType: { x: 0 } } });
     snapshot.setStatus('connecting');
     expect(changes).toHaveLength(0);
   });
@@ -76,7 +76,7 @@ describe('snapshot reducer', () => {
     snapshot.apply({ type: 'notification', item: item(2, { type: 'comment.added' }) });
     snapshot.apply({ type: 'read', ids: [], all: true });
     expect(snapshot.getSnapshot().items.every((entry) => entry.readAt === undefined)).toBe(true);
-    snapshot.apply({ type: 'unread', counts: { total: 1, byType: { 'comment.added': 1 } } });
+    snapshot.apply({ type: 'unread', counts: { total: 1, unseen: 1, byType: { 'comment.added': 1 } } });
     const byType = Object.fromEntries(snapshot.getSnapshot().items.map((entry) => [entry.type, entry.readAt]));
     expect(byType['ticket.assigned']).toBeDefined();
     expect(byType['comment.added']).toBeUndefined();
@@ -94,6 +94,6 @@ describe('snapshot reducer', () => {
     expect(snapshot.getSnapshot().unread.total).toBe(1);
     expect(snapshot.getSnapshot().items[0]?.readAt).toBeUndefined();
     snapshot.markAllRead('ticket.assigned');
-    expect(snapshot.getSnapshot().unread).toEqual({ total: 0, byType: { 'ticket.assigned': 0 } });
+    expect(snapshot.getSnapshot().unread).toEqual({ total: 0, unseen: 0, byType: { 'ticket.assigned': 0 } });
   });
 });

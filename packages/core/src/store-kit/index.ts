@@ -3,7 +3,7 @@
 // checked, normalised, bounded input.
 
 // The status lists a store checks against, as the spec defines them.
-export { deliveryStatuses, inboxStatusFilters, notificationStatuses } from '../spec/store';
+export { deliveryStatuses, inboxArchivedFilters, inboxStatusFilters, notificationStatuses } from '../spec/store';
 export {
   type CheckedDeliveryQuery,
   checkDeliveryPatch,
@@ -13,7 +13,9 @@ export {
 } from './check-deliveries';
 export { checkDevice, checkPreferences, checkRemoveDeviceOptions } from './check-devices';
 export {
+  type CheckedBulkOptions,
   type CheckedInboxQuery,
+  checkBulkOptions,
   checkInboxQuery,
   checkNewInboxItem,
   checkReadAllOptions,
