@@ -1,8 +1,8 @@
 // How much the element adds to a page, minified and gzipped, beside the realtime client it runs on. Printed for the
 // README; the bounds only catch a framework or a dependency slipping in.
 
-import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 

@@ -45,7 +45,10 @@ describe('inbox feed', () => {
   });
 
   it('loads one page at a time, however often it is asked', async () => {
-    const { load, calls } = pages(Array.from({ length: 4 }, (_, index) => item(4 - index)), 2);
+    const { load, calls } = pages(
+      Array.from({ length: 4 }, (_, index) => item(4 - index)),
+      2,
+    );
     const feed = createInboxFeed(load);
     await Promise.all([feed.loadMore(), feed.loadMore(), feed.loadMore()]);
     expect(calls).toEqual([undefined]);
