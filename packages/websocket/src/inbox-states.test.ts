@@ -153,8 +153,12 @@ describe('seen and archived over the socket', () => {
     // The v1 fields of the counts are all there; `unseen` rides along.
     const counts = await old.next('unread', (frame) => frame.counts.total === 0);
     expect(counts.counts.byType).toEqual({});
+    // Unarchive it (from the modern tab), then read it from the old one.
+    modern.unarchive(item!.id);
+    await waitUntil(async () => (await store.getInboxItems('ann', [item!.id]))[0]?.archivedAt === undefined);
     old.send({ type: 'read', ids: [item!.id] });
     await old.next('read', (frame) => frame.ids.includes(item!.id));
+    expect((await store.getInboxItems('ann', [item!.id]))[0]?.readAt).toBeDefined();
     old.send({ type: 'readAll' });
     old.send({ type: 'ping', ref: 'still-here' });
     expect(await old.next('pong')).toEqual({ type: 'pong', ref: 'still-here' });

@@ -223,6 +223,16 @@ export interface Store {
   readonly specificationVersion: 'v1';
 
   // Inbox. Ids not owned by `userId` are ignored, never changed and never counted.
+  //
+  // Seen and archived: each user's counters are kept with the state they count, in the same atomic step —
+  // `total` = unarchived items without `readAt`, `unseen` = unarchived items without `seenAt`, `byType[t]` = `total`
+  // of type t. A change that moves an item in or out of a set adjusts exactly the counters it leaves or joins:
+  // read (−total, −byType, and −unseen when it was unseen, since reading sets `seenAt`), unread (+total, +byType),
+  // seen (−unseen), archive (−total/−byType when unread, −unseen when unseen), unarchive (the reverse). Only the
+  // item's first change counts: a repeat, or an id of another user, changes nothing and is not returned. A SQL store
+  // does this as an UPDATE … WHERE <state is not yet the target> RETURNING, then adds the returned rows' counts to
+  // a per-user (and per user × type) counter row in the same transaction; bulk changes do the same in chunks,
+  // each bounded by the watermark (`position <= upToPosition`, fixed before the first chunk).
   /**
    * Stores new items and returns them with their positions, in input order. An item whose id the user already
    * holds is not stored or counted again: the stored item is returned in its place, so a resumed dispatch never
