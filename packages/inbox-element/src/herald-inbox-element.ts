@@ -228,7 +228,8 @@ export class HeraldInboxElement extends ElementBase {
     this.#open = true;
     this.#panel.hidden = false;
     this.#bell.setAttribute('aria-expanded', 'true');
-    this.#client?.markAllSeen();
+    // Nothing unseen, nothing to send: opening and closing the panel costs no frames.
+    if ((this.#snapshot?.unseen ?? 0) > 0) this.#client?.markAllSeen();
     this.#feed.update('all', (item) =>
       item.seenAt === undefined ? { ...item, seenAt: new Date().toISOString() } : undefined,
     );
