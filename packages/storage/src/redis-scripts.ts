@@ -7,7 +7,8 @@
 //   counts     hash: `pos` = last position, `#` = unread total, `t:<type>` = unread of that type (removed at zero),
 //              `e` = unseen total; archived items count in none of them
 //   i:<id>     hash: j = item JSON (without position and state), p = position, t = type,
-//              r = readAt, d = deliveredAt, s = seenAt, z = archivedAt
+//              r = readAt, d = deliveredAt, s = seenAt, z = archivedAt, v = 1 (counted as unseen on insert; an item
+//              stored before seen existed lacks it and is taken as seen, so the unseen counter never drifts)
 //   x          one sorted set holding every listing index, ordered by member (all scores 0). A member is
 //              <set prefix><position, 12 digits><id>; set prefixes: `a/` all, `u/` unread, `r/` read,
 //              `n/` undelivered, and per type `A#<bytes>:<type>/` (likewise U, R, N). These hold unarchived items;
@@ -39,12 +40,14 @@ end
 const inboxHelpers = `
 local function pad(pos) return string.format('%012d', pos) end
 local function typed(set, t) return set .. '#' .. #t .. ':' .. t .. '/' end
--- An item's state; nil when the user has no such item. Absent fields are false.
+-- An item's state; nil when the user has no such item. Absent fields are false; an item from before seen existed
+-- (no v) was never counted as unseen, so it is taken as seen.
 local function load(base, id)
   local key = base .. 'i:' .. id
-  local v = redis.call('hmget', key, 'p', 't', 'r', 'd', 's', 'z')
+  local v = redis.call('hmget', key, 'p', 't', 'r', 'd', 's', 'z', 'v')
   if not v[1] then return nil end
-  return { key = key, id = id, p = pad(tonumber(v[1])) .. id, t = v[2], r = v[3], d = v[4], s = v[5], z = v[6] }
+  local seenAt = v[5] or (not v[7] and '')
+  return { key = key, id = id, p = pad(tonumber(v[1])) .. id, t = v[2], r = v[3], d = v[4], s = seenAt, z = v[6] }
 end
 -- The listing index members of an item in its current state.
 local function members(item)
@@ -213,7 +216,7 @@ for i = 0, n - 1 do
       tp = { typed('A', t), typed('U', t), typed('N', t) }
       prefixes[t] = tp
     end
-    redis.call('hset', key, 'j', ARGV[5 + i * 4], 'p', c.pos, 't', t)
+    redis.call('hset', key, 'j', ARGV[5 + i * 4], 'p', c.pos, 't', t, 'v', 1)
     local p = pad(c.pos) .. id
     redis.call('zadd', base .. 'x', 0, 'a/' .. p, 0, tp[1] .. p, 0, 'u/' .. p, 0, tp[2] .. p, 0, 'n/' .. p, 0, tp[3] .. p,
       0, 'e/' .. p)

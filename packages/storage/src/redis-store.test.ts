@@ -211,6 +211,27 @@ describe('RedisStore indexes', () => {
     }
     expect(await store.unreadCount(userId)).toEqual({ total: 0, unseen: 0, byType: {} });
   });
+
+  it('takes items stored before seen existed as seen, so changing them never moves the unseen counter', async () => {
+    const store = new RedisStore({ redis, prefix });
+    const userId = unique('user');
+    const [legacy, fresh] = await store.insertInboxItems([item(userId), item(userId)]);
+    // What an earlier version left: no `v` flag, no unseen index member, not in the unseen counter.
+    const base = `${prefix}{u:${userId}}:`;
+    await redis.hdel(`${base}i:${legacy!.id}`, 'v');
+    await redis.zrem(`${base}x`, `e/${String(legacy!.position).padStart(12, '0')}${legacy!.id}`);
+    await redis.hincrby(`${base}counts`, 'e', -1);
+    expect(await store.unreadCount(userId)).toEqual({ total: 2, unseen: 1, byType: { 'ticket.assigned': 2 } });
+    const at = new Date().toISOString();
+    expect(await store.markSeen(userId, [legacy!.id], at)).toEqual([]);
+    await store.archive(userId, [legacy!.id], at);
+    await store.unarchive(userId, [legacy!.id]);
+    await store.markRead(userId, [legacy!.id], at);
+    expect(await store.unreadCount(userId)).toEqual({ total: 1, unseen: 1, byType: { 'ticket.assigned': 1 } });
+    expect(await store.markAllSeen(userId, {}, at)).toBe(1);
+    expect(await store.unreadCount(userId)).toEqual({ total: 1, unseen: 0, byType: { 'ticket.assigned': 1 } });
+    expect((await store.getInboxItems(userId, [fresh!.id]))[0]!.seenAt).toBe(at);
+  });
 });
 
 describe('RedisStore settings', () => {
