@@ -55,7 +55,7 @@ async function baseline(): Promise<number> {
     const recipient = { id: recipients[index] as string };
     const context = { payload, recipient, locale: undefined, notificationId: 'n', actorId: undefined };
     const inApp = ticketAssigned.steps.inApp?.build(context) as { title: string; body: string } | undefined;
-    contents.push(ticketAssigned.steps.noop?.build(context));
+    contents.push(ticketAssigned.steps.noop?.build(context) as { subject: string; text: string });
     items.push({
       ...inApp!,
       id: `n.${index}`,

@@ -33,9 +33,34 @@ export interface HeraldEvents {
   'delivery.cancelled': { delivery: DeliveryRecord };
   /** A provider receipt (webhook) moved a delivery forward. */
   'delivery.updated': { delivery: DeliveryRecord };
-  /** `all` for a read-all (`ids` is then empty), limited to `type` when one was given. */
-  'inbox.read': { userId: string; ids: string[]; all: boolean; type?: string; unread: UnreadCount };
+  /**
+   * `all` for a read-all (`ids` is then empty), limited to `type` when one was given, and to items at or below
+   * `upToPosition` (the watermark: the user's last position when the read-all began).
+   */
+  'inbox.read': {
+    userId: string;
+    ids: string[];
+    all: boolean;
+    type?: string;
+    upToPosition?: number;
+    unread: UnreadCount;
+  };
   'inbox.unread': { userId: string; ids: string[]; unread: UnreadCount };
+  /** Items were shown to the user. `all` for a seen-all (`ids` is then empty) of the items up to `upToPosition`. */
+  'inbox.seen': { userId: string; ids: string[]; all: boolean; upToPosition?: number; unread: UnreadCount };
+  /**
+   * Items were archived. `all` for an archive-all-read (`ids` is then empty): the read items up to `upToPosition`,
+   * of `type` when one was given.
+   */
+  'inbox.archived': {
+    userId: string;
+    ids: string[];
+    all: boolean;
+    type?: string;
+    upToPosition?: number;
+    unread: UnreadCount;
+  };
+  'inbox.unarchived': { userId: string; ids: string[]; unread: UnreadCount };
   'inbox.delivered': { userId: string; ids: string[] };
   'device.registered': { device: Device };
   /**

@@ -10,6 +10,7 @@ import type { RetryPolicySettings } from './retry-policy';
 import type { AnyChannel, ChannelKind } from './spec/channel';
 import type { Runner } from './spec/runner';
 import type {
+  BulkInboxOptions,
   DeliveryFailure,
   DeliveryPage,
   DeliveryQuery,
@@ -23,6 +24,7 @@ import type {
   QuietHours,
   SkipReasonCode,
   Store,
+  TypedBulkInboxOptions,
   UnreadCount,
 } from './spec/store';
 import type { DigestsApi } from './timing/digests';
@@ -150,8 +152,20 @@ export interface InboxApi {
   /** Returns the ids that changed; ids of other users change nothing. */
   markRead(userId: string, ids: string[]): Promise<string[]>;
   markUnread(userId: string, ids: string[]): Promise<string[]>;
-  /** Returns how many changed. */
-  markAllRead(userId: string, options?: { type?: string }): Promise<number>;
+  /**
+   * Reads every unread, unarchived item (of `type`, when given) up to `upToPosition` — by default the user's last
+   * position when the call begins, so items arriving meanwhile stay unread. Returns how many changed.
+   */
+  markAllRead(userId: string, options?: TypedBulkInboxOptions): Promise<number>;
+  /** Marks items seen (shown to the user); returns the ids that changed. */
+  markSeen(userId: string, ids: string[]): Promise<string[]>;
+  /** Marks every unseen, unarchived item up to the watermark seen (what opening the inbox does); returns how many. */
+  markAllSeen(userId: string, options?: BulkInboxOptions): Promise<number>;
+  /** Archives items: they leave the default listing and every count. Returns the ids that changed. */
+  archive(userId: string, ids: string[]): Promise<string[]>;
+  unarchive(userId: string, ids: string[]): Promise<string[]>;
+  /** Archives every read item (of `type`, when given) up to the watermark; returns how many. */
+  archiveAllRead(userId: string, options?: TypedBulkInboxOptions): Promise<number>;
   markDelivered(userId: string, ids: string[]): Promise<string[]>;
   /** Items not yet acknowledged by a client, oldest first. */
   undelivered(userId: string, options?: { limit?: number }): Promise<InboxItem[]>;

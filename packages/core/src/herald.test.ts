@@ -43,7 +43,7 @@ describe('notify', () => {
       type: 'ticket.assigned',
       position: 1,
     });
-    expect(await herald.inbox.unreadCount('ben')).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+    expect(await herald.inbox.unreadCount('ben')).toEqual({ total: 1, unseen: 1, byType: { 'ticket.assigned': 1 } });
   });
 
   it('never notifies the actor unless asked', async () => {
@@ -235,7 +235,7 @@ describe('idempotency', () => {
     });
     expect(await retried.settled).toMatchObject({ total: 4, sent: 4 });
     expect((await herald.inbox.list('ana')).items).toHaveLength(1);
-    expect(await herald.inbox.unreadCount('ana')).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+    expect(await herald.inbox.unreadCount('ana')).toEqual({ total: 1, unseen: 1, byType: { 'ticket.assigned': 1 } });
     expect(email.calls).toHaveLength(2);
     const again = await herald.notify(ticketAssigned, { to: ['ana', 'ben'], payload, idempotencyKey: 'k' });
     expect(again).toMatchObject({ deduplicated: true, resumed: false, deliveryCount: 0 });
@@ -433,9 +433,9 @@ describe('inbox', () => {
     expect(await herald.inbox.markRead('ana', [newest!.id, bens!.id])).toEqual([newest!.id]);
     expect(await herald.inbox.markRead('ana', [newest!.id])).toEqual([]);
     expect(reads).toEqual([[newest!.id]]);
-    expect(await herald.inbox.unreadCount('ben')).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+    expect(await herald.inbox.unreadCount('ben')).toEqual({ total: 1, unseen: 1, byType: { 'ticket.assigned': 1 } });
     expect(await herald.inbox.markAllRead('ana')).toBe(1);
-    expect(await herald.inbox.unreadCount('ana')).toEqual({ total: 0, byType: {} });
+    expect(await herald.inbox.unreadCount('ana')).toEqual({ total: 0, unseen: 0, byType: {} });
     expect(await herald.inbox.markUnread('ana', [oldest!.id, bens!.id])).toEqual([oldest!.id]);
     expect((await herald.inbox.unreadCount('ana')).total).toBe(1);
     expect((await herald.inbox.list('ana', { status: 'unread' })).items.map((item) => item.id)).toEqual([oldest!.id]);
@@ -456,10 +456,53 @@ describe('inbox', () => {
         ids: [],
         all: true,
         type: 'security.alert',
-        unread: { total: 1, byType: { 'ticket.assigned': 1 } },
+        upToPosition: 2,
+        unread: { total: 1, unseen: 1, byType: { 'ticket.assigned': 1 } },
       },
-      { userId: 'ana', ids: [], all: true, unread: { total: 0, byType: {} } },
+      { userId: 'ana', ids: [], all: true, upToPosition: 2, unread: { total: 0, unseen: 0, byType: {} } },
     ]);
+  });
+
+  it('marks items seen and archives them, emitting each change with the counts after it', async () => {
+    const { herald } = setup();
+    for (let index = 0; index < 3; index++) {
+      await (await herald.notify(ticketAssigned, { to: ['ana'], payload, channels: ['inApp'] })).settled;
+    }
+    const [third, second, first] = (await herald.inbox.list('ana')).items;
+    const events: unknown[] = [];
+    herald.on('inbox.seen', (event) => events.push({ seen: event }));
+    herald.on('inbox.archived', (event) => events.push({ archived: event }));
+    herald.on('inbox.unarchived', (event) => events.push({ unarchived: event }));
+    expect(await herald.inbox.markSeen('ana', [first!.id])).toEqual([first!.id]);
+    expect(await herald.inbox.markAllSeen('ana', { upToPosition: second!.position })).toBe(1);
+    expect(await herald.inbox.markAllSeen('ana', { upToPosition: second!.position })).toBe(0);
+    expect(await herald.inbox.unreadCount('ana')).toEqual({ total: 3, unseen: 1, byType: { 'ticket.assigned': 3 } });
+    await herald.inbox.markRead('ana', [first!.id]);
+    expect(await herald.inbox.archiveAllRead('ana')).toBe(1);
+    expect(await herald.inbox.archive('ana', [third!.id, 'not-anas'])).toEqual([third!.id]);
+    expect((await herald.inbox.list('ana')).items.map((item) => item.id)).toEqual([second!.id]);
+    expect((await herald.inbox.list('ana', { archived: 'only' })).items.map((item) => item.id)).toEqual([
+      third!.id,
+      first!.id,
+    ]);
+    expect(await herald.inbox.unarchive('ana', [third!.id])).toEqual([third!.id]);
+    const counts = (total: number, unseen: number) => ({ total, unseen, byType: { 'ticket.assigned': total } });
+    expect(events).toEqual([
+      { seen: { userId: 'ana', ids: [first!.id], all: false, unread: counts(3, 2) } },
+      { seen: { userId: 'ana', ids: [], all: true, upToPosition: second!.position, unread: counts(3, 1) } },
+      { archived: { userId: 'ana', ids: [], all: true, upToPosition: 3, unread: counts(2, 1) } },
+      {
+        archived: {
+          userId: 'ana',
+          ids: [third!.id],
+          all: false,
+          unread: { total: 1, unseen: 0, byType: { 'ticket.assigned': 1 } },
+        },
+      },
+      { unarchived: { userId: 'ana', ids: [third!.id], unread: counts(2, 1) } },
+    ]);
+    await expect(herald.inbox.markAllSeen('ana', { upToPosition: -1 })).rejects.toThrow(/upToPosition/);
+    await expect(herald.inbox.archive('', [third!.id])).rejects.toThrow(/userId/);
   });
 
   it('tracks delivery acknowledgements and prunes old read items', async () => {

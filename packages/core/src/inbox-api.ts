@@ -4,9 +4,18 @@
 import { ValidationError } from './errors';
 import type { EventBus } from './event-bus';
 import type { InboxApi } from './herald-types';
-import type { Store } from './spec/store';
+import type { BulkInboxOptions, Store } from './spec/store';
 import type { EscalationWithdrawal } from './timing/escalations';
 import { assertIdList, assertNonEmptyString } from './validation';
+
+function typeOption(options: { type?: string }): { type?: string } {
+  if (options === null || typeof options !== 'object') {
+    throw new ValidationError([{ path: 'options', message: 'Expected an object' }]);
+  }
+  if (options.type === undefined) return {};
+  assertNonEmptyString(options.type, 'type');
+  return { type: options.type };
+}
 
 export function createInboxApi(
   store: Store,
@@ -14,6 +23,22 @@ export function createInboxApi(
   now: () => string,
   onItemsChanged?: EscalationWithdrawal,
 ): InboxApi {
+  /**
+   * A bulk change's watermark, fixed before it starts: the caller's, else the user's last position now. The event
+   * carries it, so every tab applies the change to the same items.
+   */
+  async function watermark(userId: string, options: BulkInboxOptions): Promise<number> {
+    if (options === null || typeof options !== 'object') {
+      throw new ValidationError([{ path: 'options', message: 'Expected an object' }]);
+    }
+    const { upToPosition } = options;
+    if (upToPosition === undefined) return store.lastPosition(userId);
+    if (!Number.isSafeInteger(upToPosition) || upToPosition < 0) {
+      throw new ValidationError([{ path: 'upToPosition', message: 'Expected an integer ≥ 0' }]);
+    }
+    return upToPosition;
+  }
+
   return {
     list: (userId, query) => {
       assertNonEmptyString(userId, 'userId');
@@ -49,16 +74,76 @@ export function createInboxApi(
     },
     async markAllRead(userId, options = {}) {
       assertNonEmptyString(userId, 'userId');
-      if (options.type !== undefined) assertNonEmptyString(options.type, 'type');
-      const typeFilter = options.type === undefined ? {} : { type: options.type };
-      const changed = await store.markAllRead(userId, typeFilter, now());
+      const typeFilter = typeOption(options);
+      const upToPosition = await watermark(userId, options);
+      const changed = await store.markAllRead(userId, { ...typeFilter, upToPosition }, now());
       if (changed > 0) {
         events.emit('inbox.read', {
           userId,
           ids: [],
           all: true,
-          unread: await store.unreadCount(userId),
           ...typeFilter,
+          upToPosition,
+          unread: await store.unreadCount(userId),
+        });
+      }
+      return changed;
+    },
+    async markSeen(userId, ids) {
+      assertNonEmptyString(userId, 'userId');
+      assertIdList(ids, 'ids');
+      const changed = await store.markSeen(userId, ids, now());
+      if (changed.length > 0) {
+        events.emit('inbox.seen', { userId, ids: changed, all: false, unread: await store.unreadCount(userId) });
+      }
+      return changed;
+    },
+    async markAllSeen(userId, options = {}) {
+      assertNonEmptyString(userId, 'userId');
+      const upToPosition = await watermark(userId, options);
+      const changed = await store.markAllSeen(userId, { upToPosition }, now());
+      if (changed > 0) {
+        events.emit('inbox.seen', {
+          userId,
+          ids: [],
+          all: true,
+          upToPosition,
+          unread: await store.unreadCount(userId),
+        });
+      }
+      return changed;
+    },
+    async archive(userId, ids) {
+      assertNonEmptyString(userId, 'userId');
+      assertIdList(ids, 'ids');
+      const changed = await store.archive(userId, ids, now());
+      if (changed.length > 0) {
+        events.emit('inbox.archived', { userId, ids: changed, all: false, unread: await store.unreadCount(userId) });
+      }
+      return changed;
+    },
+    async unarchive(userId, ids) {
+      assertNonEmptyString(userId, 'userId');
+      assertIdList(ids, 'ids');
+      const changed = await store.unarchive(userId, ids);
+      if (changed.length > 0) {
+        events.emit('inbox.unarchived', { userId, ids: changed, unread: await store.unreadCount(userId) });
+      }
+      return changed;
+    },
+    async archiveAllRead(userId, options = {}) {
+      assertNonEmptyString(userId, 'userId');
+      const typeFilter = typeOption(options);
+      const upToPosition = await watermark(userId, options);
+      const changed = await store.archiveAllRead(userId, { ...typeFilter, upToPosition }, now());
+      if (changed > 0) {
+        events.emit('inbox.archived', {
+          userId,
+          ids: [],
+          all: true,
+          ...typeFilter,
+          upToPosition,
+          unread: await store.unreadCount(userId),
         });
       }
       return changed;

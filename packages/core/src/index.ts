@@ -27,6 +27,7 @@ export { isSkip, type Skip, skip } from './skip';
 export type { AnyChannel, ChannelContentMap, ChannelKind, InAppContent } from './spec/channel';
 export type { Runner } from './spec/runner';
 export type {
+  BulkInboxOptions,
   DeliveryFailure,
   DeliveryPage,
   DeliveryQuery,
@@ -36,6 +37,7 @@ export type {
   DevicePlatform,
   DigestBucket,
   DigestEvent,
+  InboxArchivedFilter,
   InboxItem,
   InboxPage,
   InboxQuery,
@@ -45,6 +47,7 @@ export type {
   QuietHours,
   SkipReasonCode,
   Store,
+  TypedBulkInboxOptions,
   UnreadCount,
 } from './spec/store';
 export { skipReasonCodes } from './spec/store';

@@ -9,7 +9,7 @@ export interface InboxListResponse {
   nextCursor?: string;
 }
 
-/** `POST /notifications/:id/read` and `POST /notifications/:id/unread` */
+/** `POST /notifications/:id/read`, `…/unread`, `…/seen`, `…/archive` and `…/unarchive` */
 export interface InboxMarkResponse {
   id: string;
   /** False when the item already was in the requested state. */
@@ -17,9 +17,12 @@ export interface InboxMarkResponse {
   unread: UnreadCount;
 }
 
-/** `POST /notifications/read-all` */
+/** `POST /notifications/read-all`, `POST /notifications/seen-all` and `POST /notifications/archive-all-read` */
 export interface InboxReadAllResponse {
-  /** How many items were marked read. */
+  /** How many items changed. */
   changed: number;
   unread: UnreadCount;
 }
+
+/** The bulk responses by another name, for the routes other than read-all. */
+export type InboxBulkResponse = InboxReadAllResponse;

@@ -127,7 +127,11 @@ describe('GET /notifications/unread-count', () => {
     await server.seed('bob', 4);
     const response = await server.api('/notifications/unread-count', { user: 'alice' });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ total: 5, byType: { 'comment.added': 3, 'ticket.assigned': 2 } });
+    expect(await response.json()).toEqual({
+      total: 5,
+      unseen: 5,
+      byType: { 'comment.added': 3, 'ticket.assigned': 2 },
+    });
   });
 });
 
@@ -140,14 +144,14 @@ describe('POST /notifications/:id/read and /unread', () => {
     expect(await first.json()).toEqual({
       id: newest.id,
       changed: true,
-      unread: { total: 1, byType: { 'comment.added': 1 } },
+      unread: { total: 1, unseen: 1, byType: { 'comment.added': 1 } },
     });
 
     const again = await server.api(`/notifications/${newest.id}/read`, write('POST'));
     expect(await again.json()).toEqual({
       id: newest.id,
       changed: false,
-      unread: { total: 1, byType: { 'comment.added': 1 } },
+      unread: { total: 1, unseen: 1, byType: { 'comment.added': 1 } },
     });
 
     const [stored] = await server.herald.inbox.get('alice', [newest.id]);
@@ -159,7 +163,8 @@ describe('POST /notifications/:id/read and /unread', () => {
     expect(await unread.json()).toEqual({
       id: newest.id,
       changed: true,
-      unread: { total: 2, byType: { 'comment.added': 2 } },
+      // Unread again, but it stays seen.
+      unread: { total: 2, unseen: 1, byType: { 'comment.added': 2 } },
     });
     const unreadAgain = await server.api(`/notifications/${newest.id}/unread`, write('POST'));
     expect(((await unreadAgain.json()) as { changed: boolean }).changed).toBe(false);
@@ -207,7 +212,7 @@ describe('POST /notifications/:id/read and /unread', () => {
     const response = await server.api(`/notifications/${item.id}/read`, write('POST'));
     expect(response.status).toBe(200);
     expect(events).toEqual([
-      { userId: 'alice', ids: [item.id], all: false, unread: { total: 1, byType: { 'comment.added': 1 } } },
+      { userId: 'alice', ids: [item.id], all: false, unread: { total: 1, unseen: 1, byType: { 'comment.added': 1 } } },
     ]);
 
     const readAll = await server.api('/notifications/read-all', write('POST'));
@@ -222,7 +227,9 @@ describe('POST /notifications/:id/read and /unread', () => {
     const events: HeraldEvents['inbox.unread'][] = [];
     server.herald.on('inbox.unread', (event) => events.push(event));
     await server.api(`/notifications/${item.id}/unread`, write('POST'));
-    expect(events).toEqual([{ userId: 'alice', ids: [item.id], unread: { total: 1, byType: { 'comment.added': 1 } } }]);
+    expect(events).toEqual([
+      { userId: 'alice', ids: [item.id], unread: { total: 1, unseen: 0, byType: { 'comment.added': 1 } } },
+    ]);
   });
 });
 
@@ -232,7 +239,7 @@ describe('POST /notifications/read-all', () => {
     await server.seed('bob', 2);
     const response = await server.api('/notifications/read-all', write('POST'));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ changed: 3, unread: { total: 0, byType: {} } });
+    expect(await response.json()).toEqual({ changed: 3, unread: { total: 0, unseen: 0, byType: {} } });
     expect((await server.herald.inbox.unreadCount('bob')).total).toBe(2);
   });
 
@@ -245,13 +252,16 @@ describe('POST /notifications/read-all', () => {
       json: { type: 'ticket.assigned' },
     });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ changed: 3, unread: { total: 2, byType: { 'comment.added': 2 } } });
+    expect(await response.json()).toEqual({
+      changed: 3,
+      unread: { total: 2, unseen: 2, byType: { 'comment.added': 2 } },
+    });
   });
 
   it('accepts an empty JSON object', async () => {
     await server.seed('alice', 1);
     const response = await server.api('/notifications/read-all', { method: 'POST', user: 'alice', json: {} });
-    expect(await response.json()).toEqual({ changed: 1, unread: { total: 0, byType: {} } });
+    expect(await response.json()).toEqual({ changed: 1, unread: { total: 0, unseen: 0, byType: {} } });
   });
 
   it.each([
@@ -280,6 +290,98 @@ describe('POST /notifications/read-all', () => {
     expect(response.status).toBe(415);
     expect((await errorOf(response)).code).toBe('UNSUPPORTED_MEDIA_TYPE');
     expect((await server.herald.inbox.unreadCount('alice')).total).toBe(2);
+  });
+});
+
+describe('seen and archive', () => {
+  it('marks one item seen, archives and unarchives it, answering the counts; another user’s id is 404', async () => {
+    const [newest, oldest] = await server.seed('alice', 2);
+    const [bobs] = await server.seed('bob', 1);
+    let response = await server.api(`/notifications/${newest!.id}/seen`, { method: 'POST', user: 'alice' });
+    expect(await response.json()).toEqual({
+      id: newest!.id,
+      changed: true,
+      unread: { total: 2, unseen: 1, byType: { 'comment.added': 2 } },
+    });
+    response = await server.api(`/notifications/${oldest!.id}/archive`, { method: 'POST', user: 'alice' });
+    expect(await response.json()).toEqual({
+      id: oldest!.id,
+      changed: true,
+      unread: { total: 1, unseen: 0, byType: { 'comment.added': 1 } },
+    });
+    const listed = async (query: string) =>
+      (
+        (await (await server.api(`/notifications${query}`, { user: 'alice' })).json()) as { items: InboxItem[] }
+      ).items.map((item) => item.id);
+    expect(await listed('')).toEqual([newest!.id]);
+    expect(await listed('?archived=only')).toEqual([oldest!.id]);
+    expect(await listed('?archived=include')).toEqual([newest!.id, oldest!.id]);
+    response = await server.api(`/notifications/${oldest!.id}/unarchive`, { method: 'POST', user: 'alice' });
+    expect(((await response.json()) as { changed: boolean }).changed).toBe(true);
+    for (const action of ['seen', 'archive', 'unarchive']) {
+      response = await server.api(`/notifications/${bobs!.id}/${action}`, { method: 'POST', user: 'alice' });
+      expect(response.status).toBe(404);
+    }
+    expect(await server.herald.inbox.unreadCount('bob')).toEqual({
+      total: 1,
+      unseen: 1,
+      byType: { 'comment.added': 1 },
+    });
+  });
+
+  it('marks everything seen, and archives the read items, up to a watermark when one is given', async () => {
+    const items = await server.seed('alice', 4);
+    const positions = items.map((item) => item.position).sort((a, b) => a - b);
+    let response = await server.api('/notifications/seen-all', {
+      method: 'POST',
+      user: 'alice',
+      json: { upToPosition: positions[1] },
+    });
+    expect(await response.json()).toEqual({
+      changed: 2,
+      unread: { total: 4, unseen: 2, byType: { 'comment.added': 4 } },
+    });
+    response = await server.api('/notifications/read-all', {
+      method: 'POST',
+      user: 'alice',
+      json: { upToPosition: positions[2] },
+    });
+    expect(await response.json()).toEqual({
+      changed: 3,
+      unread: { total: 1, unseen: 1, byType: { 'comment.added': 1 } },
+    });
+    response = await server.api('/notifications/archive-all-read', { method: 'POST', user: 'alice' });
+    expect(await response.json()).toEqual({
+      changed: 3,
+      unread: { total: 1, unseen: 1, byType: { 'comment.added': 1 } },
+    });
+    const page = (await (await server.api('/notifications', { user: 'alice' })).json()) as { items: InboxItem[] };
+    expect(page.items.map((item) => item.position)).toEqual([positions[3]]);
+  });
+
+  it.each([
+    ['/notifications/seen-all', { upToPosition: -1 }, ['upToPosition']],
+    ['/notifications/seen-all', { upToPosition: 1.5 }, ['upToPosition']],
+    ['/notifications/seen-all', { type: 'comment.added' }, ['type']],
+    ['/notifications/archive-all-read', { upToPosition: '3' }, ['upToPosition']],
+    ['/notifications/archive-all-read', { type: '' }, ['type']],
+    ['/notifications/read-all', { upToPosition: null }, ['upToPosition']],
+  ])('rejects %s with body %j: 400 VALIDATION naming %j, changing nothing', async (path, json, paths) => {
+    const items = await server.seed('alice', 2);
+    await server.herald.inbox.markRead('alice', [items[0]!.id]);
+    const before = await server.herald.inbox.list('alice', { archived: 'include' });
+    const response = await server.api(path, { method: 'POST', user: 'alice', json });
+    expect(response.status).toBe(400);
+    const error = await errorOf(response);
+    expect(error.code).toBe('VALIDATION');
+    expect(issuePaths(error)).toEqual(paths);
+    expect(await server.herald.inbox.list('alice', { archived: 'include' })).toEqual(before);
+  });
+
+  it('rejects an unknown archived filter', async () => {
+    const response = await server.api('/notifications?archived=yes', { user: 'alice' });
+    expect(response.status).toBe(400);
+    expect(issuePaths(await errorOf(response))).toEqual(['archived']);
   });
 });
 

@@ -24,6 +24,7 @@ import {
   preferencesBodySchema,
   queryObject,
   readAllBodySchema,
+  seenAllBodySchema,
 } from './inbox-schemas';
 import { assertJsonContentType, DEFAULT_MAX_BODY_BYTES, readJsonBody } from './request-body';
 
@@ -131,17 +132,36 @@ export function createInboxHandler(settings: InboxHandlerSettings): InboxHandler
     if (raw !== undefined) parseOrThrow(emptyBodySchema, raw, 'body');
   }
 
-  async function markOne(context: RouteContext, read: boolean): Promise<Response> {
+  type ItemChange = 'markRead' | 'markUnread' | 'markSeen' | 'archive' | 'unarchive';
+
+  async function markOne(context: RouteContext, change: ItemChange): Promise<Response> {
     await readEmptyBody(context.request);
     const id = context.params.id as string;
     // Another user's id answers exactly like an id that never existed: the API never confirms existence.
     const owned = await herald.inbox.get(context.userId, [id]);
     if (owned.length === 0) throw notFound('notification');
-    const changed = read
-      ? await herald.inbox.markRead(context.userId, [id])
-      : await herald.inbox.markUnread(context.userId, [id]);
+    const changed = await herald.inbox[change](context.userId, [id]);
     const unread = await herald.inbox.unreadCount(context.userId);
     const body: InboxMarkResponse = { id, changed: changed.length > 0, unread };
+    return jsonResponse(200, body);
+  }
+
+  /** A bulk change with a body of options (all optional, so no body is fine too). */
+  async function changeAll(
+    request: Request,
+    userId: string,
+    schema: typeof readAllBodySchema | typeof seenAllBodySchema,
+    run: (options: { type?: string; upToPosition?: number }) => Promise<number>,
+  ): Promise<Response> {
+    const raw = await readJsonBody(request, { maxBytes: maxBodyBytes, required: false });
+    const parsed: { type?: string | undefined; upToPosition?: number | undefined } =
+      raw === undefined ? {} : parseOrThrow(schema, raw, 'body');
+    const options: { type?: string; upToPosition?: number } = {};
+    if (parsed.type !== undefined) options.type = parsed.type;
+    if (parsed.upToPosition !== undefined) options.upToPosition = parsed.upToPosition;
+    const changed = await run(options);
+    const unread = await herald.inbox.unreadCount(userId);
+    const body: InboxReadAllResponse = { changed, unread };
     return jsonResponse(200, body);
   }
 
@@ -150,10 +170,11 @@ export function createInboxHandler(settings: InboxHandlerSettings): InboxHandler
       segments: ['notifications'],
       methods: {
         GET: async ({ url, userId }) => {
-          const raw = queryObject(url.searchParams, ['status', 'type', 'limit', 'cursor']);
+          const raw = queryObject(url.searchParams, ['status', 'type', 'limit', 'cursor', 'archived']);
           const parsed = parseOrThrow(listQuerySchema, raw, 'query');
           const query: InboxQuery = {};
           if (parsed.status !== undefined) query.status = parsed.status;
+          if (parsed.archived !== undefined) query.archived = parsed.archived;
           if (parsed.type !== undefined) query.type = parsed.type;
           if (parsed.limit !== undefined) query.limit = parsed.limit;
           if (parsed.cursor !== undefined) query.cursor = parsed.cursor;
@@ -173,21 +194,32 @@ export function createInboxHandler(settings: InboxHandlerSettings): InboxHandler
     {
       segments: ['notifications', 'read-all'],
       methods: {
-        POST: async ({ request, userId }) => {
-          const raw = await readJsonBody(request, { maxBytes: maxBodyBytes, required: false });
-          const parsed = raw === undefined ? {} : parseOrThrow(readAllBodySchema, raw, 'body');
-          const changed = await herald.inbox.markAllRead(
-            userId,
-            parsed.type === undefined ? {} : { type: parsed.type },
-          );
-          const unread = await herald.inbox.unreadCount(userId);
-          const body: InboxReadAllResponse = { changed, unread };
-          return jsonResponse(200, body);
-        },
+        POST: ({ request, userId }) =>
+          changeAll(request, userId, readAllBodySchema, (options) => herald.inbox.markAllRead(userId, options)),
       },
     },
-    { segments: ['notifications', ':id', 'read'], methods: { POST: (context) => markOne(context, true) } },
-    { segments: ['notifications', ':id', 'unread'], methods: { POST: (context) => markOne(context, false) } },
+    {
+      segments: ['notifications', 'seen-all'],
+      methods: {
+        POST: ({ request, userId }) =>
+          changeAll(request, userId, seenAllBodySchema, (options) => herald.inbox.markAllSeen(userId, options)),
+      },
+    },
+    {
+      segments: ['notifications', 'archive-all-read'],
+      methods: {
+        POST: ({ request, userId }) =>
+          changeAll(request, userId, readAllBodySchema, (options) => herald.inbox.archiveAllRead(userId, options)),
+      },
+    },
+    { segments: ['notifications', ':id', 'read'], methods: { POST: (context) => markOne(context, 'markRead') } },
+    { segments: ['notifications', ':id', 'unread'], methods: { POST: (context) => markOne(context, 'markUnread') } },
+    { segments: ['notifications', ':id', 'seen'], methods: { POST: (context) => markOne(context, 'markSeen') } },
+    { segments: ['notifications', ':id', 'archive'], methods: { POST: (context) => markOne(context, 'archive') } },
+    {
+      segments: ['notifications', ':id', 'unarchive'],
+      methods: { POST: (context) => markOne(context, 'unarchive') },
+    },
     {
       segments: ['devices'],
       methods: {

@@ -25,14 +25,26 @@ export const listQuerySchema = z.object({
     .pipe(z.number().min(1, 'Expected a whole number from 1 to 100').max(100, 'Expected a whole number from 1 to 100'))
     .optional(),
   cursor: z.string().min(1, 'Expected a non-empty string').max(2000, 'Expected at most 2000 characters').optional(),
+  archived: z.enum(['exclude', 'include', 'only']).optional(),
 });
+
+/** A bulk change's watermark: only items at or below it change (default: the user's last position). */
+const upToPositionSchema = z
+  .number('Expected an integer ≥ 0')
+  .int('Expected an integer ≥ 0')
+  .min(0, 'Expected an integer ≥ 0')
+  .max(Number.MAX_SAFE_INTEGER, 'Expected an integer ≥ 0')
+  .optional();
 
 export const readAllBodySchema = z.strictObject({
   type: z.string().min(1, 'Expected a non-empty string').max(200, 'Expected at most 200 characters').optional(),
+  upToPosition: upToPositionSchema,
 });
 
 /** The body of a write that takes no fields: none at all, or `{}`. */
 export const emptyBodySchema = z.strictObject({});
+
+export const seenAllBodySchema = z.strictObject({ upToPosition: upToPositionSchema });
 
 export const deviceBodySchema = z.strictObject({
   token: z.string().min(1, 'Expected a non-empty string').max(4096, 'Expected at most 4096 characters'),

@@ -61,7 +61,11 @@ describe('MemoryStore', () => {
     const middle = await store.listInboxAfter('big', 50_000, 3);
     expect(middle.map((each) => each.position)).toEqual([50_001, 50_002, 50_003]);
 
-    expect(await store.unreadCount('big')).toEqual({ total: 90_000, byType: { even: 50_000, odd: 40_000 } });
+    expect(await store.unreadCount('big')).toEqual({
+      total: 90_000,
+      unseen: 90_000,
+      byType: { even: 50_000, odd: 40_000 },
+    });
     const read = await store.listInbox('big', { status: 'read', type: 'odd', limit: 3 });
     // Read items are positions 1, 11, 21, …; all odd, so the newest read odd ones are 99 991, 99 981, 99 971.
     expect(read.items.map((each) => each.position)).toEqual([99_991, 99_981, 99_971]);
@@ -134,7 +138,7 @@ describe('MemoryStore', () => {
     const undelivered = await store.listInbox('a', { status: 'undelivered' });
     expect(undelivered.items.map((each) => each.id)).toEqual([items[4]!.id, items[3]!.id]);
     expect((await store.listInbox('a', { status: 'read' })).items).toEqual([]);
-    expect(await store.unreadCount('a')).toEqual({ total: 97, byType: { even: 48, odd: 49 } });
+    expect(await store.unreadCount('a')).toEqual({ total: 97, unseen: 97, byType: { even: 48, odd: 49 } });
   });
 
   it('pages delivery status filters the same way whether few or many records match', async () => {
@@ -202,7 +206,7 @@ describe('MemoryStore', () => {
     const stored = await store.insertInboxItems(items);
     expect(stored).toHaveLength(10_000);
     expect(stored.every((each) => each.position === 1)).toBe(true);
-    expect(await store.unreadCount('user-9999')).toEqual({ total: 1, byType: { odd: 1 } });
+    expect(await store.unreadCount('user-9999')).toEqual({ total: 1, unseen: 1, byType: { odd: 1 } });
     expect(await store.lastPosition('user-5000')).toBe(1);
   });
 
@@ -210,7 +214,7 @@ describe('MemoryStore', () => {
     const store = new MemoryStore();
     await store.insertInboxItems([item('a', 1), item('a', 2)]);
     await store.markAllRead('a', { type: 'odd' }, '2024-05-02T00:00:00.000Z');
-    expect(await store.unreadCount('a')).toEqual({ total: 1, byType: { even: 1 } });
+    expect(await store.unreadCount('a')).toEqual({ total: 1, unseen: 1, byType: { even: 1 } });
   });
 
   it('returns copies everywhere: mutating results never reaches the store', async () => {

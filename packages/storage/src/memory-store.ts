@@ -11,6 +11,7 @@ import type {
   DigestBucket,
   DigestEvent,
   DigestJoinResult,
+  InboxArchivedFilter,
   InboxItem,
   InboxStatusFilter,
   NotificationRecord,
@@ -39,15 +40,24 @@ interface UserInbox {
   itemsByType: Map<string, InboxItem[]> | undefined;
   /** Items by id, once the inbox outgrows a scan of `items` (see BY_ID_FROM). */
   byId: Map<string, InboxItem> | undefined;
-  /** How many items are unread (items without `readAt`). */
+  /** How many unarchived items are unread (items without `readAt`). */
   unreadTotal: number;
-  /** The unread items; built by the first query that walks them (read-all, an unread listing), then kept. */
+  /** How many unarchived items are unseen (items without `seenAt`). */
+  unseenTotal: number;
+  /**
+   * The unread items, archived ones included; built by the first query that walks them (read-all, an unread
+   * listing), then kept.
+   */
   unread: Set<InboxItem> | undefined;
+  /** The unseen items, archived ones included; built by the first seen-all, then kept. */
+  unseen: Set<InboxItem> | undefined;
+  /** The archived items; created by the first archive. */
+  archived: Set<InboxItem> | undefined;
   /** Read items; created by the first read. */
   read: Set<InboxItem> | undefined;
   /** Items no client has acknowledged; built by the first `undelivered` listing, then kept. */
   undelivered: Set<InboxItem> | undefined;
-  /** Unread count per type; entries are dropped at zero, so `byType` never shows zeros. */
+  /** Unread count of unarchived items per type; entries are dropped at zero, so `byType` never shows zeros. */
   unreadByType: Map<string, number>;
   lastPosition: number;
 }
@@ -75,8 +85,10 @@ interface PageSlice<T> {
 /**
  * The in-memory Store. Costs: insert O(1) per item; unfiltered or type-filtered `listInbox` and
  * `listInboxAfter` O(log n + limit); a status-filtered page walks the inbox when at least 1/8 of it
- * matches and otherwise sorts the s matching items, O(s log s); `unreadCount` O(types);
- * `markAllRead` O(unread); `pruneInbox` O(users + read items + size of the inboxes it touches).
+ * matches and otherwise sorts the s matching items, O(s log s) (the default listing, which leaves archived items
+ * out, walks past the archived items among the newest); `unreadCount` O(types); `markAllRead` O(unread),
+ * `markAllSeen` O(unseen), `archiveAllRead` O(read); `pruneInbox` O(users + read items + size of the inboxes it
+ * touches).
  */
 export class MemoryStore extends CheckedStore {
   constructor(settings: MemoryStoreSettings = {}) {
@@ -128,7 +140,10 @@ function createMemoryDriver(): StoreDriver {
         itemsByType: undefined,
         byId: undefined,
         unreadTotal: 0,
+        unseenTotal: 0,
         unread: undefined,
+        unseen: undefined,
+        archived: undefined,
         read: undefined,
         undelivered: undefined,
         unreadByType: new Map(),
@@ -140,14 +155,55 @@ function createMemoryDriver(): StoreDriver {
   }
 
   function readItem(inbox: UserInbox, item: InboxItem, at: string): void {
+    // A read item is seen: reading what was never shown (a click on a push, say) marks it seen too.
+    if (item.seenAt === undefined) seeItem(inbox, item, at);
     item.readAt = at;
     inbox.unread?.delete(item);
-    inbox.unreadTotal -= 1;
-    const left = (inbox.unreadByType.get(item.type) ?? 1) - 1;
-    if (left > 0) inbox.unreadByType.set(item.type, left);
-    else inbox.unreadByType.delete(item.type);
+    if (item.archivedAt === undefined) uncountUnread(inbox, item);
     inbox.read ??= new Set();
     inbox.read.add(item);
+  }
+
+  function seeItem(inbox: UserInbox, item: InboxItem, at: string): void {
+    item.seenAt = at;
+    inbox.unseen?.delete(item);
+    if (item.archivedAt === undefined) inbox.unseenTotal -= 1;
+  }
+
+  function archiveItem(inbox: UserInbox, item: InboxItem, at: string): void {
+    item.archivedAt = at;
+    inbox.archived ??= new Set();
+    inbox.archived.add(item);
+    if (item.readAt === undefined) uncountUnread(inbox, item);
+    if (item.seenAt === undefined) inbox.unseenTotal -= 1;
+  }
+
+  function unarchiveItem(inbox: UserInbox, item: InboxItem): void {
+    delete item.archivedAt;
+    inbox.archived?.delete(item);
+    if (item.readAt === undefined) countUnread(inbox, item);
+    if (item.seenAt === undefined) inbox.unseenTotal += 1;
+  }
+
+  /**
+   * The unarchived items a bulk change walks: the members of `candidates` (a status set) at or below the watermark
+   * (the user's last position when none is given), of `type` when given. Collected first, since changing an item
+   * removes it from the set being walked.
+   */
+  function bulkTargets(
+    inbox: UserInbox,
+    candidates: ReadonlySet<InboxItem>,
+    options: { type?: string | undefined; upToPosition?: number | undefined },
+  ): InboxItem[] {
+    const upTo = options.upToPosition ?? inbox.lastPosition;
+    const { type } = options;
+    const items: InboxItem[] = [];
+    for (const item of candidates) {
+      if (item.archivedAt === undefined && item.position <= upTo && (type === undefined || item.type === type)) {
+        items.push(item);
+      }
+    }
+    return items;
   }
 
   /** Moves an entry between status sets, once the index exists. */
@@ -220,6 +276,8 @@ function createMemoryDriver(): StoreDriver {
         if (inbox.itemsByType) appendTo(inbox.itemsByType, item.type, item);
         indexById(inbox, item);
         inbox.undelivered?.add(item);
+        inbox.unseen?.add(item);
+        inbox.unseenTotal += 1;
         addUnread(inbox, item);
         stored[index] = copyItem(item);
       }
@@ -238,21 +296,34 @@ function createMemoryDriver(): StoreDriver {
     },
 
     async listInbox(userId, query) {
-      const { limit, status, type } = query;
+      const { limit, status, type, archived } = query;
       const before = query.beforePosition ?? Number.POSITIVE_INFINITY;
       const inbox = inboxes.get(userId);
       if (!inbox) return { entries: [] };
       const source = type === undefined ? inbox.items : itemsByType(inbox).get(type);
       if (!source) return { entries: [] };
-      const subset = statusSubset(inbox, status);
+      // The narrower of the status set and the archive, when either is small, is sorted instead of walked.
+      const statusSet = statusSubset(inbox, status);
+      const archiveSet = archived === 'only' ? (inbox.archived ?? (NO_ITEMS as Set<InboxItem>)) : undefined;
+      const subset =
+        statusSet !== undefined && archiveSet !== undefined
+          ? statusSet.size < archiveSet.size
+            ? statusSet
+            : archiveSet
+          : (statusSet ?? archiveSet);
+      const matches = itemMatcher(status, archived);
       let slice: PageSlice<InboxItem>;
-      if (subset === undefined) {
-        slice = pageBackward(source, itemPosition, before, limit, undefined);
-      } else if (subset.size * SPARSE_RATIO < source.length) {
-        // Few items have this status: sorting them beats walking the inbox past everything else.
-        slice = pageSparse(subset, itemPosition, before, limit, (item) => type === undefined || item.type === type);
+      if (subset !== undefined && subset.size * SPARSE_RATIO < source.length) {
+        // Few items match: sorting them beats walking the inbox past everything else.
+        slice = pageSparse(
+          subset,
+          itemPosition,
+          before,
+          limit,
+          (item) => (type === undefined || item.type === type) && (matches === undefined || matches(item)),
+        );
       } else {
-        slice = pageBackward(source, itemPosition, before, limit, statusMatcher(status));
+        slice = pageBackward(source, itemPosition, before, limit, matches);
       }
       const { picked, hasMore } = slice;
       const last = picked[picked.length - 1];
@@ -273,9 +344,9 @@ function createMemoryDriver(): StoreDriver {
     async unreadCount(userId) {
       const inbox = inboxes.get(userId);
       const byType: Record<string, number> = {};
-      if (!inbox) return { total: 0, byType };
+      if (!inbox) return { total: 0, unseen: 0, byType };
       for (const [type, count] of inbox.unreadByType) byType[type] = count;
-      return { total: inbox.unreadTotal, byType };
+      return { total: inbox.unreadTotal, unseen: inbox.unseenTotal, byType };
     },
 
     async markRead(userId, ids, at) {
@@ -306,14 +377,68 @@ function createMemoryDriver(): StoreDriver {
       return changed;
     },
 
-    async markAllRead(userId, type, at) {
+    async markAllRead(userId, options, at) {
       const inbox = inboxes.get(userId);
       if (!inbox) return 0;
-      if (type !== undefined && !inbox.unreadByType.has(type)) return 0;
-      // Collect first: reading an item removes it from the set being walked.
-      const items: InboxItem[] = [];
-      for (const item of unreadItems(inbox)) if (type === undefined || item.type === type) items.push(item);
+      if (options.type !== undefined && !inbox.unreadByType.has(options.type)) return 0;
+      if (inbox.unreadTotal === 0) return 0;
+      const items = bulkTargets(inbox, unreadItems(inbox), options);
       for (const item of items) readItem(inbox, item, at.iso);
+      return items.length;
+    },
+
+    async markSeen(userId, ids, at) {
+      const inbox = inboxes.get(userId);
+      if (!inbox) return [];
+      const changed: string[] = [];
+      for (const id of ids) {
+        const item = findItem(inbox, id);
+        if (!item || item.seenAt !== undefined) continue;
+        seeItem(inbox, item, at.iso);
+        changed.push(id);
+      }
+      return changed;
+    },
+
+    async markAllSeen(userId, options, at) {
+      const inbox = inboxes.get(userId);
+      if (!inbox || inbox.unseenTotal === 0) return 0;
+      const items = bulkTargets(inbox, unseenItems(inbox), options);
+      for (const item of items) seeItem(inbox, item, at.iso);
+      return items.length;
+    },
+
+    async archive(userId, ids, at) {
+      const inbox = inboxes.get(userId);
+      if (!inbox) return [];
+      const changed: string[] = [];
+      for (const id of ids) {
+        const item = findItem(inbox, id);
+        if (!item || item.archivedAt !== undefined) continue;
+        archiveItem(inbox, item, at.iso);
+        changed.push(id);
+      }
+      return changed;
+    },
+
+    async unarchive(userId, ids) {
+      const inbox = inboxes.get(userId);
+      if (!inbox) return [];
+      const changed: string[] = [];
+      for (const id of ids) {
+        const item = findItem(inbox, id);
+        if (!item || item.archivedAt === undefined) continue;
+        unarchiveItem(inbox, item);
+        changed.push(id);
+      }
+      return changed;
+    },
+
+    async archiveAllRead(userId, options, at) {
+      const inbox = inboxes.get(userId);
+      if (!inbox?.read) return 0;
+      const items = bulkTargets(inbox, inbox.read, options);
+      for (const item of items) archiveItem(inbox, item, at.iso);
       return items.length;
     },
 
@@ -345,6 +470,7 @@ function createMemoryDriver(): StoreDriver {
           inbox.byId?.delete(item.id);
           inbox.read.delete(item);
           inbox.undelivered?.delete(item);
+          inbox.archived?.delete(item);
           types.add(item.type);
         }
         inbox.items = inbox.items.filter((item) => !doomed.has(item));
@@ -669,16 +795,34 @@ function createMemoryDriver(): StoreDriver {
   };
 }
 
-/** Counts an item as unread; callers pass only items that were not (new, or read until now). */
+/** Makes an item unread; callers pass only items that were not (new, or read until now). */
 function addUnread(inbox: UserInbox, item: InboxItem): void {
   inbox.unread?.add(item);
+  if (item.archivedAt === undefined) countUnread(inbox, item);
+}
+
+/** Adds an unread, unarchived item to the unread counters. */
+function countUnread(inbox: UserInbox, item: InboxItem): void {
   inbox.unreadTotal += 1;
   inbox.unreadByType.set(item.type, (inbox.unreadByType.get(item.type) ?? 0) + 1);
+}
+
+/** Takes an item that stops counting as unread (read, or archived) off the unread counters. */
+function uncountUnread(inbox: UserInbox, item: InboxItem): void {
+  inbox.unreadTotal -= 1;
+  const left = (inbox.unreadByType.get(item.type) ?? 1) - 1;
+  if (left > 0) inbox.unreadByType.set(item.type, left);
+  else inbox.unreadByType.delete(item.type);
 }
 
 function unreadItems(inbox: UserInbox): Set<InboxItem> {
   inbox.unread ??= setOf(inbox.items, (item) => item.readAt === undefined);
   return inbox.unread;
+}
+
+function unseenItems(inbox: UserInbox): Set<InboxItem> {
+  inbox.unseen ??= setOf(inbox.items, (item) => item.seenAt === undefined);
+  return inbox.unseen;
 }
 
 function undeliveredItems(inbox: UserInbox): Set<InboxItem> {
@@ -750,6 +894,18 @@ function statusMatcher(status: InboxStatusFilter | undefined): ((item: InboxItem
     default:
       return undefined;
   }
+}
+
+/** The status filter and the archive filter as one test (none when every item matches). */
+function itemMatcher(
+  status: InboxStatusFilter | undefined,
+  archived: InboxArchivedFilter,
+): ((item: InboxItem) => boolean) | undefined {
+  const byStatus = statusMatcher(status);
+  if (archived === 'include') return byStatus;
+  const wantsArchived = archived === 'only';
+  if (byStatus === undefined) return (item) => (item.archivedAt !== undefined) === wantsArchived;
+  return (item) => (item.archivedAt !== undefined) === wantsArchived && byStatus(item);
 }
 
 /** Index of the first element whose key is >= `value` in an ascending array. */

@@ -4,13 +4,18 @@
 //
 // Inbox keys of one user all start with `<prefix>{u:<userId>}:` (ARGV "base"), so they share a Redis Cluster
 // hash slot; scripts derive the per-item key names from that base. Layout under the base:
-//   counts     hash: `pos` = last position, `#` = unread total, `t:<type>` = unread of that type (removed at zero)
-//   i:<id>     hash: j = item JSON (without position/readAt/deliveredAt), p = position, t = type,
-//              r = readAt, d = deliveredAt
+//   counts     hash: `pos` = last position, `#` = unread total, `t:<type>` = unread of that type (removed at zero),
+//              `e` = unseen total; archived items count in none of them
+//   i:<id>     hash: j = item JSON (without position and state), p = position, t = type,
+//              r = readAt, d = deliveredAt, s = seenAt, z = archivedAt, v = 1 (counted as unseen on insert; an item
+//              stored before seen existed lacks it and is taken as seen, so the unseen counter never drifts)
 //   x          one sorted set holding every listing index, ordered by member (all scores 0). A member is
 //              <set prefix><position, 12 digits><id>; set prefixes: `a/` all, `u/` unread, `r/` read,
-//              `n/` undelivered, and per type `A#<bytes>:<type>/` (likewise U, R, N). One key instead of eight
-//              keeps a new user's first insert cheap; ZRANGEBYLEX over a prefix pages any index in O(log n + limit).
+//              `n/` undelivered, and per type `A#<bytes>:<type>/` (likewise U, R, N). These hold unarchived items;
+//              archived items sit in the same sets behind a `z` (`za/`, `zu/`, `zr/`, `zn/`, `ZA#…`, …), so each
+//              item has exactly one member per set either way. `e/` holds the unseen unarchived items. One key
+//              instead of twenty keeps a new user's first insert cheap; ZRANGEBYLEX over a prefix pages any index
+//              in O(log n + limit).
 //   readat     sorted set of read item ids scored by readAt (epoch ms), for pruning
 
 /**
@@ -27,24 +32,144 @@ local function holderOf(key, now)
 end
 `;
 
-/** Lua helpers shared by the inbox scripts. */
+/**
+ * Lua helpers shared by the inbox scripts. An item's state changes through `change`: it works out the index
+ * members and counter weights before and after, moves only the members that differ, and tallies the counters,
+ * which `flush` writes once per call.
+ */
 const inboxHelpers = `
 local function pad(pos) return string.format('%012d', pos) end
 local function typed(set, t) return set .. '#' .. #t .. ':' .. t .. '/' end
--- Moves one unread item (member suffix p) to read, at readAt (ISO and epoch ms).
-local function readOne(base, key, p, t, id, readAt, readAtMs)
-  redis.call('hset', key, 'r', readAt)
-  redis.call('zrem', base .. 'x', 'u/' .. p, typed('U', t) .. p)
-  redis.call('zadd', base .. 'x', 0, 'r/' .. p, 0, typed('R', t) .. p)
-  redis.call('zadd', base .. 'readat', readAtMs, id)
+-- An item's state; nil when the user has no such item. Absent fields are false; an item from before seen existed
+-- (no v) was never counted as unseen, so it is taken as seen.
+local function load(base, id)
+  local key = base .. 'i:' .. id
+  local v = redis.call('hmget', key, 'p', 't', 'r', 'd', 's', 'z', 'v')
+  if not v[1] then return nil end
+  local seenAt = v[5] or (not v[7] and '')
+  return { key = key, id = id, p = pad(tonumber(v[1])) .. id, t = v[2], r = v[3], d = v[4], s = seenAt, z = v[6] }
 end
--- Takes read items off the unread counters, dropping a counter at zero.
-local function uncount(counts, total, byType)
-  if total == 0 then return end
-  if redis.call('hincrby', counts, '#', -total) <= 0 then redis.call('hdel', counts, '#') end
-  for t, c in pairs(byType) do
-    if redis.call('hincrby', counts, 't:' .. t, -c) <= 0 then redis.call('hdel', counts, 't:' .. t) end
+-- The listing index members of an item in its current state.
+local function members(item)
+  local lower, upper = '', ''
+  if item.z then lower, upper = 'z', 'Z' end
+  local status, typedStatus = 'u', 'U'
+  if item.r then status, typedStatus = 'r', 'R' end
+  local p, t = item.p, item.t
+  local out = { lower .. 'a/' .. p, typed(upper .. 'A', t) .. p, lower .. status .. '/' .. p,
+    typed(upper .. typedStatus, t) .. p }
+  if not item.d then
+    out[#out + 1] = lower .. 'n/' .. p
+    out[#out + 1] = typed(upper .. 'N', t) .. p
   end
+  if not item.s and not item.z then out[#out + 1] = 'e/' .. p end
+  return out
+end
+-- What an item adds to the counters: unread, unseen (archived items add nothing).
+local function weigh(item)
+  if item.z then return 0, 0 end
+  local unread, unseen = 1, 1
+  if item.r then unread = 0 end
+  if item.s then unseen = 0 end
+  return unread, unseen
+end
+local function newTally() return { unread = 0, unseen = 0, byType = {}, changed = {} } end
+-- Applies mutate(item) (which writes the item hash and sets the item's fields), then moves the index members
+-- that differ and tallies the counter changes.
+local function change(base, item, tally, mutate)
+  local before = members(item)
+  local unreadBefore, unseenBefore = weigh(item)
+  mutate(item)
+  local after = members(item)
+  local unreadAfter, unseenAfter = weigh(item)
+  local kept = {}
+  for _, m in ipairs(after) do kept[m] = true end
+  local gone = {}
+  for _, m in ipairs(before) do
+    if kept[m] then kept[m] = false else gone[#gone + 1] = m end
+  end
+  if #gone > 0 then redis.call('zrem', base .. 'x', unpack(gone)) end
+  local added = {}
+  for _, m in ipairs(after) do
+    if kept[m] then
+      added[#added + 1] = 0
+      added[#added + 1] = m
+    end
+  end
+  if #added > 0 then redis.call('zadd', base .. 'x', unpack(added)) end
+  local unread = unreadAfter - unreadBefore
+  tally.unread = tally.unread + unread
+  tally.unseen = tally.unseen + unseenAfter - unseenBefore
+  if unread ~= 0 then tally.byType[item.t] = (tally.byType[item.t] or 0) + unread end
+  tally.changed[#tally.changed + 1] = item.id
+end
+-- Writes a call's counter changes, dropping a counter at zero.
+local function flush(counts, tally)
+  local function add(field, delta)
+    if delta == 0 then return end
+    if redis.call('hincrby', counts, field, delta) <= 0 then redis.call('hdel', counts, field) end
+  end
+  add('#', tally.unread)
+  add('e', tally.unseen)
+  for t, delta in pairs(tally.byType) do add('t:' .. t, delta) end
+end
+-- The state changes, by name. Each one answers whether it applies to the item, then applies it.
+local function read(base, at, atMs)
+  return function(item)
+    item.r = at
+    redis.call('hset', item.key, 'r', at)
+    -- A read item is seen.
+    if not item.s then
+      item.s = at
+      redis.call('hset', item.key, 's', at)
+    end
+    redis.call('zadd', base .. 'readat', atMs, item.id)
+  end
+end
+local function unread(base)
+  return function(item)
+    item.r = false
+    redis.call('hdel', item.key, 'r')
+    redis.call('zrem', base .. 'readat', item.id)
+  end
+end
+local function seen(at)
+  return function(item)
+    item.s = at
+    redis.call('hset', item.key, 's', at)
+  end
+end
+local function archived(at)
+  return function(item)
+    item.z = at
+    redis.call('hset', item.key, 'z', at)
+  end
+end
+local function unarchived(item)
+  item.z = false
+  redis.call('hdel', item.key, 'z')
+end
+local function delivered(at)
+  return function(item)
+    item.d = at
+    redis.call('hset', item.key, 'd', at)
+  end
+end
+-- One change over ids: op is read | unread | seen | archive | unarchive | deliver.
+local function changeIds(base, op, at, atMs, ids, from)
+  local tally = newTally()
+  local mutate, applies
+  if op == 'read' then mutate, applies = read(base, at, atMs), function(item) return not item.r end
+  elseif op == 'unread' then mutate, applies = unread(base), function(item) return item.r end
+  elseif op == 'seen' then mutate, applies = seen(at), function(item) return not item.s end
+  elseif op == 'archive' then mutate, applies = archived(at), function(item) return not item.z end
+  elseif op == 'unarchive' then mutate, applies = unarchived, function(item) return item.z end
+  else mutate, applies = delivered(at), function(item) return not item.d end end
+  for i = from, #ids do
+    local item = load(base, ids[i])
+    if item and applies(item) then change(base, item, tally, mutate) end
+  end
+  return tally
 end
 `;
 
@@ -85,7 +210,7 @@ export const redisScripts = {
   /**
    * Inserts items, possibly of several users (on a single Redis; a Cluster gets one user per call).
    * KEYS[1] = the first item's base..'counts' (routes the call). ARGV: count, then base, id, type, json per item.
-   * Returns one entry per item: the new position, or `{p, j, r, d}` of the item the user already had.
+   * Returns one entry per item: the new position, or `{p, j, r, d, s, z}` of the item the user already had.
    */
   heraldInboxInsert: {
     numberOfKeys: 1,
@@ -102,34 +227,36 @@ for i = 0, n - 1 do
   local t = ARGV[4 + i * 4]
   local key = base .. 'i:' .. id
   if redis.call('exists', key) == 1 then
-    out[i + 1] = redis.call('hmget', key, 'p', 'j', 'r', 'd')
+    out[i + 1] = redis.call('hmget', key, 'p', 'j', 'r', 'd', 's', 'z')
   else
     local c = counts[base]
     local tf = 't:' .. t
     if not c then
-      local v = redis.call('hmget', base .. 'counts', 'pos', '#', tf)
-      c = { pos = tonumber(v[1] or '0'), total = tonumber(v[2] or '0'), types = {} }
-      c.types[tf] = tonumber(v[3] or '0')
+      local v = redis.call('hmget', base .. 'counts', 'pos', '#', 'e', tf)
+      c = { pos = tonumber(v[1] or '0'), total = tonumber(v[2] or '0'), unseen = tonumber(v[3] or '0'), types = {} }
+      c.types[tf] = tonumber(v[4] or '0')
       counts[base] = c
     elseif not c.types[tf] then
       c.types[tf] = tonumber(redis.call('hget', base .. 'counts', tf) or '0')
     end
     c.pos = c.pos + 1
     c.total = c.total + 1
+    c.unseen = c.unseen + 1
     c.types[tf] = c.types[tf] + 1
     local tp = prefixes[t]
     if not tp then
       tp = { typed('A', t), typed('U', t), typed('N', t) }
       prefixes[t] = tp
     end
-    redis.call('hset', key, 'j', ARGV[5 + i * 4], 'p', c.pos, 't', t)
+    redis.call('hset', key, 'j', ARGV[5 + i * 4], 'p', c.pos, 't', t, 'v', 1)
     local p = pad(c.pos) .. id
-    redis.call('zadd', base .. 'x', 0, 'a/' .. p, 0, tp[1] .. p, 0, 'u/' .. p, 0, tp[2] .. p, 0, 'n/' .. p, 0, tp[3] .. p)
+    redis.call('zadd', base .. 'x', 0, 'a/' .. p, 0, tp[1] .. p, 0, 'u/' .. p, 0, tp[2] .. p, 0, 'n/' .. p, 0, tp[3] .. p,
+      0, 'e/' .. p)
     out[i + 1] = c.pos
   end
 end
 for base, c in pairs(counts) do
-  local fields = { 'pos', c.pos, '#', c.total }
+  local fields = { 'pos', c.pos, '#', c.total, 'e', c.unseen }
   for tf, value in pairs(c.types) do
     fields[#fields + 1] = tf
     fields[#fields + 1] = value
@@ -141,136 +268,113 @@ return out
   },
 
   /**
-   * A page of one index, newest first. KEYS[1] = base..'x'. ARGV: base, max bound, min bound, count, prefix length.
-   * Returns {p, j, r, d} per item.
+   * A page, newest first, of one index or of two merged (unarchived and archived items together). KEYS[1] =
+   * base..'x'. ARGV: base, count, then per index: max bound, min bound, prefix length. Returns {p, j, r, d, s, z}
+   * per item.
    */
   heraldInboxPage: {
     numberOfKeys: 1,
     lua: `
 local base = ARGV[1]
-local skip = tonumber(ARGV[5]) + 13
-local members = redis.call('zrevrangebylex', KEYS[1], ARGV[2], ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
-local out = {}
-for i, m in ipairs(members) do out[i] = redis.call('hmget', base .. 'i:' .. string.sub(m, skip), 'p', 'j', 'r', 'd') end
-return out
-`,
-  },
-
-  /** Items after a position, oldest first. KEYS[1] = base..'x'. ARGV: base, min bound, count. {p, j, r, d}... */
-  heraldInboxAfter: {
-    numberOfKeys: 1,
-    lua: `
-local base = ARGV[1]
-local members = redis.call('zrangebylex', KEYS[1], ARGV[2], '(a/:', 'LIMIT', 0, tonumber(ARGV[3]))
-local out = {}
-for i, m in ipairs(members) do out[i] = redis.call('hmget', base .. 'i:' .. string.sub(m, 15), 'p', 'j', 'r', 'd') end
-return out
-`,
-  },
-
-  /** KEYS[1] = base..'counts'. ARGV: base, readAt, readAt epoch ms, ids... Returns the ids that were unread. */
-  heraldInboxMarkRead: {
-    numberOfKeys: 1,
-    lua: `${inboxHelpers}
-local base = ARGV[1]
-local changed = {}
-local byType = {}
-for i = 4, #ARGV do
-  local id = ARGV[i]
-  local key = base .. 'i:' .. id
-  local v = redis.call('hmget', key, 'p', 't', 'r')
-  if v[1] and not v[3] then
-    readOne(base, key, pad(tonumber(v[1])) .. id, v[2], id, ARGV[2], ARGV[3])
-    byType[v[2]] = (byType[v[2]] or 0) + 1
-    changed[#changed + 1] = id
-  end
+local count = tonumber(ARGV[2])
+local lists = {}
+for i = 3, #ARGV, 3 do
+  local skip = tonumber(ARGV[i + 2])
+  local found = redis.call('zrevrangebylex', KEYS[1], ARGV[i], ARGV[i + 1], 'LIMIT', 0, count)
+  local list = {}
+  for j, m in ipairs(found) do list[j] = { string.sub(m, skip + 1, skip + 12), string.sub(m, skip + 13) } end
+  lists[#lists + 1] = list
 end
-uncount(KEYS[1], #changed, byType)
-return changed
+local out = {}
+local a, b = lists[1], lists[2] or {}
+local i, j = 1, 1
+while #out < count and (a[i] or b[j]) do
+  local pick
+  if a[i] and (not b[j] or a[i][1] > b[j][1]) then
+    pick = a[i]
+    i = i + 1
+  else
+    pick = b[j]
+    j = j + 1
+  end
+  out[#out + 1] = redis.call('hmget', base .. 'i:' .. pick[2], 'p', 'j', 'r', 'd', 's', 'z')
+end
+return out
 `,
   },
 
   /**
-   * Marks up to `chunk` unread items with position <= maxPosition read. KEYS[1] = base..'counts'.
-   * ARGV: base, readAt, readAt epoch ms, maxPosition ('' = the current last position), type ('' = all), chunk.
-   * Returns {changed, maxPosition, hasMore}.
+   * Items after a position, oldest first, archived ones included. KEYS[1] = base..'x'. ARGV: base, first position
+   * (12 digits), count. {p, j, r, d, s, z}...
    */
-  heraldInboxMarkAllRead: {
+  heraldInboxAfter: {
+    numberOfKeys: 1,
+    lua: `
+local base = ARGV[1]
+local count = tonumber(ARGV[3])
+local live = redis.call('zrangebylex', KEYS[1], '[a/' .. ARGV[2], '(a/:', 'LIMIT', 0, count)
+local gone = redis.call('zrangebylex', KEYS[1], '[za/' .. ARGV[2], '(za/:', 'LIMIT', 0, count)
+local out = {}
+local i, j = 1, 1
+while #out < count and (live[i] or gone[j]) do
+  local id
+  if live[i] and (not gone[j] or string.sub(live[i], 3, 14) < string.sub(gone[j], 4, 15)) then
+    id = string.sub(live[i], 15)
+    i = i + 1
+  else
+    id = string.sub(gone[j], 16)
+    j = j + 1
+  end
+  out[#out + 1] = redis.call('hmget', base .. 'i:' .. id, 'p', 'j', 'r', 'd', 's', 'z')
+end
+return out
+`,
+  },
+
+  /**
+   * A state change over ids. KEYS[1] = base..'counts'. ARGV: base, op (read | unread | seen | archive | unarchive |
+   * deliver), at (ISO; '' for unread and unarchive), at epoch ms, ids... Returns the ids that changed.
+   */
+  heraldInboxChange: {
+    numberOfKeys: 1,
+    lua: `${inboxHelpers}
+local tally = changeIds(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV, 5)
+flush(KEYS[1], tally)
+return tally.changed
+`,
+  },
+
+  /**
+   * A bulk change up to a watermark: up to `chunk` unarchived items with position <= maxPosition, of one index —
+   * op `read` walks the unread index (`u/`, or one type's), `seen` the unseen one (`e/`), `archive` the read one
+   * (`r/`, or one type's). Changed items leave the index walked, so each call starts from its beginning.
+   * KEYS[1] = base..'counts'. ARGV: base, op, at, at epoch ms, maxPosition ('' = the current last position),
+   * type ('' = all), chunk. Returns {changed, maxPosition, hasMore}.
+   */
+  heraldInboxChangeAll: {
     numberOfKeys: 1,
     lua: `${inboxHelpers}
 local base = ARGV[1]
-local maxPos = ARGV[4]
+local op = ARGV[2]
+local maxPos = ARGV[5]
 if maxPos == '' then maxPos = redis.call('hget', KEYS[1], 'pos') or '0' end
-local prefix = 'u/'
-if ARGV[5] ~= '' then prefix = typed('U', ARGV[5]) end
-local chunk = tonumber(ARGV[6])
-local members = redis.call('zrangebylex', base .. 'x', '[' .. prefix, '(' .. prefix .. pad(tonumber(maxPos) + 1),
+local prefix
+if op == 'seen' then prefix = 'e/'
+elseif op == 'read' then
+  if ARGV[6] == '' then prefix = 'u/' else prefix = typed('U', ARGV[6]) end
+else
+  if ARGV[6] == '' then prefix = 'r/' else prefix = typed('R', ARGV[6]) end
+end
+local chunk = tonumber(ARGV[7])
+local found = redis.call('zrangebylex', base .. 'x', '[' .. prefix, '(' .. prefix .. pad(tonumber(maxPos) + 1),
   'LIMIT', 0, chunk + 1)
-local count = math.min(#members, chunk)
-local byType = {}
-for i = 1, count do
-  local p = string.sub(members[i], #prefix + 1)
-  local id = string.sub(p, 13)
-  local key = base .. 'i:' .. id
-  local t = redis.call('hget', key, 't')
-  readOne(base, key, p, t, id, ARGV[2], ARGV[3])
-  byType[t] = (byType[t] or 0) + 1
-end
-uncount(KEYS[1], count, byType)
+local ids = {}
+for i = 1, math.min(#found, chunk) do ids[i] = string.sub(found[i], #prefix + 13) end
+local tally = changeIds(base, op, ARGV[3], ARGV[4], ids, 1)
+flush(KEYS[1], tally)
 local hasMore = 0
-if #members > chunk then hasMore = 1 end
-return {count, maxPos, hasMore}
-`,
-  },
-
-  /** KEYS[1] = base..'counts'. ARGV: base, ids... Returns the ids that were read. */
-  heraldInboxMarkUnread: {
-    numberOfKeys: 1,
-    lua: `${inboxHelpers}
-local base = ARGV[1]
-local changed = {}
-local byType = {}
-for i = 2, #ARGV do
-  local id = ARGV[i]
-  local key = base .. 'i:' .. id
-  local v = redis.call('hmget', key, 'p', 't', 'r')
-  if v[1] and v[3] then
-    local t = v[2]
-    local p = pad(tonumber(v[1])) .. id
-    redis.call('hdel', key, 'r')
-    redis.call('zadd', base .. 'x', 0, 'u/' .. p, 0, typed('U', t) .. p)
-    redis.call('zrem', base .. 'x', 'r/' .. p, typed('R', t) .. p)
-    redis.call('zrem', base .. 'readat', id)
-    byType[t] = (byType[t] or 0) + 1
-    changed[#changed + 1] = id
-  end
-end
-if #changed > 0 then
-  redis.call('hincrby', KEYS[1], '#', #changed)
-  for t, c in pairs(byType) do redis.call('hincrby', KEYS[1], 't:' .. t, c) end
-end
-return changed
-`,
-  },
-
-  /** KEYS[1] = base..'x'. ARGV: base, deliveredAt, ids... Returns the ids that were not yet delivered. */
-  heraldInboxMarkDelivered: {
-    numberOfKeys: 1,
-    lua: `${inboxHelpers}
-local base = ARGV[1]
-local changed = {}
-for i = 3, #ARGV do
-  local id = ARGV[i]
-  local key = base .. 'i:' .. id
-  local v = redis.call('hmget', key, 'p', 't', 'd')
-  if v[1] and not v[3] then
-    local p = pad(tonumber(v[1])) .. id
-    redis.call('hset', key, 'd', ARGV[2])
-    redis.call('zrem', KEYS[1], 'n/' .. p, typed('N', v[2]) .. p)
-    changed[#changed + 1] = id
-  end
-end
-return changed
+if #found > chunk then hasMore = 1 end
+return {#tally.changed, maxPos, hasMore}
 `,
   },
 
@@ -283,18 +387,20 @@ return changed
     lua: `${inboxHelpers}
 local base = ARGV[1]
 local ids = redis.call('zrangebyscore', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+local tally = newTally()
 for _, id in ipairs(ids) do
-  local key = base .. 'i:' .. id
-  local v = redis.call('hmget', key, 'p', 't')
-  if v[1] then
-    local t = v[2]
-    local p = pad(tonumber(v[1])) .. id
-    redis.call('zrem', base .. 'x', 'a/' .. p, typed('A', t) .. p, 'r/' .. p, typed('R', t) .. p, 'n/' .. p,
-      typed('N', t) .. p)
-    redis.call('del', key)
+  local item = load(base, id)
+  if item then
+    local unreadWeight, unseenWeight = weigh(item)
+    tally.unread = tally.unread - unreadWeight
+    tally.unseen = tally.unseen - unseenWeight
+    if unreadWeight ~= 0 then tally.byType[item.t] = (tally.byType[item.t] or 0) - unreadWeight end
+    redis.call('zrem', base .. 'x', unpack(members(item)))
+    redis.call('del', item.key)
   end
   redis.call('zrem', KEYS[1], id)
 end
+flush(base .. 'counts', tally)
 return {#ids, redis.call('zcard', KEYS[1])}
 `,
   },

@@ -128,7 +128,7 @@ describe('RedisStore when Redis stops', () => {
     const [next] = await store.insertInboxItems([item(userId, 'beta')]);
     expect(next!.position).toBe(before[2]!.position + 1);
     expect(await store.markRead(userId, [before[1]!.id], new Date().toISOString())).toEqual([before[1]!.id]);
-    expect(await store.unreadCount(userId)).toEqual({ total: 2, byType: { alpha: 1, beta: 1 } });
+    expect(await store.unreadCount(userId)).toEqual({ total: 2, unseen: 2, byType: { alpha: 1, beta: 1 } });
   });
 
   it('keeps counters equal to the items when Redis is killed in the middle of concurrent changes', async () => {

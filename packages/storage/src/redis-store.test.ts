@@ -140,7 +140,11 @@ describe('RedisStore bulk insert', () => {
     expect(stored.map((each) => each.id)).toEqual(items.map((each) => each.id));
     expect(stored.every((each) => each.position === 1)).toBe(true);
     for (const index of [0, 4_321, 9_999]) {
-      expect(await store.unreadCount(`${run}-user-${index}`)).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+      expect(await store.unreadCount(`${run}-user-${index}`)).toEqual({
+        total: 1,
+        unseen: 1,
+        byType: { 'ticket.assigned': 1 },
+      });
       expect(await store.lastPosition(`${run}-user-${index}`)).toBe(1);
     }
   });
@@ -205,7 +209,28 @@ describe('RedisStore indexes', () => {
       expect(unread).toHaveLength(index === 0 || index === 4 ? 1 : 2);
       expect(await store.markAllRead(userId, { type }, new Date().toISOString())).toBe(unread.length);
     }
-    expect(await store.unreadCount(userId)).toEqual({ total: 0, byType: {} });
+    expect(await store.unreadCount(userId)).toEqual({ total: 0, unseen: 0, byType: {} });
+  });
+
+  it('takes items stored before seen existed as seen, so changing them never moves the unseen counter', async () => {
+    const store = new RedisStore({ redis, prefix });
+    const userId = unique('user');
+    const [legacy, fresh] = await store.insertInboxItems([item(userId), item(userId)]);
+    // What an earlier version left: no `v` flag, no unseen index member, not in the unseen counter.
+    const base = `${prefix}{u:${userId}}:`;
+    await redis.hdel(`${base}i:${legacy!.id}`, 'v');
+    await redis.zrem(`${base}x`, `e/${String(legacy!.position).padStart(12, '0')}${legacy!.id}`);
+    await redis.hincrby(`${base}counts`, 'e', -1);
+    expect(await store.unreadCount(userId)).toEqual({ total: 2, unseen: 1, byType: { 'ticket.assigned': 2 } });
+    const at = new Date().toISOString();
+    expect(await store.markSeen(userId, [legacy!.id], at)).toEqual([]);
+    await store.archive(userId, [legacy!.id], at);
+    await store.unarchive(userId, [legacy!.id]);
+    await store.markRead(userId, [legacy!.id], at);
+    expect(await store.unreadCount(userId)).toEqual({ total: 1, unseen: 1, byType: { 'ticket.assigned': 1 } });
+    expect(await store.markAllSeen(userId, {}, at)).toBe(1);
+    expect(await store.unreadCount(userId)).toEqual({ total: 1, unseen: 0, byType: { 'ticket.assigned': 1 } });
+    expect((await store.getInboxItems(userId, [fresh!.id]))[0]!.seenAt).toBe(at);
   });
 });
 
@@ -228,8 +253,8 @@ describe('RedisStore settings', () => {
     const two = new RedisStore({ redis, prefix: `${prefix}two:` });
     await one.insertInboxItems([item(userId)]);
     expect(await two.lastPosition(userId)).toBe(0);
-    expect(await two.unreadCount(userId)).toEqual({ total: 0, byType: {} });
-    expect(await one.unreadCount(userId)).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+    expect(await two.unreadCount(userId)).toEqual({ total: 0, unseen: 0, byType: {} });
+    expect(await one.unreadCount(userId)).toEqual({ total: 1, unseen: 1, byType: { 'ticket.assigned': 1 } });
   });
 
   it('turns a closed connection into a StoreError carrying the cause', async () => {

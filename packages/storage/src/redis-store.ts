@@ -20,6 +20,8 @@ import type {
 import { ConfigurationError, HeraldError, StoreError } from '@herald/core/spec';
 import {
   type CheckedBegin,
+  type CheckedBulkOptions,
+  type CheckedDate,
   type CheckedDigestJoin,
   type CheckedLease,
   CheckedStore,
@@ -69,6 +71,8 @@ const TOMBSTONE_TTL_MS = 86_400_000;
 const MAX_POSITION = 999_999_999_999;
 
 type ScriptArgument = string | number;
+/** The state changes `heraldInboxChange` applies to ids. */
+type InboxChange = 'read' | 'unread' | 'seen' | 'archive' | 'unarchive' | 'deliver';
 type ScriptCall = [string, ScriptArgument[]];
 
 interface QueuedScript {
@@ -80,8 +84,10 @@ interface QueuedScript {
 type Commands = Record<string, (...args: ScriptArgument[]) => unknown>;
 /** A stored notification as HMGET returns it: JSON, status, leaseUntil. */
 type RawNotification = [string | null, string | null, string | null];
-/** A stored item as the scripts return it: position, JSON, readAt, deliveredAt. */
-type RawItem = [string | null, string | null, string | null, string | null];
+/** A stored item as the scripts return it: position, JSON, readAt, deliveredAt, seenAt, archivedAt. */
+type RawItem = [string | null, string | null, string | null, string | null, string | null, string | null];
+/** The item fields every read of an item fetches, in RawItem order. */
+const ITEM_FIELDS = ['p', 'j', 'r', 'd', 's', 'z'] as const;
 
 /**
  * The Redis Store. Every key of one user shares the hash tag `{u:<userId>}`, so each inbox operation is one
@@ -450,6 +456,44 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
     return results;
   }
 
+  /** A state change over ids, as one `heraldInboxChange` call. */
+  function changeCall(userId: string, op: InboxChange, ids: readonly string[], at?: CheckedDate): ScriptCall {
+    const base = userBase(userId);
+    return ['heraldInboxChange', [`${base}counts`, base, op, at?.iso ?? '', at?.ms ?? '', ...ids]];
+  }
+
+  function run(call: ScriptCall): Promise<unknown> {
+    return script(call[0] as RedisScriptName, call[1]);
+  }
+
+  /**
+   * A bulk change, chunked so one call never holds Redis for long. The watermark is the caller's, or else the last
+   * position the first chunk finds: items inserted while the sweep runs stay as they are. Each chunk moves its items
+   * and the counters together.
+   */
+  async function changeAll(
+    userId: string,
+    op: 'read' | 'seen' | 'archive',
+    options: CheckedBulkOptions,
+    at: CheckedDate,
+  ): Promise<number> {
+    const base = userBase(userId);
+    let total = 0;
+    let maxPosition = options.upToPosition === undefined ? '' : String(Math.min(options.upToPosition, MAX_POSITION));
+    for (;;) {
+      const call: ScriptCall = [
+        'heraldInboxChangeAll',
+        [`${base}counts`, base, op, at.iso, at.ms, maxPosition, options.type ?? '', SWEEP_CHUNK],
+      ];
+      const [changed, fixed, hasMore] = (
+        op === 'read' ? await changeThenRegisterReader(userId, call) : await run(call)
+      ) as [number, string, number];
+      total += changed;
+      maxPosition = String(fixed);
+      if (!hasMore) return total;
+    }
+  }
+
   /** Bounds the call in time and turns every Redis failure into a StoreError carrying the cause. */
   async function withinTimeout<T>(operation: string, run: () => Promise<T>, _timeout = timeoutMs): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -519,7 +563,7 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
     async getInboxItems(userId, ids) {
       const base = userBase(userId);
       return withinTimeout('getInboxItems', async () => {
-        const results = await batch(ids.map((id) => ['hmget', [`${base}i:${id}`, 'p', 'j', 'r', 'd']]));
+        const results = await batch(ids.map((id) => ['hmget', [`${base}i:${id}`, ...ITEM_FIELDS]]));
         const found: InboxItem[] = [];
         for (const raw of results) {
           const item = toItem(raw as RawItem);
@@ -530,19 +574,20 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
     },
 
     async listInbox(userId, query) {
-      const { limit, beforePosition } = query;
+      const { limit, beforePosition, archived } = query;
       const base = userBase(userId);
-      const prefix = inboxIndexPrefix(query.status, query.type);
+      // `include` merges the unarchived and the archived index of the same set.
+      const prefixes: string[] = [];
+      if (archived !== 'only') prefixes.push(inboxIndexPrefix(query.status, query.type, false));
+      if (archived !== 'exclude') prefixes.push(inboxIndexPrefix(query.status, query.type, true));
+      const args: ScriptArgument[] = [`${base}x`, base, limit + 1];
+      for (const prefix of prefixes) {
+        // ':' sorts after every digit: the bound above all of the index's members.
+        args.push(beforePosition === undefined ? `(${prefix}:` : `(${prefix}${padPosition(beforePosition)}`);
+        args.push(`[${prefix}`, Buffer.byteLength(prefix, 'utf8'));
+      }
       return withinTimeout('listInbox', async () => {
-        const raw = (await script('heraldInboxPage', [
-          `${base}x`,
-          base,
-          // ':' sorts after every digit: the bound above all of the index's members.
-          beforePosition === undefined ? `(${prefix}:` : `(${prefix}${padPosition(beforePosition)}`,
-          `[${prefix}`,
-          limit + 1,
-          Buffer.byteLength(prefix, 'utf8'),
-        ])) as RawItem[];
+        const raw = (await script('heraldInboxPage', args)) as RawItem[];
         const entries: InboxItem[] = [];
         for (const entry of raw.slice(0, limit)) {
           const item = toItem(entry);
@@ -564,7 +609,7 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
           const raw = (await script('heraldInboxAfter', [
             `${base}x`,
             base,
-            `[a/${padPosition(firstPosition)}`,
+            padPosition(firstPosition),
             step,
           ])) as RawItem[];
           for (const entry of raw) {
@@ -590,57 +635,55 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
         const fields = await redis.hgetall(key);
         const byType: Record<string, number> = {};
         let total = 0;
+        let unseen = 0;
         for (const [field, value] of Object.entries(fields)) {
           if (field === '#') total = Number(value);
+          else if (field === 'e') unseen = Number(value);
           else if (field.startsWith('t:') && Number(value) > 0) byType[field.slice(2)] = Number(value);
         }
-        return { total, byType };
+        return { total, unseen, byType };
       });
     },
 
     async markRead(userId, ids, at) {
-      const base = userBase(userId);
       return withinTimeout('markRead', async () => {
-        const changed = await changeThenRegisterReader(userId, [
-          'heraldInboxMarkRead',
-          [`${base}counts`, base, at.iso, at.ms, ...ids],
-        ]);
+        const changed = await changeThenRegisterReader(userId, changeCall(userId, 'read', ids, at));
         return changed as string[];
       });
     },
 
     async markUnread(userId, ids) {
-      const base = userBase(userId);
-      return withinTimeout(
-        'markUnread',
-        async () => (await script('heraldInboxMarkUnread', [`${base}counts`, base, ...ids])) as string[],
-      );
+      return withinTimeout('markUnread', async () => (await run(changeCall(userId, 'unread', ids))) as string[]);
     },
 
-    async markAllRead(userId, type, at) {
-      const base = userBase(userId);
-      return withinTimeout('markAllRead', async () => {
-        // Chunked so one call never holds Redis for long. The first chunk fixes the last position: items inserted
-        // while the sweep runs stay unread. Each chunk moves its items and the counters together.
-        let total = 0;
-        let maxPosition = '';
-        for (;;) {
-          const [changed, fixed, hasMore] = (await changeThenRegisterReader(userId, [
-            'heraldInboxMarkAllRead',
-            [`${base}counts`, base, at.iso, at.ms, maxPosition, type ?? '', SWEEP_CHUNK],
-          ])) as [number, string, number];
-          total += changed;
-          maxPosition = String(fixed);
-          if (!hasMore) return total;
-        }
-      });
+    async markAllRead(userId, options, at) {
+      return withinTimeout('markAllRead', async () => changeAll(userId, 'read', options, at));
+    },
+
+    async markSeen(userId, ids, at) {
+      return withinTimeout('markSeen', async () => (await run(changeCall(userId, 'seen', ids, at))) as string[]);
+    },
+
+    async markAllSeen(userId, options, at) {
+      return withinTimeout('markAllSeen', async () => changeAll(userId, 'seen', options, at));
+    },
+
+    async archive(userId, ids, at) {
+      return withinTimeout('archive', async () => (await run(changeCall(userId, 'archive', ids, at))) as string[]);
+    },
+
+    async unarchive(userId, ids) {
+      return withinTimeout('unarchive', async () => (await run(changeCall(userId, 'unarchive', ids))) as string[]);
+    },
+
+    async archiveAllRead(userId, options, at) {
+      return withinTimeout('archiveAllRead', async () => changeAll(userId, 'archive', options, at));
     },
 
     async markDelivered(userId, ids, at) {
-      const base = userBase(userId);
       return withinTimeout(
         'markDelivered',
-        async () => (await script('heraldInboxMarkDelivered', [`${base}x`, base, at.iso, ...ids])) as string[],
+        async () => (await run(changeCall(userId, 'deliver', ids, at))) as string[],
       );
     },
 
@@ -1278,12 +1321,16 @@ function changedSomething(result: unknown): boolean {
   return false;
 }
 
-/** The member prefix of one listing index in the user's `x` sorted set (see redis-scripts.ts). */
-function inboxIndexPrefix(status: InboxStatusFilter | undefined, type: string | undefined): string {
+/**
+ * The member prefix of one listing index in the user's `x` sorted set (see redis-scripts.ts): of unarchived items,
+ * or of archived ones.
+ */
+function inboxIndexPrefix(status: InboxStatusFilter | undefined, type: string | undefined, archived: boolean): string {
   const set = status === 'unread' ? 'u' : status === 'read' ? 'r' : status === 'undelivered' ? 'n' : 'a';
-  if (type === undefined) return `${set}/`;
+  const archive = archived ? 'z' : '';
+  if (type === undefined) return `${archive}${set}/`;
   // The byte length makes type prefixes self-delimiting: no type's index is a prefix of another's.
-  return `${set.toUpperCase()}#${Buffer.byteLength(type, 'utf8')}:${type}/`;
+  return `${archive.toUpperCase()}${set.toUpperCase()}#${Buffer.byteLength(type, 'utf8')}:${type}/`;
 }
 
 /** Positions are stored as 12 digits so that member order is position order. */
@@ -1293,12 +1340,14 @@ function padPosition(position: number): string {
 
 function toItem(raw: RawItem | null | undefined): InboxItem | undefined {
   if (!raw) return undefined;
-  const [position, json, readAt, deliveredAt] = raw;
+  const [position, json, readAt, deliveredAt, seenAt, archivedAt] = raw;
   if (position === null || json === null) return undefined;
   const item = JSON.parse(json) as InboxItem;
   item.position = Number(position);
-  if (deliveredAt !== null) item.deliveredAt = deliveredAt;
-  if (readAt !== null) item.readAt = readAt;
+  if (deliveredAt !== null && deliveredAt !== undefined) item.deliveredAt = deliveredAt;
+  if (readAt !== null && readAt !== undefined) item.readAt = readAt;
+  if (seenAt !== null && seenAt !== undefined) item.seenAt = seenAt;
+  if (archivedAt !== null && archivedAt !== undefined) item.archivedAt = archivedAt;
   return item;
 }
 

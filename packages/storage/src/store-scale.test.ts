@@ -119,7 +119,7 @@ async function writeOneNotification(name: string, store: Store): Promise<{ id: s
   for (const index of [0, 99_999, RECIPIENTS - 1]) {
     const userId = `${id}-user-${index}`;
     expect(await store.lastPosition(userId)).toBe(1);
-    expect(await store.unreadCount(userId)).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+    expect(await store.unreadCount(userId)).toEqual({ total: 1, unseen: 1, byType: { 'ticket.assigned': 1 } });
     expect((await store.listDeliveries({ recipientId: userId })).records.map((record) => record.kind).sort()).toEqual([
       'email',
       'inApp',

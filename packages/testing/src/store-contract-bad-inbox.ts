@@ -83,7 +83,7 @@ export function badInboxContract(context: StoreContractContext): void {
       await expectIssues(context.store.insertInboxItems(items), [{ path: 'items.9999.title', message: STRING }]);
       for (const userId of users) {
         expect(await context.store.lastPosition(userId)).toBe(0);
-        expect(await context.store.unreadCount(userId)).toEqual({ total: 0, byType: {} });
+        expect(await context.store.unreadCount(userId)).toEqual({ total: 0, unseen: 0, byType: {} });
       }
     });
 

@@ -85,7 +85,7 @@ export function inboxContract(context: StoreContractContext): void {
       expect(stored).toEqual({ ...declared, position: stored!.position });
       expect(stored!.position).not.toBe(999);
       expect(await context.store.getInboxItems(userId, [loose.id])).toEqual([stored]);
-      expect(await context.store.unreadCount(userId)).toEqual({ total: 1, byType: { [loose.type]: 1 } });
+      expect(await context.store.unreadCount(userId)).toEqual({ total: 1, unseen: 1, byType: { [loose.type]: 1 } });
     });
 
     it('starts a new user at lastPosition 0 and keeps positions strictly increasing across calls', async () => {
@@ -123,7 +123,7 @@ export function inboxContract(context: StoreContractContext): void {
       const items = [inboxItem(context, userId), inboxItem(context, userId, { type: 'contract.beta' })];
       const first = await context.store.insertInboxItems(items);
       await context.store.markRead(userId, [items[0]!.id], '2024-05-02T00:00:00.000Z');
-      const readFirst = { ...first[0]!, readAt: '2024-05-02T00:00:00.000Z' };
+      const readFirst = { ...first[0]!, readAt: '2024-05-02T00:00:00.000Z', seenAt: '2024-05-02T00:00:00.000Z' };
       // A resumed dispatch inserts its items again (here beside a new item of another user, in one batch):
       // the stored ones come back as stored, with their read state, and nothing is counted twice.
       const fresh = inboxItem(context, other);
@@ -138,7 +138,7 @@ export function inboxContract(context: StoreContractContext): void {
       expect(await context.store.lastPosition(userId)).toBe(first[1]!.position);
       expect(await listAllInbox(context.store, userId)).toEqual([first[1], readFirst]);
       expect(await context.store.listInboxAfter(userId, 0, 100)).toEqual([readFirst, first[1]]);
-      await expectUnreadCount(context.store, userId, { total: 1, byType: { 'contract.beta': 1 } });
+      await expectUnreadCount(context.store, userId, { total: 1, unseen: 1, byType: { 'contract.beta': 1 } });
       expect((await context.store.listInbox(userId, { status: 'unread' })).items).toEqual([first[1]]);
       expect((await context.store.listInbox(userId, { status: 'undelivered', type: 'contract.alpha' })).items).toEqual([
         readFirst,
@@ -338,8 +338,12 @@ export function inboxContract(context: StoreContractContext): void {
         inboxItem(context, userId, { type: 'contract.alpha' }),
         inboxItem(context, userId, { type: 'contract.beta' }),
       ]);
-      await expectUnreadCount(context.store, userId, { total: 3, byType: { 'contract.alpha': 2, 'contract.beta': 1 } });
-      await expectUnreadCount(context.store, context.userId('nobody'), { total: 0, byType: {} });
+      await expectUnreadCount(context.store, userId, {
+        total: 3,
+        unseen: 3,
+        byType: { 'contract.alpha': 2, 'contract.beta': 1 },
+      });
+      await expectUnreadCount(context.store, context.userId('nobody'), { total: 0, unseen: 0, byType: {} });
     });
 
     it('markRead returns the ids that changed, sets readAt and counts a repeat once', async () => {
@@ -358,7 +362,7 @@ export function inboxContract(context: StoreContractContext): void {
 
       const [read] = await context.store.getInboxItems(userId, [stored[0]!.id]);
       expect(read!.readAt).toBe(at);
-      await expectUnreadCount(context.store, userId, { total: 0, byType: {} });
+      await expectUnreadCount(context.store, userId, { total: 0, unseen: 0, byType: {} });
     });
 
     it('markUnread returns the ids that changed, clears readAt and restores the counts', async () => {
@@ -374,7 +378,13 @@ export function inboxContract(context: StoreContractContext): void {
       expect(await context.store.markUnread(userId, [stored[0]!.id])).toEqual([]);
       const [item] = await context.store.getInboxItems(userId, [stored[0]!.id]);
       expect(item!.readAt).toBeUndefined();
-      await expectUnreadCount(context.store, userId, { total: 2, byType: { 'contract.alpha': 1, 'contract.beta': 1 } });
+      // Unread again, but seen: reading it marked it seen, and that stays.
+      expect(item!.seenAt).toBeDefined();
+      await expectUnreadCount(context.store, userId, {
+        total: 2,
+        unseen: 1,
+        byType: { 'contract.alpha': 1, 'contract.beta': 1 },
+      });
     });
 
     it('markAllRead returns how many changed, for all types or one type, and zero when repeated', async () => {
@@ -389,12 +399,16 @@ export function inboxContract(context: StoreContractContext): void {
       await context.store.markRead(userId, [stored[0]!.id], isoNow());
       const at = isoNow();
       expect(await context.store.markAllRead(userId, { type: 'contract.alpha' }, at)).toBe(1);
-      await expectUnreadCount(context.store, userId, { total: 3, byType: { 'contract.beta': 2, 'contract.gamma': 1 } });
+      await expectUnreadCount(context.store, userId, {
+        total: 3,
+        unseen: 3,
+        byType: { 'contract.beta': 2, 'contract.gamma': 1 },
+      });
       expect(await context.store.markAllRead(userId, { type: 'contract.alpha' }, at)).toBe(0);
       expect(await context.store.markAllRead(userId, { type: 'contract.none' }, at)).toBe(0);
       expect(await context.store.markAllRead(userId, {}, at)).toBe(3);
       expect(await context.store.markAllRead(userId, {}, at)).toBe(0);
-      await expectUnreadCount(context.store, userId, { total: 0, byType: {} });
+      await expectUnreadCount(context.store, userId, { total: 0, unseen: 0, byType: {} });
       const items = await listAllInbox(context.store, userId);
       expect(items.find((item) => item.id === stored[1]!.id)!.readAt).toBe(at);
       expect(items.find((item) => item.id === stored[4]!.id)!.readAt).toBe(at);
@@ -410,7 +424,7 @@ export function inboxContract(context: StoreContractContext): void {
       const [delivered] = await context.store.getInboxItems(userId, [stored[0]!.id]);
       expect(delivered!.deliveredAt).toBe(at);
       expect(delivered!.readAt).toBeUndefined();
-      await expectUnreadCount(context.store, userId, { total: 2, byType: { 'contract.alpha': 2 } });
+      await expectUnreadCount(context.store, userId, { total: 2, unseen: 2, byType: { 'contract.alpha': 2 } });
       expect((await context.store.listInbox(userId, { status: 'undelivered' })).items).toEqual([stored[1]]);
     });
 
@@ -429,8 +443,8 @@ export function inboxContract(context: StoreContractContext): void {
       const [after] = await context.store.getInboxItems(owner, [theirs!.id]);
       expect(after!.readAt).toBe(at);
       expect(after!.deliveredAt).toBeUndefined();
-      await expectUnreadCount(context.store, owner, { total: 0, byType: {} });
-      await expectUnreadCount(context.store, intruder, { total: 1, byType: { 'contract.alpha': 1 } });
+      await expectUnreadCount(context.store, owner, { total: 0, unseen: 0, byType: {} });
+      await expectUnreadCount(context.store, intruder, { total: 1, unseen: 1, byType: { 'contract.alpha': 1 } });
       expect(await context.store.getInboxItems(intruder, [mine!.id])).toEqual([mine]);
     });
 
@@ -444,7 +458,7 @@ export function inboxContract(context: StoreContractContext): void {
 
       expect(await context.store.lastPosition(bob)).toBe(bobLast);
       expect(await listAllInbox(context.store, bob)).toEqual([...bobItems].reverse());
-      await expectUnreadCount(context.store, bob, { total: 2, byType: { 'contract.alpha': 2 } });
+      await expectUnreadCount(context.store, bob, { total: 2, unseen: 2, byType: { 'contract.alpha': 2 } });
       expect(await listAllInbox(context.store, alice)).toHaveLength(5);
     });
   });
@@ -468,6 +482,8 @@ export function inboxContract(context: StoreContractContext): void {
         await context.store.markRead(userId, [stored[3]!.id], afterCutoff);
         // The cutoff itself is not "before" the cutoff.
         await context.store.markRead(userId, [stored[4]!.id], cutoff);
+        // An archived read item is pruned like any other.
+        await context.store.archive(userId, [stored[1]!.id], isoNow());
         expectedPruned += 3;
         survivors.set(userId, stored.slice(3));
       }
@@ -511,7 +527,7 @@ export function inboxContract(context: StoreContractContext): void {
       expect((await context.store.listInbox(userId, { status: 'read' })).items).toEqual([]);
       expect((await context.store.listInbox(userId, { status: 'undelivered' })).items).toEqual([kept]);
       expect(await context.store.markUnread(userId, [gone!.id])).toEqual([]);
-      await expectUnreadCount(context.store, userId, { total: 1, byType: { 'contract.alpha': 1 } });
+      await expectUnreadCount(context.store, userId, { total: 1, unseen: 1, byType: { 'contract.alpha': 1 } });
     });
   });
 
@@ -528,7 +544,7 @@ export function inboxContract(context: StoreContractContext): void {
       expect(listed!.title).toBe('Ticket assigned');
       expect(listed!.data).toEqual({ nested: { value: 1 } });
       listed!.readAt = isoNow();
-      await expectUnreadCount(context.store, userId, { total: 1, byType: { 'contract.alpha': 1 } });
+      await expectUnreadCount(context.store, userId, { total: 1, unseen: 1, byType: { 'contract.alpha': 1 } });
       expect((await context.store.getInboxItems(userId, [input.id]))[0]!.readAt).toBeUndefined();
     });
   });

@@ -11,6 +11,7 @@ import { deliveriesContract } from './store-contract-deliveries';
 import { digestsContract } from './store-contract-digests';
 import type { StoreContractContext } from './store-contract-fixtures';
 import { inboxContract } from './store-contract-inbox';
+import { inboxStatesContract } from './store-contract-inbox-states';
 import { devicesContract, idempotencyContract, preferencesContract } from './store-contract-keys';
 import { outboxContract } from './store-contract-outbox';
 import { throttlesContract } from './store-contract-throttles';
@@ -100,6 +101,7 @@ export function describeStoreContract(
     });
 
     inboxContract(context);
+    inboxStatesContract(context);
     concurrencyContract(context);
     outboxContract(context);
     deliveriesContract(context);

@@ -6,7 +6,19 @@ export type ParsedFrame =
   | { ok: true; frame: ClientFrame }
   | { ok: false; code: ProtocolErrorCode; message: string; ref?: string };
 
-const knownTypes = new Set(['hello', 'ack', 'read', 'unread', 'readAll', 'ping']);
+const knownTypes = new Set([
+  'hello',
+  'ack',
+  'read',
+  'unread',
+  'readAll',
+  'seen',
+  'seenAll',
+  'archive',
+  'unarchive',
+  'archiveAllRead',
+  'ping',
+]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -24,6 +36,30 @@ function readIds(body: Record<string, unknown>): string[] | string {
     }
   }
   return [...new Set(ids as string[])];
+}
+
+/** An optional `upToPosition`: absent, or an integer ≥ 0; otherwise the reason. */
+function readUpTo(body: Record<string, unknown>): { upToPosition?: number } | string {
+  const position = body.upToPosition;
+  if (position === undefined || position === null) return {};
+  if (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 0) {
+    return 'upToPosition: expected a non-negative integer';
+  }
+  return { upToPosition: position };
+}
+
+/** An optional `notificationType`: absent, or a non-empty string of bounded length; otherwise the reason. */
+function readType(body: Record<string, unknown>): { notificationType?: string } | string {
+  const notificationType = body.notificationType;
+  if (notificationType === undefined || notificationType === null) return {};
+  if (
+    typeof notificationType !== 'string' ||
+    notificationType.length === 0 ||
+    notificationType.length > MAX_ID_LENGTH
+  ) {
+    return `notificationType: expected a non-empty string of at most ${MAX_ID_LENGTH} characters`;
+  }
+  return { notificationType };
 }
 
 /** Validates one frame. Unknown extra fields are ignored so later minor additions stay compatible. */
@@ -69,25 +105,26 @@ export function parseClientFrame(text: string): ParsedFrame {
     }
     case 'ack':
     case 'read':
-    case 'unread': {
+    case 'unread':
+    case 'seen':
+    case 'archive':
+    case 'unarchive': {
       const ids = readIds(body);
       if (typeof ids === 'string') return fail('INVALID_FRAME', ids);
       return withRef({ type, ids });
     }
-    case 'readAll': {
-      const notificationType = body.notificationType;
-      if (notificationType === undefined || notificationType === null) return withRef({ type: 'readAll' });
-      if (
-        typeof notificationType !== 'string' ||
-        notificationType.length === 0 ||
-        notificationType.length > MAX_ID_LENGTH
-      ) {
-        return fail(
-          'INVALID_FRAME',
-          `notificationType: expected a non-empty string of at most ${MAX_ID_LENGTH} characters`,
-        );
-      }
-      return withRef({ type: 'readAll', notificationType });
+    case 'readAll':
+    case 'archiveAllRead': {
+      const notificationType = readType(body);
+      if (typeof notificationType === 'string') return fail('INVALID_FRAME', notificationType);
+      const upTo = readUpTo(body);
+      if (typeof upTo === 'string') return fail('INVALID_FRAME', upTo);
+      return withRef({ type, ...notificationType, ...upTo });
+    }
+    case 'seenAll': {
+      const upTo = readUpTo(body);
+      if (typeof upTo === 'string') return fail('INVALID_FRAME', upTo);
+      return withRef({ type: 'seenAll', ...upTo });
     }
     default:
       return withRef({ type: 'ping' });

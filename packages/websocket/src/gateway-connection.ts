@@ -79,6 +79,17 @@ function itemFrame(item: InboxItem, replay: boolean, maxItemBytes: number): stri
   return isLargerThan(text, maxItemBytes) ? 'too-large' : text;
 }
 
+/** A bulk frame's options for the inbox API. */
+function bulkOptions(frame: { notificationType?: string; upToPosition?: number }): {
+  type?: string;
+  upToPosition?: number;
+} {
+  const options: { type?: string; upToPosition?: number } = {};
+  if (frame.notificationType !== undefined) options.type = frame.notificationType;
+  if (frame.upToPosition !== undefined) options.upToPosition = frame.upToPosition;
+  return options;
+}
+
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -288,7 +299,7 @@ export function createGatewayConnection(
     }
   }
 
-  // Read-state changes reach every tab through Herald's `inbox.read` / `inbox.unread` events (see realtime-channel.ts).
+  // State changes reach every tab through Herald's inbox events (see realtime-channel.ts).
   async function operate(frame: ClientFrame): Promise<void> {
     const inbox = host.inbox();
     switch (frame.type) {
@@ -302,7 +313,22 @@ export function createGatewayConnection(
         await reportNotFound(frame.ids, await inbox.markUnread(userId, frame.ids), frame.ref);
         return;
       case 'readAll':
-        await inbox.markAllRead(userId, frame.notificationType === undefined ? {} : { type: frame.notificationType });
+        await inbox.markAllRead(userId, bulkOptions(frame));
+        return;
+      case 'seen':
+        await reportNotFound(frame.ids, await inbox.markSeen(userId, frame.ids), frame.ref);
+        return;
+      case 'seenAll':
+        await inbox.markAllSeen(userId, frame.upToPosition === undefined ? {} : { upToPosition: frame.upToPosition });
+        return;
+      case 'archive':
+        await reportNotFound(frame.ids, await inbox.archive(userId, frame.ids), frame.ref);
+        return;
+      case 'unarchive':
+        await reportNotFound(frame.ids, await inbox.unarchive(userId, frame.ids), frame.ref);
+        return;
+      case 'archiveAllRead':
+        await inbox.archiveAllRead(userId, bulkOptions(frame));
         return;
       case 'hello':
         await hello(frame.lastPosition);

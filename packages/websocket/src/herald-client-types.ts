@@ -55,9 +55,12 @@ export interface HeraldClientSettings {
 export interface HeraldClientSnapshot {
   readonly status: HeraldClientStatus;
   readonly userId: string | undefined;
-  /** Newest first. */
+  /** Newest first, archived items left out. */
   readonly items: readonly InboxItem[];
+  /** `{ total (unread), unseen, byType }`, as the gateway counts them (archived items count in none). */
   readonly unread: UnreadCount;
+  /** `unread.unseen`: what a badge shows. */
+  readonly unseen: number;
   /** The highest position received or caught up to (0 before any); the next `hello` resumes after it. */
   readonly lastPosition: number;
 }
@@ -78,7 +81,18 @@ export interface HeraldClient {
   on<E extends keyof HeraldClientEvents>(event: E, listener: (value: HeraldClientEvents[E]) => void): () => void;
   markRead(ids: string | string[]): void;
   markUnread(ids: string | string[]): void;
+  /** Reads every item up to the position this client has (items it has not received yet stay unread). */
   markAllRead(options?: { notificationType?: string }): void;
+  /** Marks items seen (shown to the user). Optimistic, like every change below; queued while disconnected. */
+  markSeen(ids: string | string[]): void;
+  /** Marks every item up to the position this client has seen: what opening an inbox panel does. */
+  markAllSeen(): void;
+  /** Archives items: they leave `items` and every count. */
+  archive(ids: string | string[]): void;
+  /** Brings items back from the archive; the gateway sends them whole to every tab. */
+  unarchive(ids: string | string[]): void;
+  /** Archives every read item (of `notificationType`, when given) up to the position this client has. */
+  archiveAllRead(options?: { notificationType?: string }): void;
   /**
    * Goes offline and stays so (status `disconnected`), keeping the snapshot and its position. Acks not yet sent
    * go out first; resolves once the gateway answered the close, or after a short bound.

@@ -60,7 +60,7 @@ describe('createHeraldClient', () => {
     await waitUntil(() => ann.getSnapshot().items.length === 2);
     const snapshot = ann.getSnapshot();
     expect(snapshot.items.map((item) => item.body)).toEqual(['second', 'first']);
-    expect(snapshot.unread).toEqual({ total: 2, byType: { 'ticket.assigned': 2 } });
+    expect(snapshot.unread).toEqual({ total: 2, unseen: 2, byType: { 'ticket.assigned': 2 } });
     expect(snapshot.lastPosition).toBe(2);
     expect(shown).toEqual(['first', 'second']);
     await waitUntil(async () => (await herald.inbox.undelivered('ann')).length === 0);
@@ -243,7 +243,7 @@ describe('createHeraldClient', () => {
           JSON.stringify({
             type: 'welcome',
             userId: 'ann',
-            unread: { total: 0, byType: {} },
+            unread: { total: 0, unseen: 0, byType: {} },
             lastPosition: 0,
             heartbeatMs: 30_000,
           }),
@@ -349,7 +349,7 @@ describe('close, disconnect and connect', () => {
           JSON.stringify({
             type: 'welcome',
             userId: 'ann',
-            unread: { total: 0, byType: {} },
+            unread: { total: 0, unseen: 0, byType: {} },
             lastPosition: 0,
             heartbeatMs: 30_000,
           }),

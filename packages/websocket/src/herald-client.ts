@@ -93,10 +93,19 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
     if (queued.length > MAX_QUEUED_FRAMES) queued.shift();
   }
 
-  function sendChunked(type: 'read' | 'unread', ids: string[]): void {
+  function sendChunked(type: 'read' | 'unread' | 'seen' | 'archive' | 'unarchive', ids: string[]): void {
     for (let start = 0; start < ids.length; start += MAX_IDS_PER_FRAME) {
       sendOrQueue({ type, ids: ids.slice(start, start + MAX_IDS_PER_FRAME) });
     }
+  }
+
+  /**
+   * A bulk change covers what this client has received: items still on their way stay as they are. Before its first
+   * position the client leaves the watermark to the gateway.
+   */
+  function watermark(): { upToPosition?: number } {
+    const { lastPosition } = snapshot.getSnapshot();
+    return lastPosition > 0 ? { upToPosition: lastPosition } : {};
   }
 
   let isClosed = false;
@@ -128,8 +137,37 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
     },
     markAllRead(options = {}) {
       const type = options.notificationType;
+      const upTo = watermark();
       snapshot.markAllRead(type);
-      sendOrQueue(type === undefined ? { type: 'readAll' } : { type: 'readAll', notificationType: type });
+      sendOrQueue({ type: 'readAll', ...(type === undefined ? {} : { notificationType: type }), ...upTo });
+    },
+    markSeen(input) {
+      const ids = idList(input);
+      if (ids.length === 0) return;
+      snapshot.markSeen(ids);
+      sendChunked('seen', ids);
+    },
+    markAllSeen() {
+      const upTo = watermark();
+      snapshot.markAllSeen();
+      sendOrQueue({ type: 'seenAll', ...upTo });
+    },
+    archive(input) {
+      const ids = idList(input);
+      if (ids.length === 0) return;
+      snapshot.archive(ids);
+      sendChunked('archive', ids);
+    },
+    unarchive(input) {
+      const ids = idList(input);
+      if (ids.length === 0) return;
+      sendChunked('unarchive', ids);
+    },
+    archiveAllRead(options = {}) {
+      const type = options.notificationType;
+      const upTo = watermark();
+      snapshot.archiveAllRead(type);
+      sendOrQueue({ type: 'archiveAllRead', ...(type === undefined ? {} : { notificationType: type }), ...upTo });
     },
     disconnect() {
       if (isClosed) return Promise.resolve();

@@ -67,7 +67,7 @@ export type ProtocolErrorCode =
   /** The gateway could not complete the operation; retrying later may work. */
   | 'INTERNAL';
 
-/** Most ids one `ack`, `read` or `unread` frame may carry. */
+/** Most ids one `ack`, `read`, `unread`, `seen`, `archive` or `unarchive` frame may carry. */
 export const MAX_IDS_PER_FRAME = 100;
 /** Longest accepted id or type string. */
 export const MAX_ID_LENGTH = 200;
@@ -105,6 +105,42 @@ export interface ReadAllFrame {
   type: 'readAll';
   /** Only items of this notification type. */
   notificationType?: string;
+  /** Only items at or below this position (what the client has seen); default: the user's last position. */
+  upToPosition?: number;
+  ref?: string;
+}
+
+/** Items were shown to the user (a panel opened on them). Added in 0.2; older gateways answer `UNKNOWN_TYPE`. */
+export interface SeenFrame {
+  type: 'seen';
+  ids: string[];
+  ref?: string;
+}
+
+/** Every unseen item up to `upToPosition` (default: the user's last position) was shown. */
+export interface SeenAllFrame {
+  type: 'seenAll';
+  upToPosition?: number;
+  ref?: string;
+}
+
+export interface ArchiveFrame {
+  type: 'archive';
+  ids: string[];
+  ref?: string;
+}
+
+export interface UnarchiveFrame {
+  type: 'unarchive';
+  ids: string[];
+  ref?: string;
+}
+
+/** Archive every read item (of `notificationType`, when given) up to `upToPosition`. */
+export interface ArchiveAllReadFrame {
+  type: 'archiveAllRead';
+  notificationType?: string;
+  upToPosition?: number;
   ref?: string;
 }
 
@@ -113,7 +149,18 @@ export interface PingFrame {
   ref?: string;
 }
 
-export type ClientFrame = HelloFrame | AckFrame | ReadFrame | UnreadFrame | ReadAllFrame | PingFrame;
+export type ClientFrame =
+  | HelloFrame
+  | AckFrame
+  | ReadFrame
+  | UnreadFrame
+  | ReadAllFrame
+  | SeenFrame
+  | SeenAllFrame
+  | ArchiveFrame
+  | UnarchiveFrame
+  | ArchiveAllReadFrame
+  | PingFrame;
 
 // Server → client.
 
@@ -151,11 +198,37 @@ export interface ReadUpdateFrame {
   /** Everything (of `notificationType`, when given) was marked read. */
   all?: true;
   notificationType?: string;
+  /** With `all`: only items at or below this position were (absent from gateways before 0.2). */
+  upToPosition?: number;
 }
 
 export interface UnreadUpdateFrame {
   type: 'unreadItems';
   ids: string[];
+}
+
+/** Items were marked seen; `all`: every item up to `upToPosition` was. */
+export interface SeenUpdateFrame {
+  type: 'seen';
+  ids: string[];
+  all?: true;
+  upToPosition?: number;
+}
+
+/** Items were archived: drop them from the inbox shown. `all`: the read items up to `upToPosition` (of a type). */
+export interface ArchivedUpdateFrame {
+  type: 'archived';
+  ids: string[];
+  all?: true;
+  notificationType?: string;
+  upToPosition?: number;
+}
+
+/** Items came back from the archive, whole, so a client that dropped them can show them again. */
+export interface UnarchivedUpdateFrame {
+  type: 'unarchived';
+  ids: string[];
+  items: InboxItem[];
 }
 
 export interface ErrorFrame {
@@ -184,5 +257,8 @@ export type ServerFrame =
   | UnreadCountFrame
   | ReadUpdateFrame
   | UnreadUpdateFrame
+  | SeenUpdateFrame
+  | ArchivedUpdateFrame
+  | UnarchivedUpdateFrame
   | ErrorFrame
   | PongFrame;

@@ -1,10 +1,18 @@
 // The one `inApp` channel (id `websocket`) behind both the gateway and the socket-less publisher: it hands each
 // stored inbox item to this process's sockets (when there are any) and to the other processes through Redis,
-// and relays Herald's `inbox.read` / `inbox.unread` events the same two ways.
+// and relays Herald's inbox state events (`inbox.read`, `inbox.unread`, `inbox.seen`, `inbox.archived`,
+// `inbox.unarchived`) the same two ways.
 
 import { DeliveryError, type HeraldEvents, type InboxItem, type Logger } from '@herald/core';
 import type { Channel, HeraldHost, SendResult } from '@herald/core/spec';
-import { publishRelayMessage, type RealtimeRedis, type RelayMessage, readRelayMessage } from './redis-relay';
+import {
+  archivedRelayMessage,
+  publishRelayMessage,
+  type RealtimeRedis,
+  type RelayMessage,
+  readRelayMessage,
+  seenRelayMessage,
+} from './redis-relay';
 
 /** What a process holding sockets (the gateway) adds to the channel. */
 export interface LocalRealtime {
@@ -85,12 +93,22 @@ export function createRealtimeChannel(settings: RealtimeChannelSettings): Realti
       const onRead = (event: HeraldEvents['inbox.read']): void => relay(readRelayMessage(origin, event));
       const onUnread = (event: HeraldEvents['inbox.unread']): void =>
         relay({ kind: 'unread', origin, userId: event.userId, ids: event.ids, unread: event.unread });
+      const onSeen = (event: HeraldEvents['inbox.seen']): void => relay(seenRelayMessage(origin, event));
+      const onArchived = (event: HeraldEvents['inbox.archived']): void => relay(archivedRelayMessage(origin, event));
+      const onUnarchived = (event: HeraldEvents['inbox.unarchived']): void =>
+        relay({ kind: 'unarchived', origin, userId: event.userId, ids: event.ids, unread: event.unread });
       host.on('inbox.read', onRead);
       host.on('inbox.unread', onUnread);
+      host.on('inbox.seen', onSeen);
+      host.on('inbox.archived', onArchived);
+      host.on('inbox.unarchived', onUnarchived);
       const detach = (): void => {
         detachers.delete(detach);
         host.off('inbox.read', onRead);
         host.off('inbox.unread', onUnread);
+        host.off('inbox.seen', onSeen);
+        host.off('inbox.archived', onArchived);
+        host.off('inbox.unarchived', onUnarchived);
       };
       detachers.add(detach);
       return detach;

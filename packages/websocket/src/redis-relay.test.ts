@@ -111,6 +111,22 @@ describe('multi-process fan-out through Redis', () => {
     expect(await tabA.next('unreadItems')).toEqual({ type: 'unreadItems', ids: [item!.id] });
   });
 
+  it('syncs seen and archive state between tabs held by different gateways, unarchived items whole', async () => {
+    const { store, first, second } = await gatewayPair();
+    const [item] = await insertItems(store, 'ann', 1);
+    const tabA = await hello(first.url, 'ann', 1);
+    const tabB = await hello(second.url, 'ann', 1);
+    tabA.send({ type: 'seenAll', upToPosition: 1 });
+    expect(await tabB.next('seen')).toEqual({ type: 'seen', ids: [], all: true, upToPosition: 1 });
+    expect((await tabB.next('unread')).counts).toEqual({ total: 1, unseen: 0, byType: { 'ticket.assigned': 1 } });
+    tabA.send({ type: 'archive', ids: [item!.id] });
+    expect(await tabB.next('archived')).toEqual({ type: 'archived', ids: [item!.id] });
+    tabB.send({ type: 'unarchive', ids: [item!.id] });
+    const back = await tabA.next('unarchived');
+    expect(back.items.map((each) => each.id)).toEqual([item!.id]);
+    expect(back.items[0]!.archivedAt).toBeUndefined();
+  });
+
   it('replays from a RedisStore: undelivered on a first connect, everything after the position on resume', async () => {
     const redis = redisClient();
     const prefix = `test:${randomUUID()}:`;

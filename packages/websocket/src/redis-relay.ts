@@ -32,9 +32,30 @@ export type RelayMessage =
       ids: string[];
       all: boolean;
       notificationType?: string;
+      upToPosition?: number;
       unread: UnreadCount;
     }
-  | { kind: 'unread'; origin: string; userId: string; ids: string[]; unread: UnreadCount };
+  | { kind: 'unread'; origin: string; userId: string; ids: string[]; unread: UnreadCount }
+  | {
+      kind: 'seen';
+      origin: string;
+      userId: string;
+      ids: string[];
+      all: boolean;
+      upToPosition?: number;
+      unread: UnreadCount;
+    }
+  | {
+      kind: 'archived';
+      origin: string;
+      userId: string;
+      ids: string[];
+      all: boolean;
+      notificationType?: string;
+      upToPosition?: number;
+      unread: UnreadCount;
+    }
+  | { kind: 'unarchived'; origin: string; userId: string; ids: string[]; unread: UnreadCount };
 
 /** The relay message for Herald's `inbox.read` event (a read-all limited to a type keeps the type). */
 export function readRelayMessage(origin: string, event: HeraldEvents['inbox.read']): RelayMessage {
@@ -47,6 +68,36 @@ export function readRelayMessage(origin: string, event: HeraldEvents['inbox.read
     unread: event.unread,
   };
   if (event.type !== undefined) message.notificationType = event.type;
+  if (event.upToPosition !== undefined) message.upToPosition = event.upToPosition;
+  return message;
+}
+
+/** The relay message for Herald's `inbox.seen` event. */
+export function seenRelayMessage(origin: string, event: HeraldEvents['inbox.seen']): RelayMessage {
+  const message: RelayMessage = {
+    kind: 'seen',
+    origin,
+    userId: event.userId,
+    ids: event.ids,
+    all: event.all,
+    unread: event.unread,
+  };
+  if (event.upToPosition !== undefined) message.upToPosition = event.upToPosition;
+  return message;
+}
+
+/** The relay message for Herald's `inbox.archived` event (an archive-all limited to a type keeps the type). */
+export function archivedRelayMessage(origin: string, event: HeraldEvents['inbox.archived']): RelayMessage {
+  const message: RelayMessage = {
+    kind: 'archived',
+    origin,
+    userId: event.userId,
+    ids: event.ids,
+    all: event.all,
+    unread: event.unread,
+  };
+  if (event.type !== undefined) message.notificationType = event.type;
+  if (event.upToPosition !== undefined) message.upToPosition = event.upToPosition;
   return message;
 }
 

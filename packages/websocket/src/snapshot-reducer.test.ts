@@ -27,7 +27,7 @@ const welcome = (lastPosition: number, total: number) =>
   ({
     type: 'welcome',
     userId: 'ann',
-    unread: { total, byType: { 'ticket.assigned': total } },
+    unread: { total, unseen: total, byType: { 'ticket.assigned': total } },
     lastPosition,
     heartbeatMs: 30_000,
   }) as const;
@@ -50,7 +50,7 @@ describe('snapshot reducer', () => {
     expect(snapshot.apply({ type: 'notification', item: item(2) })).toBeUndefined(); // a repeat
     for (const position of [3, 4]) snapshot.apply({ type: 'notification', item: item(position) });
     const state = snapshot.getSnapshot();
-    expect(state.unread).toEqual({ total: 4, byType: { 'ticket.assigned': 4 } });
+    expect(state.unread).toEqual({ total: 4, unseen: 4, byType: { 'ticket.assigned': 4 } });
     expect(state.items.map((entry) => entry.position)).toEqual([4, 3, 2]);
     expect(state.lastPosition).toBe(4);
   });
@@ -64,7 +64,7 @@ describe('snapshot reducer', () => {
 
   it('keeps the same snapshot for a change that changes nothing', () => {
     const { snapshot, changes } = reducer();
-    snapshot.apply({ type: 'unread', counts: { total: 0, byType: { x: 0 } } });
+    snapshot.apply({ type: 'unread', counts: { total: 0, unseen: 0, byType: { x: 0 } } });
     snapshot.setStatus('connecting');
     expect(changes).toHaveLength(0);
   });
@@ -76,7 +76,7 @@ describe('snapshot reducer', () => {
     snapshot.apply({ type: 'notification', item: item(2, { type: 'comment.added' }) });
     snapshot.apply({ type: 'read', ids: [], all: true });
     expect(snapshot.getSnapshot().items.every((entry) => entry.readAt === undefined)).toBe(true);
-    snapshot.apply({ type: 'unread', counts: { total: 1, byType: { 'comment.added': 1 } } });
+    snapshot.apply({ type: 'unread', counts: { total: 1, unseen: 1, byType: { 'comment.added': 1 } } });
     const byType = Object.fromEntries(snapshot.getSnapshot().items.map((entry) => [entry.type, entry.readAt]));
     expect(byType['ticket.assigned']).toBeDefined();
     expect(byType['comment.added']).toBeUndefined();
@@ -94,6 +94,60 @@ describe('snapshot reducer', () => {
     expect(snapshot.getSnapshot().unread.total).toBe(1);
     expect(snapshot.getSnapshot().items[0]?.readAt).toBeUndefined();
     snapshot.markAllRead('ticket.assigned');
-    expect(snapshot.getSnapshot().unread).toEqual({ total: 0, byType: { 'ticket.assigned': 0 } });
+    expect(snapshot.getSnapshot().unread).toEqual({ total: 0, unseen: 0, byType: { 'ticket.assigned': 0 } });
+  });
+
+  it('counts unseen items beside unread ones, and marks them seen locally and by frames, up to a watermark', () => {
+    const { snapshot } = reducer();
+    snapshot.apply(welcome(0, 0));
+    for (const position of [1, 2, 3]) snapshot.apply({ type: 'notification', item: item(position) });
+    expect(snapshot.getSnapshot().unseen).toBe(3);
+    snapshot.markSeen(['item-3', 'unknown']);
+    expect(snapshot.getSnapshot().unread).toEqual({ total: 3, unseen: 2, byType: { 'ticket.assigned': 3 } });
+    snapshot.apply({ type: 'seen', ids: [], all: true, upToPosition: 1 });
+    const seen = snapshot.getSnapshot().items.map((entry) => entry.seenAt !== undefined);
+    expect(seen).toEqual([true, false, true]);
+    snapshot.markAllSeen();
+    expect(snapshot.getSnapshot().unseen).toBe(0);
+    expect(snapshot.getSnapshot().items.every((entry) => entry.seenAt !== undefined)).toBe(true);
+    // Reading marks seen too.
+    snapshot.apply({ type: 'notification', item: item(4) });
+    snapshot.markRead(['item-4']);
+    expect(snapshot.getSnapshot().unread).toEqual({ total: 3, unseen: 0, byType: { 'ticket.assigned': 3 } });
+  });
+
+  it('drops archived items, leaves archived replays out, and shows unarchived items again', () => {
+    const { snapshot } = reducer();
+    snapshot.apply(welcome(0, 0));
+    snapshot.apply({ type: 'notification', item: item(1) });
+    snapshot.apply({ type: 'notification', item: item(2, { archivedAt: '2026-01-01T00:00:00.000Z' }) });
+    snapshot.apply({ type: 'notification', item: item(3) });
+    expect(snapshot.getSnapshot().items.map((entry) => entry.id)).toEqual(['item-3', 'item-1']);
+    expect(snapshot.getSnapshot().unread.total).toBe(2);
+    expect(snapshot.getSnapshot().lastPosition).toBe(3);
+    snapshot.archive(['item-3']);
+    expect(snapshot.getSnapshot().items.map((entry) => entry.id)).toEqual(['item-1']);
+    expect(snapshot.getSnapshot().unread).toEqual({ total: 1, unseen: 1, byType: { 'ticket.assigned': 1 } });
+    snapshot.apply({ type: 'unarchived', ids: ['item-3'], items: [item(3)] });
+    expect(snapshot.getSnapshot().items.map((entry) => entry.id)).toEqual(['item-3', 'item-1']);
+    snapshot.markRead(['item-1']);
+    snapshot.apply({ type: 'archived', ids: [], all: true, upToPosition: 2 });
+    expect(snapshot.getSnapshot().items.map((entry) => entry.id)).toEqual(['item-3']);
+    snapshot.apply({ type: 'archived', ids: ['item-3'] });
+    expect(snapshot.getSnapshot().items).toEqual([]);
+  });
+
+  it('reads a watermarked read-all up to its position only', () => {
+    const { snapshot } = reducer();
+    snapshot.apply(welcome(0, 0));
+    for (const position of [1, 2]) snapshot.apply({ type: 'notification', item: item(position) });
+    snapshot.apply({ type: 'read', ids: [], all: true, upToPosition: 1 });
+    expect(snapshot.getSnapshot().items.map((entry) => entry.readAt !== undefined)).toEqual([false, true]);
+  });
+
+  it('takes counts without unseen (a gateway from before it) as every unread item unseen', () => {
+    const { snapshot } = reducer();
+    snapshot.apply({ type: 'unread', counts: { total: 2, byType: { x: 2 } } as never });
+    expect(snapshot.getSnapshot().unread).toEqual({ total: 2, unseen: 2, byType: { x: 2 } });
   });
 });

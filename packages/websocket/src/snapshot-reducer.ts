@@ -1,5 +1,6 @@
-// The client's inbox snapshot and how each server frame and each local change moves it: items newest first,
-// each id once, unread counts kept exact against the gateway's, and the position the next `hello` resumes after.
+// The client's inbox snapshot and how each server frame and each local change moves it: unarchived items newest
+// first, each id once, unread and unseen counts kept exact against the gateway's, and the position the next `hello`
+// resumes after.
 // No sockets here: the client feeds it frames and reads the snapshot.
 
 import type { InboxItem, UnreadCount } from '@herald/core';
@@ -13,7 +14,18 @@ const SEEN_LIMIT = 10_000;
 /** The frames that change the snapshot. */
 export type SnapshotFrame = Extract<
   ServerFrame,
-  { type: 'welcome' | 'notification' | 'synced' | 'unread' | 'read' | 'unreadItems' }
+  {
+    type:
+      | 'welcome'
+      | 'notification'
+      | 'synced'
+      | 'unread'
+      | 'read'
+      | 'unreadItems'
+      | 'seen'
+      | 'archived'
+      | 'unarchived';
+  }
 >;
 
 export interface SnapshotReducerSettings {
@@ -38,6 +50,11 @@ export interface SnapshotReducer {
   markRead(ids: readonly string[]): void;
   markUnread(ids: readonly string[]): void;
   markAllRead(notificationType: string | undefined): void;
+  markSeen(ids: readonly string[]): void;
+  markAllSeen(): void;
+  /** Archived items leave `items` at once. */
+  archive(ids: readonly string[]): void;
+  archiveAllRead(notificationType: string | undefined): void;
 }
 
 type Patch = { -readonly [K in keyof HeraldClientSnapshot]?: HeraldClientSnapshot[K] };
@@ -48,7 +65,8 @@ export function createSnapshotReducer(settings: SnapshotReducerSettings): Snapsh
     status: 'connecting',
     userId: undefined,
     items: [],
-    unread: { total: 0, byType: {} },
+    unread: { total: 0, unseen: 0, byType: {} },
+    unseen: 0,
     lastPosition: settings.lastPosition ?? 0,
   };
   const seen = new Set<string>();
@@ -70,6 +88,7 @@ export function createSnapshotReducer(settings: SnapshotReducerSettings): Snapsh
       return;
     }
     const previous = snapshot;
+    if (patch.unread) patch.unseen = patch.unread.unseen;
     snapshot = { ...snapshot, ...patch };
     settings.onChange(snapshot, previous);
   }
@@ -106,11 +125,35 @@ export function createSnapshotReducer(settings: SnapshotReducerSettings): Snapsh
     if (changed) update({ items });
   }
 
-  function markItemsRead(ids: readonly string[] | 'all', type?: string): void {
+  /** Items (by id, or every one up to a position, of a type) read, and so seen. */
+  function markItemsRead(ids: readonly string[] | 'all', type?: string, upTo = Number.POSITIVE_INFINITY): void {
     const at = new Date().toISOString();
     mapItems(ids, (item) =>
-      item.readAt !== undefined || (type !== undefined && item.type !== type) ? undefined : { ...item, readAt: at },
+      item.readAt !== undefined || (type !== undefined && item.type !== type) || item.position > upTo
+        ? undefined
+        : { ...item, readAt: at, seenAt: item.seenAt ?? at },
     );
+  }
+
+  function markItemsSeen(ids: readonly string[] | 'all', upTo = Number.POSITIVE_INFINITY): void {
+    const at = new Date().toISOString();
+    mapItems(ids, (item) => (item.seenAt !== undefined || item.position > upTo ? undefined : { ...item, seenAt: at }));
+  }
+
+  function dropItems(keep: (item: InboxItem) => boolean): void {
+    const items = snapshot.items.filter(keep);
+    if (items.length !== snapshot.items.length) update({ items });
+  }
+
+  /** Items back from the archive: shown again where they belong, whether or not this tab had them before. */
+  function restoreItems(restored: readonly InboxItem[]): void {
+    let items = snapshot.items;
+    for (const item of restored) {
+      if (item.archivedAt !== undefined || items.some((each) => each.id === item.id)) continue;
+      remember(item.id);
+      items = insertItem(items, item);
+    }
+    if (items !== snapshot.items) update({ items });
   }
 
   function markItemsUnread(ids: readonly string[]): void {
@@ -126,10 +169,16 @@ export function createSnapshotReducer(settings: SnapshotReducerSettings): Snapsh
     const patch: Patch = {};
     if (item.position > snapshot.lastPosition) patch.lastPosition = item.position;
     hasPosition = true;
-    if (isNew) {
+    // A replay after a position holds archived items too: they move the position, and are not shown or counted.
+    if (isNew && item.archivedAt === undefined) {
       patch.items = insertItem(snapshot.items, item);
-      if (item.position > countedUpTo && item.readAt === undefined) {
-        patch.unread = adjustCount(snapshot.unread, item.type, 1);
+      if (item.position > countedUpTo && (item.readAt === undefined || item.seenAt === undefined)) {
+        patch.unread = adjustCount(
+          snapshot.unread,
+          item.type,
+          item.readAt === undefined ? 1 : 0,
+          item.seenAt === undefined ? 1 : 0,
+        );
       }
     }
     if (item.position > countedUpTo) countedUpTo = item.position;
@@ -181,11 +230,32 @@ export function createSnapshotReducer(settings: SnapshotReducerSettings): Snapsh
           return undefined;
         case 'read':
           if (!frame.all) markItemsRead(frame.ids);
+          else if (frame.upToPosition !== undefined) markItemsRead('all', frame.notificationType, frame.upToPosition);
           else if (frame.notificationType !== undefined) markItemsRead('all', frame.notificationType);
           else pendingReadAll = true;
           return undefined;
         case 'unreadItems':
           markItemsUnread(frame.ids);
+          return undefined;
+        case 'seen':
+          if (frame.all) markItemsSeen('all', frame.upToPosition);
+          else markItemsSeen(frame.ids);
+          return undefined;
+        case 'archived': {
+          if (!frame.all) {
+            const ids = new Set(frame.ids);
+            dropItems((item) => !ids.has(item.id));
+            return undefined;
+          }
+          const upTo = frame.upToPosition ?? Number.POSITIVE_INFINITY;
+          const type = frame.notificationType;
+          dropItems(
+            (item) => item.readAt === undefined || item.position > upTo || (type !== undefined && item.type !== type),
+          );
+          return undefined;
+        }
+        case 'unarchived':
+          restoreItems(frame.items);
           return undefined;
       }
     },
@@ -205,7 +275,9 @@ export function createSnapshotReducer(settings: SnapshotReducerSettings): Snapsh
     markRead(ids) {
       let unread = snapshot.unread;
       for (const item of snapshot.items) {
-        if (ids.includes(item.id) && item.readAt === undefined) unread = adjustCount(unread, item.type, -1);
+        if (ids.includes(item.id) && item.readAt === undefined) {
+          unread = adjustCount(unread, item.type, -1, item.seenAt === undefined ? -1 : 0);
+        }
       }
       if (unread !== snapshot.unread) update({ unread });
       markItemsRead(ids);
@@ -219,14 +291,50 @@ export function createSnapshotReducer(settings: SnapshotReducerSettings): Snapsh
       markItemsUnread(ids);
     },
     markAllRead(type) {
-      if (type === undefined) update({ unread: { total: 0, byType: {} } });
+      if (type === undefined) update({ unread: { total: 0, unseen: 0, byType: {} } });
       else {
         const byType = { ...snapshot.unread.byType };
         const removed = byType[type] ?? 0;
         byType[type] = 0;
-        update({ unread: { total: Math.max(0, snapshot.unread.total - removed), byType } });
+        const unseenOfType = snapshot.items.filter((item) => item.type === type && item.seenAt === undefined).length;
+        update({
+          unread: {
+            total: Math.max(0, snapshot.unread.total - removed),
+            unseen: Math.max(0, snapshot.unread.unseen - unseenOfType),
+            byType,
+          },
+        });
       }
       markItemsRead('all', type);
+    },
+    markSeen(ids) {
+      const wanted = new Set(ids);
+      const newlySeen = snapshot.items.filter((item) => wanted.has(item.id) && item.seenAt === undefined).length;
+      if (newlySeen > 0) {
+        update({
+          unread: { ...cloneCounts(snapshot.unread), unseen: Math.max(0, snapshot.unread.unseen - newlySeen) },
+        });
+      }
+      markItemsSeen(ids);
+    },
+    markAllSeen() {
+      update({ unread: { ...cloneCounts(snapshot.unread), unseen: 0 } });
+      markItemsSeen('all');
+    },
+    archive(ids) {
+      const wanted = new Set(ids);
+      let unread = snapshot.unread;
+      for (const item of snapshot.items) {
+        if (!wanted.has(item.id)) continue;
+        const unreadDelta = item.readAt === undefined ? -1 : 0;
+        const unseenDelta = item.seenAt === undefined ? -1 : 0;
+        if (unreadDelta !== 0 || unseenDelta !== 0) unread = adjustCount(unread, item.type, unreadDelta, unseenDelta);
+      }
+      if (unread !== snapshot.unread) update({ unread });
+      dropItems((item) => !wanted.has(item.id));
+    },
+    archiveAllRead(type) {
+      dropItems((item) => item.readAt === undefined || (type !== undefined && item.type !== type));
     },
   };
 }

@@ -196,7 +196,7 @@ describe('replay and live delivery', () => {
     expect(welcome).toEqual({
       type: 'welcome',
       userId: 'ann',
-      unread: { total: 4, byType: { 'ticket.assigned': 4 } },
+      unread: { total: 4, unseen: 4, byType: { 'ticket.assigned': 4 } },
       lastPosition: 4,
       heartbeatMs: 30_000,
     });
@@ -332,7 +332,7 @@ describe('acknowledgements and read state', () => {
       expect(await tab.next('read')).toEqual({ type: 'read', ids: [items[0]!.id] });
       expect(await tab.next('unread')).toEqual({
         type: 'unread',
-        counts: { total: 2, byType: { 'ticket.assigned': 1, 'comment.added': 1 } },
+        counts: { total: 2, unseen: 2, byType: { 'ticket.assigned': 1, 'comment.added': 1 } },
       });
     }
 

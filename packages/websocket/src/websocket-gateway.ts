@@ -246,17 +246,53 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
       for (const connection of connections) connection.deliver(message.item, frame);
       return;
     }
-    if (message.kind === 'read') {
-      const read: ServerFrame = { type: 'read', ids: message.ids };
-      if (message.all) read.all = true;
-      if (message.notificationType !== undefined) read.notificationType = message.notificationType;
-      sendToUser(message.userId, [read, { type: 'unread', counts: message.unread }]);
-      return;
+    const counts: ServerFrame = { type: 'unread', counts: message.unread };
+    switch (message.kind) {
+      case 'read': {
+        const read: ServerFrame = { type: 'read', ids: message.ids };
+        if (message.all) read.all = true;
+        if (message.notificationType !== undefined) read.notificationType = message.notificationType;
+        if (message.all && message.upToPosition !== undefined) read.upToPosition = message.upToPosition;
+        sendToUser(message.userId, [read, counts]);
+        return;
+      }
+      case 'unread':
+        sendToUser(message.userId, [{ type: 'unreadItems', ids: message.ids }, counts]);
+        return;
+      case 'seen': {
+        const seen: ServerFrame = { type: 'seen', ids: message.ids };
+        if (message.all) seen.all = true;
+        if (message.all && message.upToPosition !== undefined) seen.upToPosition = message.upToPosition;
+        sendToUser(message.userId, [seen, counts]);
+        return;
+      }
+      case 'archived': {
+        const archived: ServerFrame = { type: 'archived', ids: message.ids };
+        if (message.all) archived.all = true;
+        if (message.notificationType !== undefined) archived.notificationType = message.notificationType;
+        if (message.all && message.upToPosition !== undefined) archived.upToPosition = message.upToPosition;
+        sendToUser(message.userId, [archived, counts]);
+        return;
+      }
+      case 'unarchived':
+        void sendUnarchived(message.userId, message.ids, counts);
+        return;
     }
-    sendToUser(message.userId, [
-      { type: 'unreadItems', ids: message.ids },
-      { type: 'unread', counts: message.unread },
-    ]);
+  }
+
+  /** Items back from the archive travel whole: the tabs dropped them when they were archived. */
+  async function sendUnarchived(userId: string, ids: string[], counts: ServerFrame): Promise<void> {
+    if (!users.has(userId) || !inbox) return;
+    try {
+      const items = (await inbox.get(userId, ids)).filter((item) => item.archivedAt === undefined);
+      sendToUser(userId, [{ type: 'unarchived', ids, items }, counts]);
+    } catch (error) {
+      logger.warn('herald websocket: could not read unarchived items; tabs see them after a reload', {
+        userId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      sendToUser(userId, [counts]);
+    }
   }
 
   function attachedInbox(): InboxApi {

@@ -21,18 +21,37 @@ export interface InboxItem extends InAppContent {
   deliveredAt?: string;
   /** Set while the item is read; cleared by mark-unread. */
   readAt?: string;
+  /**
+   * Set once the item was shown to the user (the inbox panel was opened on it). Reading an item sets it too when it
+   * is absent, so a read item is always seen; mark-unread leaves it. Never cleared.
+   */
+  seenAt?: string;
+  /**
+   * Set while the item is archived; cleared by unarchive. An archived item keeps its read and seen state, leaves the
+   * default listing, and counts in none of the counters (`UnreadCount`), whatever its read and seen state.
+   */
+  archivedAt?: string;
 }
 
 /** What the dispatcher hands the store; the store assigns `position`. */
-export type NewInboxItem = Omit<InboxItem, 'position' | 'deliveredAt' | 'readAt'>;
+export type NewInboxItem = Omit<InboxItem, 'position' | 'deliveredAt' | 'readAt' | 'seenAt' | 'archivedAt'>;
 
 /** The status filters of an inbox listing; `InboxStatusFilter` is derived from it. */
 export const inboxStatusFilters = ['read', 'unread', 'undelivered'] as const;
 export type InboxStatusFilter = (typeof inboxStatusFilters)[number];
 
+/**
+ * Which items a listing holds by archive state: `exclude` (the default) lists the inbox without archived items,
+ * `only` lists the archive, `include` both. Combines with `status` and `type`.
+ */
+export const inboxArchivedFilters = ['exclude', 'include', 'only'] as const;
+export type InboxArchivedFilter = (typeof inboxArchivedFilters)[number];
+
 export interface InboxQuery {
   status?: InboxStatusFilter;
   type?: string;
+  /** Default `exclude`. */
+  archived?: InboxArchivedFilter;
   /** 1..100, default 20. */
   limit?: number;
   /** From a previous page's `nextCursor`. */
@@ -45,9 +64,32 @@ export interface InboxPage {
   nextCursor?: string;
 }
 
+/**
+ * A user's counters, kept atomically with the state they count (never counted over the items). Archived items count
+ * in none of them.
+ */
 export interface UnreadCount {
+  /** Items without `readAt`. */
   total: number;
+  /** Items without `seenAt`: what a badge shows. Never above `total` (a read item is seen). */
+  unseen: number;
+  /** `total` by notification type; a type with none unread may be absent. */
   byType: Record<string, number>;
+}
+
+/**
+ * The watermark of a bulk change (read-all, seen-all, archive-all-read): only items with `position <= upToPosition`
+ * change, so items that arrive while it runs stay as they are. When omitted, the store takes the user's last
+ * position at the moment the call begins.
+ */
+export interface BulkInboxOptions {
+  /** An integer ≥ 0. */
+  upToPosition?: number;
+}
+
+/** A bulk change that may be limited to one notification type. */
+export interface TypedBulkInboxOptions extends BulkInboxOptions {
+  type?: string;
 }
 
 /** Every status a delivery record can be in; `DeliveryStatus` is derived from it. */
@@ -325,6 +367,16 @@ export interface Store {
   readonly specificationVersion: 'v1';
 
   // Inbox. Ids not owned by `userId` are ignored, never changed and never counted.
+  //
+  // Seen and archived: each user's counters are kept with the state they count, in the same atomic step —
+  // `total` = unarchived items without `readAt`, `unseen` = unarchived items without `seenAt`, `byType[t]` = `total`
+  // of type t. A change that moves an item in or out of a set adjusts exactly the counters it leaves or joins:
+  // read (−total, −byType, and −unseen when it was unseen, since reading sets `seenAt`), unread (+total, +byType),
+  // seen (−unseen), archive (−total/−byType when unread, −unseen when unseen), unarchive (the reverse). Only the
+  // item's first change counts: a repeat, or an id of another user, changes nothing and is not returned. A SQL store
+  // does this as an UPDATE … WHERE <state is not yet the target> RETURNING, then adds the returned rows' counts to
+  // a per-user (and per user × type) counter row in the same transaction; bulk changes do the same in chunks,
+  // each bounded by the watermark (`position <= upToPosition`, fixed before the first chunk).
   /**
    * Stores new items and returns them with their positions, in input order. An item whose id the user already
    * holds is not stored or counted again: the stored item is returned in its place, so a resumed dispatch never
@@ -333,20 +385,39 @@ export interface Store {
   insertInboxItems(items: NewInboxItem[]): Promise<InboxItem[]>;
   getInboxItems(userId: string, ids: string[]): Promise<InboxItem[]>;
   listInbox(userId: string, query?: InboxQuery): Promise<InboxPage>;
-  /** Items with `position > afterPosition`, oldest first: the replay a reconnecting client needs. */
+  /**
+   * Items with `position > afterPosition`, oldest first, archived ones included (with `archivedAt`): the replay a
+   * reconnecting client needs.
+   */
   listInboxAfter(userId: string, afterPosition: number, limit: number): Promise<InboxItem[]>;
   /** The user's highest position so far (0 when none). */
   lastPosition(userId: string): Promise<number>;
   unreadCount(userId: string): Promise<UnreadCount>;
-  /** Returns the ids that changed (were unread). */
+  /** Returns the ids that changed (were unread). Sets `seenAt` too where it is absent. */
   markRead(userId: string, ids: string[], at: string): Promise<string[]>;
-  /** Returns the ids that changed (were read). */
+  /** Returns the ids that changed (were read). `seenAt` stays. */
   markUnread(userId: string, ids: string[]): Promise<string[]>;
-  /** Returns how many items changed. */
-  markAllRead(userId: string, options: { type?: string }, at: string): Promise<number>;
+  /**
+   * Reads the unread, unarchived items up to the watermark (of `type` only, when given), setting `seenAt` where it
+   * is absent. Returns how many items changed.
+   */
+  markAllRead(userId: string, options: TypedBulkInboxOptions, at: string): Promise<number>;
+  /** Returns the ids that changed (had no `seenAt`); archived items are marked too, without counting. */
+  markSeen(userId: string, ids: string[], at: string): Promise<string[]>;
+  /** Marks the unseen, unarchived items up to the watermark seen. Returns how many changed. */
+  markAllSeen(userId: string, options: BulkInboxOptions, at: string): Promise<number>;
+  /** Returns the ids that changed (were not archived); they leave the counters they were in. */
+  archive(userId: string, ids: string[], at: string): Promise<string[]>;
+  /** Returns the ids that changed (were archived); they count again by their read and seen state. */
+  unarchive(userId: string, ids: string[]): Promise<string[]>;
+  /**
+   * Archives the read, unarchived items up to the watermark (of `type` only, when given). Returns how many changed.
+   * The counters do not move: read items count in none of them.
+   */
+  archiveAllRead(userId: string, options: TypedBulkInboxOptions, at: string): Promise<number>;
   /** Returns the ids that changed (were not yet delivered). */
   markDelivered(userId: string, ids: string[], at: string): Promise<string[]>;
-  /** Deletes read items read before the date; returns how many. */
+  /** Deletes read items (archived or not) read before the date; returns how many. */
   pruneInbox(options: { readBefore: string }): Promise<number>;
 
   // Notifications: the outbox. Every write below is idempotent, so a resumed dispatch may repeat any of them.

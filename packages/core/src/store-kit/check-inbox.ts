@@ -1,7 +1,7 @@
 // The inbox rules: what a new item must hold, and what listing, replay and read-all queries may ask.
 
-import type { InboxStatusFilter, NewInboxItem } from '../spec/store';
-import { inboxStatusFilters } from '../spec/store';
+import type { InboxArchivedFilter, InboxStatusFilter, NewInboxItem } from '../spec/store';
+import { inboxArchivedFilters, inboxStatusFilters } from '../spec/store';
 import { checkOneOf, checkPageLimit, checkPositiveInteger, dateMessage, isDate } from './check-values';
 import { decodeCursor } from './cursor-codec';
 import { toNewInboxItem } from './inbox-item';
@@ -24,6 +24,16 @@ export interface CheckedInboxQuery {
   beforePosition?: number;
   status?: InboxStatusFilter;
   type?: string;
+  /** Always present: `exclude` when the query named none. */
+  archived: InboxArchivedFilter;
+}
+
+/** A bulk change's options as a driver receives them: the watermark is always fixed by the kit's caller or the driver. */
+export interface CheckedBulkOptions {
+  /** Only items of this type (read-all and archive-all-read). */
+  type?: string;
+  /** Only items at or below this position; `undefined`: the user's last position when the driver call begins. */
+  upToPosition?: number;
 }
 
 const ITEM_IDS = ['id', 'userId', 'notificationId', 'type'] as const;
@@ -81,9 +91,12 @@ export function checkNewInboxItem(value: unknown, index: number, issues: IssueLi
 }
 
 export function checkInboxQuery(query: unknown): CheckedInboxQuery {
-  if (query === undefined) return { limit: checkPageLimit(undefined) };
+  if (query === undefined) return { limit: checkPageLimit(undefined), archived: 'exclude' };
   if (!isObject(query)) throw invalid('query', 'Expected an object');
-  const checked: CheckedInboxQuery = { limit: checkPageLimit(query.limit) };
+  const checked: CheckedInboxQuery = {
+    limit: checkPageLimit(query.limit),
+    archived: query.archived === undefined ? 'exclude' : checkOneOf(query.archived, inboxArchivedFilters, 'archived'),
+  };
   if (query.cursor !== undefined) checked.beforePosition = decodeCursor('inbox', query.cursor);
   if (query.status !== undefined) checked.status = checkOneOf(query.status, inboxStatusFilters, 'status');
   if (query.type !== undefined) {
@@ -96,6 +109,28 @@ export function checkInboxQuery(query: unknown): CheckedInboxQuery {
 /** `markAllRead`'s options: the one type to read, or every type. */
 export function checkReadAllOptions(options: unknown): string | undefined {
   return optionalOption(options, 'type');
+}
+
+/**
+ * A bulk change's options (`markAllRead`, `archiveAllRead` with `type`; `markAllSeen` without): an object, a type
+ * that is a non-empty string, a watermark that is an integer ≥ 0.
+ */
+export function checkBulkOptions(options: unknown, allowsType: boolean): CheckedBulkOptions {
+  if (options === undefined) return {};
+  if (!isObject(options)) throw invalid('options', 'Expected an object');
+  const checked: CheckedBulkOptions = {};
+  if (allowsType) {
+    const type = optionalOption(options, 'type');
+    if (type !== undefined) checked.type = type;
+  }
+  const upTo = options.upToPosition;
+  if (upTo !== undefined) {
+    if (typeof upTo !== 'number' || !Number.isSafeInteger(upTo) || upTo < 0) {
+      throw invalid('options.upToPosition', `Expected an integer ≥ 0, got ${String(upTo)}`);
+    }
+    checked.upToPosition = upTo;
+  }
+  return checked;
 }
 
 /** `listInboxAfter`'s arguments: any position (fractions and infinities included), a positive integer limit. */

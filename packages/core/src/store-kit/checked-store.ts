@@ -6,6 +6,7 @@ import type { Clock } from '../clock';
 import type {
   BeginNotificationOptions,
   BeginNotificationResult,
+  BulkInboxOptions,
   DeliveryPage,
   DeliveryPatch,
   DeliveryQuery,
@@ -27,12 +28,13 @@ import type {
   RegisterDeviceResult,
   Store,
   ThrottleRequest,
+  TypedBulkInboxOptions,
   UnreadCount,
 } from '../spec/store';
 import { checkDeliveryPatch, checkDeliveryQuery, checkDeliveryRecord, checkOnlyFrom } from './check-deliveries';
 import { checkDevice, checkPreferences, checkRegisterDeviceOptions, checkRemoveDeviceOptions } from './check-devices';
 import { checkDigestJoin, checkDigestListing, type PayloadCopies } from './check-digests';
-import { checkInboxQuery, checkNewInboxItem, checkReadAllOptions, checkReplay } from './check-inbox';
+import { checkBulkOptions, checkInboxQuery, checkNewInboxItem, checkReplay } from './check-inbox';
 import { checkBeginNotification, checkLeaseNotifications } from './check-notifications';
 import { checkThrottleRequest } from './check-throttles';
 import { checkDate, checkId, checkIds } from './check-values';
@@ -145,10 +147,42 @@ export class CheckedStore implements Store {
     return mapChunks(checked, (chunk) => this.#driver.markUnread(userId, chunk), this.#chunks);
   }
 
-  async markAllRead(userId: string, options: { type?: string }, at: string): Promise<number> {
+  async markAllRead(userId: string, options: TypedBulkInboxOptions, at: string): Promise<number> {
     checkId(userId, 'userId');
-    const type = checkReadAllOptions(options);
-    return this.#driver.markAllRead(userId, type, checkDate(at, 'at'));
+    const checked = checkBulkOptions(options, true);
+    return this.#driver.markAllRead(userId, checked, checkDate(at, 'at'));
+  }
+
+  async markSeen(userId: string, ids: string[], at: string): Promise<string[]> {
+    checkId(userId, 'userId');
+    const checked = checkIds(ids, 'ids');
+    const date = checkDate(at, 'at');
+    return mapChunks(checked, (chunk) => this.#driver.markSeen(userId, chunk, date), this.#chunks);
+  }
+
+  async markAllSeen(userId: string, options: BulkInboxOptions, at: string): Promise<number> {
+    checkId(userId, 'userId');
+    const checked = checkBulkOptions(options, false);
+    return this.#driver.markAllSeen(userId, checked, checkDate(at, 'at'));
+  }
+
+  async archive(userId: string, ids: string[], at: string): Promise<string[]> {
+    checkId(userId, 'userId');
+    const checked = checkIds(ids, 'ids');
+    const date = checkDate(at, 'at');
+    return mapChunks(checked, (chunk) => this.#driver.archive(userId, chunk, date), this.#chunks);
+  }
+
+  async unarchive(userId: string, ids: string[]): Promise<string[]> {
+    checkId(userId, 'userId');
+    const checked = checkIds(ids, 'ids');
+    return mapChunks(checked, (chunk) => this.#driver.unarchive(userId, chunk), this.#chunks);
+  }
+
+  async archiveAllRead(userId: string, options: TypedBulkInboxOptions, at: string): Promise<number> {
+    checkId(userId, 'userId');
+    const checked = checkBulkOptions(options, true);
+    return this.#driver.archiveAllRead(userId, checked, checkDate(at, 'at'));
   }
 
   async markDelivered(userId: string, ids: string[], at: string): Promise<string[]> {

@@ -3,7 +3,13 @@
 // checked, normalised, bounded input.
 
 // The status lists a store checks against, as the spec defines them.
-export { deliveryStatuses, inboxStatusFilters, notificationStatuses, skipReasonCodes } from '../spec/store';
+export {
+  deliveryStatuses,
+  inboxArchivedFilters,
+  inboxStatusFilters,
+  notificationStatuses,
+  skipReasonCodes,
+} from '../spec/store';
 export {
   type CheckedDeliveryQuery,
   checkDeliveryPatch,
@@ -27,7 +33,9 @@ export {
   type PayloadCopies,
 } from './check-digests';
 export {
+  type CheckedBulkOptions,
   type CheckedInboxQuery,
+  checkBulkOptions,
   checkInboxQuery,
   checkNewInboxItem,
   checkReadAllOptions,

@@ -21,7 +21,7 @@ import type {
 import type { CheckedDeliveryQuery } from './check-deliveries';
 import type { CheckedRegisterDeviceOptions } from './check-devices';
 import type { CheckedDigestJoin, CheckedDigestListing } from './check-digests';
-import type { CheckedInboxQuery } from './check-inbox';
+import type { CheckedBulkOptions, CheckedInboxQuery } from './check-inbox';
 import type { CheckedBegin, CheckedLease } from './check-notifications';
 import type { CheckedThrottleRequest } from './check-throttles';
 import type { CheckedDate } from './check-values';
@@ -58,8 +58,19 @@ export interface StoreDriver {
   unreadCount(userId: string): Promise<UnreadCount>;
   markRead(userId: string, ids: readonly string[], at: CheckedDate): Promise<string[]>;
   markUnread(userId: string, ids: readonly string[]): Promise<string[]>;
-  /** Reads every unread item of the user (of `type` only, when given); bounds its own steps. */
-  markAllRead(userId: string, type: string | undefined, at: CheckedDate): Promise<number>;
+  /**
+   * Reads the unread, unarchived items of the user at or below the watermark (of `type` only, when given), setting
+   * `seenAt` where absent; bounds its own steps. Without `upToPosition`, the watermark is the user's last position
+   * when the call begins: items inserted while it runs stay unread.
+   */
+  markAllRead(userId: string, options: CheckedBulkOptions, at: CheckedDate): Promise<number>;
+  markSeen(userId: string, ids: readonly string[], at: CheckedDate): Promise<string[]>;
+  /** Like `markAllRead` for `seenAt`, over unseen unarchived items; `options.type` is never set. */
+  markAllSeen(userId: string, options: CheckedBulkOptions, at: CheckedDate): Promise<number>;
+  archive(userId: string, ids: readonly string[], at: CheckedDate): Promise<string[]>;
+  unarchive(userId: string, ids: readonly string[]): Promise<string[]>;
+  /** Like `markAllRead` for `archivedAt`, over read unarchived items. */
+  archiveAllRead(userId: string, options: CheckedBulkOptions, at: CheckedDate): Promise<number>;
   markDelivered(userId: string, ids: readonly string[], at: CheckedDate): Promise<string[]>;
   pruneInbox(readBefore: CheckedDate): Promise<number>;
 
