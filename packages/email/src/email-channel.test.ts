@@ -250,6 +250,7 @@ describe('createEmailChannel: recipients and bad content', () => {
       await expect(channel.send(request({ recipient }))).resolves.toEqual({
         status: 'skipped',
         reason: 'recipient has no email address',
+        code: 'no-address',
       });
     }
     expect(server.connectionCount()).toBe(0);

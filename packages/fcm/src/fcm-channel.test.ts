@@ -196,6 +196,7 @@ describe.each([
     expect(await fcm.send(pushRequest(undefined))).toEqual({
       status: 'skipped',
       reason: expect.stringContaining('no push tokens'),
+      code: 'no-address',
     });
     expect(await fcm.send(pushRequest([]))).toMatchObject({ status: 'skipped' });
     expect(peer.requests).toHaveLength(0);

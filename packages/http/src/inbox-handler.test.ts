@@ -297,13 +297,13 @@ describe('seen and archive', () => {
   it('marks one item seen, archives and unarchives it, answering the counts; another user’s id is 404', async () => {
     const [newest, oldest] = await server.seed('alice', 2);
     const [bobs] = await server.seed('bob', 1);
-    let response = await server.api(`/notifications/${newest!.id}/seen`, { method: 'POST', user: 'alice' });
+    let response = await server.api(`/notifications/${newest!.id}/seen`, write('POST'));
     expect(await response.json()).toEqual({
       id: newest!.id,
       changed: true,
       unread: { total: 2, unseen: 1, byType: { 'comment.added': 2 } },
     });
-    response = await server.api(`/notifications/${oldest!.id}/archive`, { method: 'POST', user: 'alice' });
+    response = await server.api(`/notifications/${oldest!.id}/archive`, write('POST'));
     expect(await response.json()).toEqual({
       id: oldest!.id,
       changed: true,
@@ -316,10 +316,10 @@ describe('seen and archive', () => {
     expect(await listed('')).toEqual([newest!.id]);
     expect(await listed('?archived=only')).toEqual([oldest!.id]);
     expect(await listed('?archived=include')).toEqual([newest!.id, oldest!.id]);
-    response = await server.api(`/notifications/${oldest!.id}/unarchive`, { method: 'POST', user: 'alice' });
+    response = await server.api(`/notifications/${oldest!.id}/unarchive`, write('POST'));
     expect(((await response.json()) as { changed: boolean }).changed).toBe(true);
     for (const action of ['seen', 'archive', 'unarchive']) {
-      response = await server.api(`/notifications/${bobs!.id}/${action}`, { method: 'POST', user: 'alice' });
+      response = await server.api(`/notifications/${bobs!.id}/${action}`, write('POST'));
       expect(response.status).toBe(404);
     }
     expect(await server.herald.inbox.unreadCount('bob')).toEqual({
@@ -333,8 +333,7 @@ describe('seen and archive', () => {
     const items = await server.seed('alice', 4);
     const positions = items.map((item) => item.position).sort((a, b) => a - b);
     let response = await server.api('/notifications/seen-all', {
-      method: 'POST',
-      user: 'alice',
+      ...write('POST'),
       json: { upToPosition: positions[1] },
     });
     expect(await response.json()).toEqual({
@@ -342,15 +341,14 @@ describe('seen and archive', () => {
       unread: { total: 4, unseen: 2, byType: { 'comment.added': 4 } },
     });
     response = await server.api('/notifications/read-all', {
-      method: 'POST',
-      user: 'alice',
+      ...write('POST'),
       json: { upToPosition: positions[2] },
     });
     expect(await response.json()).toEqual({
       changed: 3,
       unread: { total: 1, unseen: 1, byType: { 'comment.added': 1 } },
     });
-    response = await server.api('/notifications/archive-all-read', { method: 'POST', user: 'alice' });
+    response = await server.api('/notifications/archive-all-read', write('POST'));
     expect(await response.json()).toEqual({
       changed: 3,
       unread: { total: 1, unseen: 1, byType: { 'comment.added': 1 } },

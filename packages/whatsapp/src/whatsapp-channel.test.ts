@@ -205,7 +205,7 @@ describe('createWhatsAppChannel', () => {
     const result = await channel().send(
       request({ text: 'hi' }, { recipient: { id: 'user-2', email: 'a@example.com' } }),
     );
-    expect(result).toEqual({ status: 'skipped', reason: 'Recipient user-2 has no phone number.' });
+    expect(result).toEqual({ status: 'skipped', reason: 'Recipient user-2 has no phone number.', code: 'no-address' });
     expect(peer.requests).toHaveLength(0);
   });
 
