@@ -5,6 +5,7 @@
 //              resolve from there, for the test files (vitest.shared.ts) and the processes they start (register.mjs)
 //   node     — the Node major to run on (installed from the npm registry), default: the one running this script
 //   projects — vitest projects (default: all); files — vitest file filters within them
+//   config   — a vitest config of its own instead of the root one
 //   inCompat — false for runs that `npm run test:compat` leaves out (name them to run them)
 
 export const runs = [
@@ -43,5 +44,11 @@ export const runs = [
     projects: ['fcm'],
   },
   { name: 'node22', summary: 'every test on Node 22', node: 22 },
+  {
+    name: 'fresh-app',
+    summary: 'a new app installing the packed packages with today’s majors, compiling and running the README',
+    config: 'scripts/compat/vitest.config.mjs',
+    needsBuild: true,
+  },
   { name: 'node24', summary: 'every test on Node 24', node: 24, inCompat: false },
 ];
