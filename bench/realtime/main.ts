@@ -20,7 +20,10 @@ import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { authenticateBenchUser, flag, now, percentile } from './shared';
 
-/** `gateway`: the Herald gateway fed directly (items inserted in bulk, then `channel.send` each), no dispatcher. */
+/**
+ * `gateway`: the Herald gateway fed directly (items inserted in bulk, then `channel.send` each), no dispatcher;
+ * it still reads and writes (replays, acks) through the Herald its channel is registered with.
+ */
 type Kind = 'herald' | 'gateway' | 'ws' | 'socketio';
 
 const clients = Number(flag('clients', '2000'));
@@ -92,9 +95,9 @@ async function startTarget(kind: Kind): Promise<Target> {
     const store = new MemoryStore();
     const gateway = createWebSocketGateway({
       server,
-      store,
       authenticate: authenticateBenchUser,
     });
+    const herald = createHerald({ store, channels: [gateway.channel] });
     const port = await listen(server);
     const signal = new AbortController().signal;
     /** Stores one item per user in bulk, then hands each to the gateway's channel: Herald minus the dispatcher. */
@@ -132,7 +135,7 @@ async function startTarget(kind: Kind): Promise<Target> {
       broadcast: (round) => deliverDirect(users, `round-${round}`, round),
       sendOne: (userId) => deliverDirect([userId], `steady-${now()}`, -1),
       async close() {
-        await gateway.close();
+        await herald.close();
         server.close();
       },
     };

@@ -1,6 +1,6 @@
 // Helpers shared by the realtime benches.
 
-import type { IncomingMessage } from 'node:http';
+import type { AuthenticationRequest } from '@herald/core';
 import { extractToken } from '@herald/websocket';
 
 /** `--name value` from the command line, or the fallback. */
@@ -18,7 +18,7 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /** The bench clients' token is `user:<id>`. */
-export function authenticateBenchUser(request: IncomingMessage): { userId: string } | null {
+export function authenticateBenchUser(request: AuthenticationRequest): { userId: string } | null {
   const token = extractToken(request);
   return token?.startsWith('user:') ? { userId: token.slice(5) } : null;
 }

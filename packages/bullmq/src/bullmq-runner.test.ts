@@ -1,9 +1,10 @@
-import { HeraldError } from '@herald/core';
+import { ConfigurationError, createHerald, HeraldError } from '@herald/core';
 import type { Channel, DeliveryTask, SendRequest, SendResult } from '@herald/core/spec';
 import { RedisStore } from '@herald/storage/redis';
 import { testRedisUrl } from '@herald/test-peers/redis';
 import { createTestChannel, failPermanently, failTimes, waitUntil } from '@herald/testing';
 import { QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, connectionFor, redisClient, rig, ticketAssigned, uniqueName } from './bullmq.fixture';
 import { createBullMQRunner, limiterForRate } from './bullmq-runner';
@@ -123,10 +124,10 @@ describe('deliveries through BullMQ', () => {
     expect(await runner.queue('pager').getDelayedCount()).toBe(1);
     expect(pager.calls).toHaveLength(0);
     expect(await result.settled).toMatchObject({ sent: 1 });
-    expect(result.scheduledFor).toBeTypeOf('number');
+    expect(result.scheduledFor).toMatch(/^\d{4}-\d\d-\d\dT/);
     const [record] = (await store.listDeliveries({ notificationId: result.id, limit: 5 })).records;
     // Sent no earlier than due (BullMQ promotes a delayed job at its time, never before).
-    expect(Date.parse(record?.updatedAt ?? '')).toBeGreaterThanOrEqual(result.scheduledFor as number);
+    expect(Date.parse(record?.updatedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(result.scheduledFor ?? ''));
   });
 
   it('withdraws the jobs of a notification cancelled before it is due', async () => {
@@ -219,7 +220,7 @@ describe('rate limits', () => {
     expect(await result.settled).toMatchObject({ sent: 2 });
 
     expect(runner.worker('pager')?.opts.limiter).toEqual({ max: 5, duration: 1_000 });
-    expect(runner.worker('inApp')).toBeUndefined();
+    expect(runner.worker('inApp')?.opts.limiter).toBeUndefined();
   });
 
   it('lets a limiter setting override the channel rate for its kind', async () => {
@@ -246,10 +247,40 @@ describe('settings and lifecycle', () => {
     );
   });
 
-  it('refuses a queue name BullMQ cannot use', () => {
+  it('refuses a queue name BullMQ cannot use, with a ConfigurationError', () => {
     expect(() => createBullMQRunner({ connection: connectionFor(testRedisUrl()), queueName: 'a:b' })).toThrow(
       'queueName must be a non-empty string without ":" (BullMQ reserves it): got "a:b".',
     );
+    try {
+      createBullMQRunner({ connection: connectionFor(testRedisUrl()), queueName: 'a:b' });
+    } catch (error) {
+      expect(ConfigurationError.is(error)).toBe(true);
+    }
+  });
+
+  it('starts working on the kinds of its channels at once, not at the next discovery pass', async () => {
+    const pager = createTestChannel('pager');
+    const { runner } = rig({
+      channels: [pager],
+      queueName: uniqueName('eager'),
+      runner: { discoveryIntervalMs: 60_000 },
+    });
+    await waitUntil('the runner to start', () => runner.workingKinds().length > 0);
+    expect(runner.workingKinds().sort()).toEqual(['inApp', 'pager']);
+  });
+
+  it('shares one ioredis client, set up for RedisStore (maxRetriesPerRequest: 1), between store and runner', async () => {
+    const client = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1, showFriendlyErrorStack: true });
+    const pager = createTestChannel('pager');
+    const store = new RedisStore({ redis: client, prefix: `${uniqueName('shared')}:` });
+    const runner = createBullMQRunner({ connection: client, prefix: 'hbq', queueName: uniqueName('shared') });
+    const herald = createHerald({ store, runner, channels: [pager], notifications: [ticketAssigned] });
+    const result = await herald.notify(ticketAssigned, { to: 'ann', payload, channels: ['pager'] });
+    expect(await result.settled).toMatchObject({ sent: 1 });
+    await herald.close();
+    // The runner closed only what it made: the host's client is still usable.
+    expect(await client.ping()).toBe('PONG');
+    await client.quit();
   });
 
   it('refuses to enqueue before it is started, and adds nothing', async () => {
@@ -310,11 +341,11 @@ describe('settings and lifecycle', () => {
     expect(producer.runner.workingKinds()).toEqual([]);
     expect(await producer.runner.queue('pager').getWaitingCount()).toBe(2);
 
-    // A worker that shares the store (a MemoryStore here, so the same process) picks them up by discovery.
+    // A worker that shares the store (a MemoryStore here, so the same process) works on its channels' kinds.
     const workerPager = createTestChannel('pager', { id: 'worker-pager' });
     const worker = rig({ channels: [workerPager], queueName, store: producer.store });
     await waitUntil('the worker to send both', () => workerPager.delivered.length === 2);
-    expect(worker.runner.workingKinds()).toEqual(['pager']);
+    expect(worker.runner.workingKinds().sort()).toEqual(['inApp', 'pager']);
     // The producer hears about it through QueueEvents.
     expect(await result.settled).toMatchObject({ sent: 2 });
     expect(pager.calls).toHaveLength(0);

@@ -46,8 +46,9 @@ export interface BullMQRunnerSettings {
   /** Whether this process works on jobs (default true). `false` makes a producer only, e.g. an API server. */
   worker?: boolean;
   /**
-   * The kinds this process works on. When omitted, the worker works on every kind any producer has used
-   * (producers list their kinds in Redis), so each worker process must register every channel.
+   * The kinds this process works on. When omitted, the worker starts on the kinds of its Herald's channels
+   * (and `inApp`) at once, and takes up every other kind any producer uses (producers list their kinds in Redis),
+   * so each worker process must register every channel.
    */
   kinds?: ChannelKind[];
   /** How often a worker looks for kinds it has not seen yet (default 5,000 ms). */
@@ -101,6 +102,34 @@ function kindOfDeliveryId(deliveryId: string): ChannelKind | undefined {
   return kindPattern.test(kind) ? (kind as ChannelKind) : undefined;
 }
 
+interface IoredisLike {
+  isCluster?: boolean;
+  options?: { maxRetriesPerRequest?: number | null; redisOptions?: { maxRetriesPerRequest?: number | null } };
+  duplicate(...args: unknown[]): Redis;
+  quit(): Promise<unknown>;
+}
+
+function isClient(connection: ConnectionOptions): connection is ConnectionOptions & IoredisLike {
+  return typeof (connection as { duplicate?: unknown }).duplicate === 'function';
+}
+
+/**
+ * BullMQ's workers and event listeners block on Redis and refuse a client whose `maxRetriesPerRequest` is set
+ * (the setting the storage README recommends for RedisStore). For such a client, a single Redis's options are
+ * handed to BullMQ with `maxRetriesPerRequest: null`, so BullMQ makes (and closes) connections of its own; a
+ * Cluster gets a duplicate made for blocking, closed with the runner. A client already fit for blocking is used as is.
+ */
+function blockingConnection(connection: ConnectionOptions): { connection: ConnectionOptions; derived?: IoredisLike } {
+  if (!isClient(connection)) return { connection };
+  const options = connection.isCluster ? connection.options?.redisOptions : connection.options;
+  if (options === undefined || options.maxRetriesPerRequest === null) return { connection };
+  if (!connection.isCluster) return { connection: { ...options, maxRetriesPerRequest: null } as ConnectionOptions };
+  const derived = connection.duplicate(undefined, {
+    redisOptions: { ...options, maxRetriesPerRequest: null },
+  }) as unknown as IoredisLike;
+  return { connection: derived as unknown as ConnectionOptions, derived };
+}
+
 function registryClient(connection: ConnectionOptions): Redis {
   const client = connection as { duplicate?: () => Redis };
   if (typeof client.duplicate === 'function') return client.duplicate();
@@ -138,6 +167,12 @@ export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner
   const eventsMaxLength = Math.max(1_000, Math.floor(settings.eventsMaxLength ?? 100_000));
   const logger = settings.logger ?? silentLogger;
   const { connection } = settings;
+  // Made on first use (a producer-only runner never blocks), closed with the runner.
+  let blocking: { connection: ConnectionOptions; derived?: IoredisLike } | undefined;
+  const blockingFor = (): ConnectionOptions => {
+    blocking ??= blockingConnection(connection);
+    return blocking.connection;
+  };
   const registryKey = `${prefix}:${baseName}:kinds`;
 
   let executor: DeliveryExecutor | undefined;
@@ -184,7 +219,7 @@ export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner
   }
 
   function listen(kind: ChannelKind, lastEventId: string): QueueEvents {
-    const events = new QueueEvents(queueName(kind), { connection, prefix, lastEventId });
+    const events = new QueueEvents(queueName(kind), { connection: blockingFor(), prefix, lastEventId });
     events.on('error', (error) => logger.error('herald: BullMQ queue events error', { kind, error }));
     events.on('completed', ({ jobId, returnvalue }) => {
       const task = awaiting.get(jobId);
@@ -253,7 +288,7 @@ export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner
     const worker = new Worker<DeliveryTask, DeliveryJobResult>(queueName(kind), process, {
       maxStalledCount: DEFAULT_MAX_STALLED_COUNT,
       ...settings.workerOptions,
-      connection,
+      connection: blockingFor(),
       prefix,
       concurrency,
       ...(limiter ? { limiter } : {}),
@@ -279,6 +314,11 @@ export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner
   return {
     specificationVersion: 'v1',
     id: 'bullmq',
+    capabilities: {
+      executesHere: isWorker,
+      // Outcomes of deliveries run elsewhere reach this process only through QueueEvents.
+      settlesHere: settleFromEvents || (isWorker && settings.kinds === undefined),
+    },
     queueName,
     queue: (kind) => lane(kind).queue,
     worker: (kind) => lanes.get(kind)?.worker,
@@ -292,6 +332,8 @@ export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner
         for (const kind of settings.kinds) startWorker(kind);
         return;
       }
+      // The kinds this Herald delivers start at once; discovery adds kinds other producers use.
+      for (const kind of givenExecutor.kinds()) startWorker(kind);
       await discover();
       discoveryTimer = setInterval(() => {
         discover().catch((error: unknown) => logger.warn('herald: BullMQ kind discovery failed', { error }));
@@ -379,6 +421,7 @@ export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner
         await Promise.all(all.map((found) => found.producing?.catch(() => undefined)));
         await Promise.all(all.flatMap((found) => [found.events?.close(), found.queue.close()]));
         await registry?.quit().catch(() => undefined);
+        await blocking?.derived?.quit().catch(() => undefined);
       })();
       return closing;
     },

@@ -2,6 +2,7 @@
 // finishes them. Nothing may be lost; a pager message may go out twice (sent, then killed before the record
 // said so); an in-app item never shows twice, because the realtime channel is idempotent by inbox item id.
 import type { DeliveryRecord } from '@herald/core';
+import { deliveryPages } from '@herald/core/store-kit';
 import { RedisStore } from '@herald/storage/redis';
 import { type RedisServer, startRedisServer } from '@herald/test-peers/redis';
 import { waitUntil } from '@herald/testing';
@@ -28,12 +29,7 @@ afterAll(async () => {
 
 async function allDeliveries(store: RedisStore, notificationId: string): Promise<DeliveryRecord[]> {
   const records: DeliveryRecord[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.listDeliveries({ notificationId, limit: 100, ...(cursor ? { cursor } : {}) });
-    records.push(...page.records);
-    cursor = page.nextCursor;
-  } while (cursor);
+  for await (const page of deliveryPages(store, { notificationId, limit: 100 })) records.push(...page.records);
   return records;
 }
 

@@ -97,7 +97,10 @@ if (config.role === 'notify') {
       payload: { title: 'Later' },
       delayMs: config.scheduleDelayMs,
     });
-    await redis.set(`${config.runKey}:scheduled`, JSON.stringify({ id: scheduled.id, at: scheduled.scheduledFor }));
+    await redis.set(
+      `${config.runKey}:scheduled`,
+      JSON.stringify({ id: scheduled.id, at: Date.parse(scheduled.scheduledFor ?? '') }),
+    );
   }
 }
 process.stdout.write('ready\n');

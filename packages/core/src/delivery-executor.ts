@@ -2,47 +2,21 @@
 // order (fallbacks), record the outcome, and tell the runner whether and when to try again.
 
 import { createAttemptDeadlines } from './attempt-deadline';
-import type { Clock } from './clock';
+import { createOutcomeRecorder, type FinalOutcome, failure, type PreparedDelivery } from './delivery-outcomes';
+import { createDeliveryPreparer } from './delivery-preparation';
 import { DeliveryError, describeError, toDeliveryError } from './errors';
-import type { HeraldEvents } from './events';
-import type { Logger } from './logger';
-import type { AnyNotificationDefinition } from './notification';
-import type { RetryPolicy } from './retry-policy';
-import type { AnyChannel, ChannelKind, InAppContent, SendRequest, SendResult } from './spec/channel';
-import type { DeliveryExecutor, DeliveryTask, TaskOutcome } from './spec/runner';
-import type { DeliveryFailure, DeliveryPatch, DeliveryRecord, DeliveryStatus, InboxItem, Store } from './spec/store';
-import { toNewInboxItem } from './store-kit/inbox-item';
+import type { ExecutorContext } from './executor-context';
+import { storedInboxChannel } from './inbox-channel';
+import type { AnyChannel, ChannelKind, SendRequest, SendResult } from './spec/channel';
+import type { DeliveryExecutor, TaskOutcome } from './spec/runner';
+import type { DeliveryStatus } from './spec/store';
 
-/** What the executor needs to know about a notification; cached per process, loaded from the store on a miss. */
-export interface NotificationContext {
-  type: string;
-  payload: unknown;
-  actorId: string | undefined;
-  /** Inbox items stored at notify time, by recipient id (saves a read for realtime inApp channels). */
-  inboxItems?: Map<string, InboxItem>;
-}
+export type { ExecutorContext } from './executor-context';
 
-export interface ExecutorContext {
-  store: Store;
-  channelsByKind: Map<ChannelKind, AnyChannel[]>;
-  catalog: Map<string, AnyNotificationDefinition>;
-  retry: RetryPolicy;
-  clock: Clock;
-  logger: Logger;
-  emit<E extends keyof HeraldEvents>(event: E, payload: HeraldEvents[E]): void;
-  loadNotification(notificationId: string): Promise<NotificationContext | undefined>;
-  removeDevice(token: string): Promise<void>;
-  now(): string;
-}
-
-type Final = Extract<TaskOutcome, { final: true }>;
-
-/** Prepared requests get their real signal when sent; this one never aborts. */
+/** Channels without sendBatch still get small groups: one store read per group, sends run side by side. */
 const UNBATCHED_GROUP_SIZE = 16;
 
-const placeholderSignal = new AbortController().signal;
-
-const finalStatuses: Record<DeliveryStatus, Final['status'] | undefined> = {
+const finalStatuses: Record<DeliveryStatus, FinalOutcome['status'] | undefined> = {
   pending: undefined,
   sent: 'sent',
   delivered: 'sent',
@@ -53,92 +27,18 @@ const finalStatuses: Record<DeliveryStatus, Final['status'] | undefined> = {
   cancelled: 'cancelled',
 };
 
-interface Prepared {
-  task: DeliveryTask;
-  record: DeliveryRecord;
-  request: SendRequest<unknown>;
-}
-
-function failure(error: DeliveryError): DeliveryFailure {
-  return {
-    code: error.code,
-    message: error.message,
-    ...(error.providerCode === undefined ? {} : { providerCode: error.providerCode }),
-  };
-}
-
 export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecutor {
-  const { store, channelsByKind, catalog, retry, clock, logger } = context;
+  const { store, channelsByKind, retry, clock, logger } = context;
+  const recorder = createOutcomeRecorder(context);
+  const { recordSuccess, recordFailure } = recorder;
+  const prepare = createDeliveryPreparer(context, recorder);
 
   const deadlines = createAttemptDeadlines(clock, retry.attemptTimeoutMs);
   const withTimeout = deadlines.run;
 
-  async function finish(
-    record: DeliveryRecord,
-    patch: DeliveryPatch,
-    status: Final['status'],
-  ): Promise<{ outcome: Final; record: DeliveryRecord }> {
-    patch.status = status;
-    const updated = (await store.updateDelivery(record.id, patch, ['pending'])) ?? {
-      ...record,
-      ...patch,
-      status,
-    };
-    const outcome: Final = { final: true, status };
-    if (patch.error) outcome.error = patch.error;
-    if (patch.reason !== undefined) outcome.reason = patch.reason;
-    return { outcome, record: updated };
-  }
-
-  async function recordSuccess(prepared: Prepared, channel: AnyChannel, result: SendResult): Promise<Final> {
-    const { task, record } = prepared;
-    if (result.status === 'skipped') {
-      const done = await finish(
-        record,
-        { channelId: channel.id, attempts: task.attempt, reason: result.reason },
-        'skipped',
-      );
-      context.emit('delivery.skipped', { delivery: done.record, reason: result.reason });
-      return done.outcome;
-    }
-    const patch: DeliveryPatch = { channelId: channel.id, attempts: task.attempt };
-    if (result.providerMessageId !== undefined) patch.providerMessageId = result.providerMessageId;
-    if (result.detail !== undefined) patch.detail = result.detail;
-    const done = await finish(record, patch, result.status);
-    context.emit(result.status === 'sent' ? 'delivery.sent' : 'delivery.queued', { delivery: done.record });
-    if (result.status === 'sent' && result.invalidTokens) {
-      await Promise.all(result.invalidTokens.map((token) => context.removeDevice(token)));
-    }
-    return done.outcome;
-  }
-
-  async function recordFailure(
-    prepared: Prepared,
-    channelId: string | undefined,
-    error: DeliveryError,
-  ): Promise<TaskOutcome> {
-    const { task, record } = prepared;
-    const dead = new Set(error.invalidTokens?.filter((token) => typeof token === 'string'));
-    if (error.code === 'INVALID_RECIPIENT' && error.token !== undefined) dead.add(error.token);
-    if (dead.size > 0) await Promise.all([...dead].map((token) => context.removeDevice(token)));
-    const retryInMs = retry.nextDelay(task.attempt, error);
-    const patch: DeliveryPatch = { attempts: task.attempt, error: failure(error) };
-    if (channelId !== undefined) patch.channelId = channelId;
-    if (retryInMs !== undefined) {
-      const updated = (await store.updateDelivery(record.id, patch, ['pending'])) ?? { ...record, ...patch };
-      context.emit('delivery.retrying', { delivery: updated, error, attempt: task.attempt, retryInMs });
-      logger.debug('herald: delivery will be retried', { deliveryId: record.id, code: error.code, retryInMs });
-      return { final: false, retryInMs, error };
-    }
-    const done = await finish(record, patch, 'failed');
-    context.emit('delivery.failed', { delivery: done.record, error });
-    logger.warn('herald: delivery failed', { deliveryId: record.id, kind: record.kind, error: describeError(error) });
-    return done.outcome;
-  }
-
   /** Tries each channel of the kind in order; the first success wins. */
   async function sendThroughChain(
-    prepared: Prepared,
+    prepared: PreparedDelivery,
     channels: AnyChannel[],
     startAt: number,
     firstError?: DeliveryError,
@@ -180,95 +80,21 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
     return recordFailure(prepared, lastChannelId, retryableError ?? (lastError as DeliveryError));
   }
 
-  async function prepare(task: DeliveryTask, record: DeliveryRecord): Promise<Prepared | Final> {
-    const notification = await context.loadNotification(task.notificationId);
-    const definition = catalog.get(task.type);
-    if (!notification || !definition) {
-      const message = !notification
-        ? `Notification ${task.notificationId} is not in the store`
-        : `No definition for notification type "${task.type}" in this process: pass it in createHerald({ notifications })`;
-      const error = new DeliveryError('CONFIGURATION', message);
-      const done = await finish(record, { attempts: task.attempt, error: failure(error) }, 'failed');
-      context.emit('delivery.failed', { delivery: done.record, error });
-      return done.outcome;
-    }
-    let inboxItem = task.inboxItemId === undefined ? undefined : notification.inboxItems?.get(task.recipient.id);
-    if (task.inboxItemId !== undefined && !inboxItem) {
-      // Not in this process's cache: a scheduled item, or a worker elsewhere (or a re-run that stored it already).
-      inboxItem = (await store.getInboxItems(task.recipient.id, [task.inboxItemId]))[0];
-    }
-    let content: unknown;
-    try {
-      if (task.kind === 'inApp' && inboxItem) {
-        const { title, body, url, icon, data } = inboxItem;
-        content = { title, body, url, icon, data };
-      } else {
-        const builder = definition.channels[task.kind] as ((input: unknown) => unknown) | undefined;
-        if (!builder)
-          throw new Error(`Notification type "${task.type}" has no content for channel kind "${task.kind}"`);
-        content = builder({
-          payload: notification.payload,
-          recipient: task.recipient,
-          locale: task.recipient.locale,
-          notificationId: task.notificationId,
-          actorId: notification.actorId,
-        });
-      }
-    } catch (thrown) {
-      const error = new DeliveryError(
-        'INVALID_CONTENT',
-        `Content builder for ${task.kind} threw: ${describeError(thrown)}`,
-        {
-          cause: thrown,
-        },
-      );
-      const done = await finish(record, { attempts: task.attempt, error: failure(error) }, 'failed');
-      context.emit('delivery.failed', { delivery: done.record, error });
-      logger.warn('herald: content builder threw', { deliveryId: record.id, error: describeError(thrown) });
-      return done.outcome;
-    }
-    if (task.kind === 'inApp' && !inboxItem && task.inboxItemId !== undefined) {
-      // A scheduled in-app notification enters the inbox only when it is due.
-      const [stored] = await store.insertInboxItems([
-        toNewInboxItem(content as InAppContent, {
-          id: task.inboxItemId,
-          userId: task.recipient.id,
-          notificationId: task.notificationId,
-          type: task.type,
-          createdAt: context.now(),
-          actorId: notification.actorId,
-        }),
-      ]);
-      inboxItem = stored;
-      if (stored) context.emit('inbox.created', { items: [stored] });
-    }
-    const request: SendRequest<unknown> = {
-      deliveryId: task.deliveryId,
-      notificationId: task.notificationId,
-      type: task.type,
-      recipient: task.recipient,
-      content,
-      attempt: task.attempt,
-      signal: placeholderSignal,
-      ...(inboxItem ? { inboxItem } : {}),
-    };
-    return { task, record, request };
+  /** The kind's channels; without a realtime one, in-app deliveries go to the stored inbox itself. */
+  function channelsOf(kind: ChannelKind): AnyChannel[] {
+    return channelsByKind.get(kind) ?? (kind === 'inApp' ? [storedInboxChannel] : []);
   }
 
-  async function runOne(prepared: Prepared): Promise<TaskOutcome> {
-    const channels = channelsByKind.get(prepared.task.kind) ?? [];
+  async function runOne(prepared: PreparedDelivery): Promise<TaskOutcome> {
+    const channels = channelsOf(prepared.task.kind);
     if (channels.length === 0) {
-      // In-app without a realtime channel: storing the inbox item was the delivery.
-      if (prepared.task.kind === 'inApp') {
-        return recordSuccess(prepared, { id: 'inbox' } as AnyChannel, { status: 'sent' });
-      }
       const error = new DeliveryError('CONFIGURATION', `No channel of kind "${prepared.task.kind}" is registered`);
       return recordFailure(prepared, undefined, error);
     }
     return sendThroughChain(prepared, channels, 0);
   }
 
-  async function runBatch(items: Prepared[], channels: AnyChannel[]): Promise<TaskOutcome[]> {
+  async function runBatch(items: PreparedDelivery[], channels: AnyChannel[]): Promise<TaskOutcome[]> {
     const [first] = channels as [AnyChannel];
     const sendBatch = first.sendBatch as (requests: SendRequest<unknown>[]) => Promise<(SendResult | Error)[]>;
     let results: (SendResult | Error)[];
@@ -304,6 +130,9 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
       // Channels without sendBatch still get small groups: one store read per group, sends run side by side.
       return first?.sendBatch ? Math.max(1, first.capabilities?.maxBatchSize ?? 1) : UNBATCHED_GROUP_SIZE;
     },
+    kinds() {
+      return [...new Set<ChannelKind>(['inApp', ...channelsByKind.keys()])];
+    },
     ratePerSecond(kind) {
       return channelsByKind.get(kind)?.[0]?.capabilities?.ratePerSecond;
     },
@@ -312,7 +141,7 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
       try {
         const records = await store.getDeliveries(tasks.map((task) => task.deliveryId));
         const byId = new Map(records.map((record) => [record.id, record]));
-        const ready: { index: number; prepared: Prepared }[] = [];
+        const ready: { index: number; prepared: PreparedDelivery }[] = [];
         await Promise.all(
           tasks.map(async (task, index) => {
             const record = byId.get(task.deliveryId);
@@ -328,7 +157,7 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
             const already = finalStatuses[record.status];
             if (already) {
               // Sent, cancelled or settled before (a re-run after a crash): never send twice.
-              const outcome: Final = { final: true, status: already };
+              const outcome: FinalOutcome = { final: true, status: already };
               if (record.error) outcome.error = record.error;
               if (record.reason !== undefined) outcome.reason = record.reason;
               outcomes[index] = outcome;
@@ -340,7 +169,7 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
           }),
         );
         const kind = tasks[0]?.kind;
-        const channels = kind === undefined ? [] : (channelsByKind.get(kind) ?? []);
+        const channels = kind === undefined ? [] : channelsOf(kind);
         if (ready.length > 1 && channels[0]?.sendBatch) {
           const results = await runBatch(
             ready.map((entry) => entry.prepared),

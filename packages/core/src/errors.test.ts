@@ -100,6 +100,7 @@ describe('the code table', () => {
       VALIDATION: 'new ValidationError(',
       CONFIGURATION: 'new ConfigurationError(',
       STORE: 'new StoreError(',
+      DISPATCH_INCOMPLETE: 'new DispatchIncompleteError(',
     };
     for (const code of Object.keys(heraldErrorCodes)) {
       const isUsed = text.includes(`'${code}'`) || (owners[code] !== undefined && text.includes(owners[code]));

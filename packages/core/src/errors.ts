@@ -22,6 +22,8 @@ export const heraldErrorCodes = {
   STORE: 'The store could not complete an operation (StoreError).',
   CLOSED: 'The instance (Herald, a runner) was closed and refuses new work.',
   NOT_STARTED: 'A runner was used before createHerald started it.',
+  DISPATCH_INCOMPLETE:
+    'notify() recorded the notification but could not finish dispatching it; the outbox relay completes it, or a retry with the same idempotency key resumes it (DispatchIncompleteError).',
   // Codes only found on delivery records and reports.
   SHUTDOWN: 'The delivery was dropped because its runner closed first (in-process runner).',
   MISSING_RECORD: 'The delivery record was gone when the delivery ran; nothing was sent.',
@@ -78,7 +80,13 @@ export interface HeraldErrorOptions {
   cause?: unknown;
 }
 
-type ErrorKind = 'HeraldError' | 'ValidationError' | 'ConfigurationError' | 'StoreError' | 'DeliveryError';
+type ErrorKind =
+  | 'HeraldError'
+  | 'ValidationError'
+  | 'ConfigurationError'
+  | 'StoreError'
+  | 'DeliveryError'
+  | 'DispatchIncompleteError';
 
 function kindOf(error: unknown): ErrorKind | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
@@ -155,6 +163,34 @@ export class StoreError extends HeraldError {
 
   static override is(error: unknown): error is StoreError {
     return kindOf(error) === 'StoreError';
+  }
+}
+
+/**
+ * notify() wrote the notification (it is in the outbox) but could not finish its dispatch: a store call failed or
+ * timed out after that first write. Nothing is lost or doubled: the outbox relay completes it once its lease
+ * ends, and a retry with the same idempotency key resumes it at once. Do not retry without the key — that would be
+ * a second notification.
+ */
+export class DispatchIncompleteError extends HeraldError {
+  override readonly [brand]: ErrorKind = 'DispatchIncompleteError';
+  declare readonly code: 'DISPATCH_INCOMPLETE';
+  readonly notificationId: string;
+
+  constructor(notificationId: string, cause: unknown) {
+    const reason = typeof cause === 'string' ? cause : describeError(cause);
+    super(
+      'DISPATCH_INCOMPLETE',
+      `Notification ${notificationId} is recorded but its dispatch did not finish (${reason}). ` +
+        'The outbox relay completes it; a retry with the same idempotencyKey resumes it now.',
+      typeof cause === 'string' ? {} : { cause },
+    );
+    this.name = 'DispatchIncompleteError';
+    this.notificationId = notificationId;
+  }
+
+  static override is(error: unknown): error is DispatchIncompleteError {
+    return kindOf(error) === 'DispatchIncompleteError';
   }
 }
 

@@ -6,7 +6,7 @@ import type { DeliveryRecord, Device, InboxItem, UnreadCount } from './spec/stor
 export type ExclusionReason = 'actor' | 'duplicate-recipient';
 
 export interface HeraldEvents {
-  /** Persisted, deliveries handed to the runner. */
+  /** Recorded: the notification exists (it is in the outbox); its dispatch follows. */
   'notification.created': {
     notificationId: string;
     type: string;
@@ -14,8 +14,12 @@ export interface HeraldEvents {
     /** Recipients named in `to` who were left out, and why. */
     excluded: { recipientId: string; reason: ExclusionReason }[];
     deliveryCount: number;
-    scheduledFor?: number;
+    scheduledFor?: string;
   };
+  /** Every inbox item and delivery record is stored and every delivery handed to the runner. */
+  'notification.dispatched': { notificationId: string; type: string; deliveryCount: number };
+  /** A dispatch that had stopped part-way is being completed (by a retry with its key, or the outbox relay). */
+  'notification.resumed': { notificationId: string; type: string };
   /** A notify call with an idempotency key that was already used: nothing was sent. */
   'notification.deduplicated': { notificationId: string; type: string; idempotencyKey: string };
   /** Stored inbox items (one per recipient), as they became visible. */

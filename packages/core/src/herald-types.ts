@@ -4,6 +4,7 @@ import type { Clock } from './clock';
 import type { HeraldEvents } from './events';
 import type { Logger } from './logger';
 import type { AnyNotificationDefinition, PayloadInput } from './notification';
+import type { OutboxRelaySettings } from './outbox-relay';
 import type { Recipient } from './recipient';
 import type { RetryPolicySettings } from './retry-policy';
 import type { AnyChannel, ChannelKind } from './spec/channel';
@@ -23,7 +24,10 @@ import type {
   UnreadCount,
 } from './spec/store';
 
-/** Looks up recipients by id (from the host's user table); ids it does not return become `{ id }`. */
+/**
+ * Looks up recipients given by id (from the host's user table), up to 1,000 ids a call. An id it does not return
+ * is unknown: that recipient gets no inbox item and no delivery (each delivery is skipped, saying why).
+ */
 export type ResolveRecipients = (ids: string[]) => Promise<Iterable<Recipient>> | Iterable<Recipient>;
 
 export interface HeraldSettings {
@@ -40,6 +44,11 @@ export interface HeraldSettings {
   concurrency?: number;
   /** How long an idempotency key is remembered (default 24 hours). */
   idempotencyTtlMs?: number;
+  /**
+   * The outbox relay, which completes dispatches that stopped part-way (see the guarantees in the README).
+   * On by default in every process; `false` turns it off here (another process must then run one).
+   */
+  relay?: OutboxRelaySettings | false;
   logger?: Logger;
   clock?: Clock;
 }
@@ -58,8 +67,8 @@ export interface NotifyOptions<D extends AnyNotificationDefinition> {
   channels?: readonly ChannelKind[];
   /** Deliver after this delay. */
   delayMs?: number;
-  /** Deliver at this time. */
-  at?: Date | number;
+  /** Deliver at this time (a Date or an ISO 8601 string). */
+  at?: Date | string;
 }
 
 export interface DeliveryFailureReport {
@@ -93,16 +102,20 @@ export interface DeliveryReport {
 export interface NotifyResult {
   /** The notification id (the first one's, when deduplicated). */
   id: string;
-  /** True when the idempotency key had been used: nothing was sent by this call. */
+  /** True when the idempotency key had been used by a notification already dispatched: this call did nothing. */
   deduplicated: boolean;
+  /** True when the key's notification had stopped part-way (a crash, a store fault) and this call completed it. */
+  resumed: boolean;
   /** Ids of the recipients it went to (after dropping the actor and duplicates). */
   recipients: string[];
   /** Recipients named in `to` but left out, and why. */
   excluded: { recipientId: string; reason: 'actor' | 'duplicate-recipient' }[];
+  /** Ids in `to` that `resolveRecipients` did not know: they got no inbox item and no delivery. */
+  unknown: string[];
   /** How many deliveries were created (recipients × channel kinds). */
   deliveryCount: number;
-  /** When delivery is due, for scheduled notifications (epoch ms). */
-  scheduledFor?: number;
+  /** When delivery is due, for scheduled notifications (ISO 8601). */
+  scheduledFor?: string;
   /** Resolves when every delivery reached a final state (never rejects). */
   readonly settled: Promise<DeliveryReport>;
 }

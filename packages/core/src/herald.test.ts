@@ -9,11 +9,11 @@ import {
 } from '@herald/testing';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigurationError, HeraldError, ValidationError } from './errors';
+import { ConfigurationError, DispatchIncompleteError, HeraldError, ValidationError } from './errors';
 import { createHerald } from './herald';
+import { securityAlert, setup, ticketAssigned } from './herald.fixture';
 import { defineNotification } from './notification';
 import type { AnyChannel } from './spec/channel';
-import { securityAlert, setup, ticketAssigned } from './test-fixtures';
 
 const payload = { ticketId: 't-1', title: 'Printer on fire' };
 
@@ -211,18 +211,35 @@ describe('idempotency', () => {
     expect((await herald.inbox.list('ana')).items).toHaveLength(1);
   });
 
-  it('frees the key when persisting fails, so a retry can send', async () => {
-    const { herald, store } = setup();
+  it('never frees a key once anything was written: a retry resumes the same notification', async () => {
+    const { herald, store, email } = setup();
     const original = store.createDeliveries.bind(store);
     store.createDeliveries = async () => {
       throw new Error('disk full');
     };
-    await expect(herald.notify(ticketAssigned, { to: 'ana', payload, idempotencyKey: 'k' })).rejects.toThrow(
-      'disk full',
-    );
+    const failed = await herald
+      .notify(ticketAssigned, { to: ['ana', 'ben'], payload, idempotencyKey: 'k' })
+      .catch((error: unknown) => error);
+    expect(DispatchIncompleteError.is(failed)).toBe(true);
+    expect((failed as DispatchIncompleteError).message).toMatch(/disk full/);
+    expect((failed as DispatchIncompleteError).message).toMatch(/same idempotencyKey resumes it/);
+    // The items were stored before the failure; the notification is still dispatching.
+    expect((await herald.inbox.list('ana')).items).toHaveLength(1);
     store.createDeliveries = original;
-    const retried = await herald.notify(ticketAssigned, { to: 'ana', payload, idempotencyKey: 'k' });
-    expect(retried.deduplicated).toBe(false);
+    const retried = await herald.notify(ticketAssigned, { to: ['ana', 'ben'], payload, idempotencyKey: 'k' });
+    expect(retried).toMatchObject({
+      id: (failed as DispatchIncompleteError).notificationId,
+      deduplicated: false,
+      resumed: true,
+      deliveryCount: 4,
+    });
+    expect(await retried.settled).toMatchObject({ total: 4, sent: 4 });
+    expect((await herald.inbox.list('ana')).items).toHaveLength(1);
+    expect(await herald.inbox.unreadCount('ana')).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+    expect(email.calls).toHaveLength(2);
+    const again = await herald.notify(ticketAssigned, { to: ['ana', 'ben'], payload, idempotencyKey: 'k' });
+    expect(again).toMatchObject({ deduplicated: true, resumed: false, deliveryCount: 0 });
+    expect(email.calls).toHaveLength(2);
   });
 });
 
@@ -262,7 +279,7 @@ describe('retries', () => {
     const events: string[] = [];
     herald.on('delivery.failed', ({ error }) => events.push(error.code));
     const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });
-    await clock.runAll();
+    await clock.advance(10 * 60_000);
     const report = await result.settled;
     expect(report.failures).toEqual([expect.objectContaining({ code: 'INVALID_RECIPIENT' })]);
     expect(email.calls).toHaveLength(1);
@@ -272,7 +289,7 @@ describe('retries', () => {
   it('gives up after maxAttempts', async () => {
     const { herald, clock, email } = setup({ email: { script: () => ({ type: 'fail', code: 'UNAVAILABLE' }) } });
     const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });
-    await clock.runAll();
+    await clock.advance(10 * 60_000);
     expect((await result.settled).failed).toBe(1);
     expect(email.calls).toHaveLength(5);
   });
@@ -464,7 +481,7 @@ describe('scheduling', () => {
   it('holds a delayed notification, inbox item included, until it is due', async () => {
     const { herald, clock, email } = setup();
     const result = await herald.notify(ticketAssigned, { to: 'ana', payload, delayMs: 60_000 });
-    expect(result.scheduledFor).toBe(clock.now() + 60_000);
+    expect(result.scheduledFor).toBe(new Date(clock.now() + 60_000).toISOString());
     await clock.advance(59_999);
     expect(email.calls).toHaveLength(0);
     expect((await herald.inbox.list('ana')).items).toHaveLength(0);

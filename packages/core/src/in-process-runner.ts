@@ -6,6 +6,7 @@ import { HeraldError } from './errors';
 import type { Logger } from './logger';
 import { silentLogger } from './logger';
 import type { DeliveryExecutor, DeliveryTask, EnqueueOptions, Runner, RunnerHooks } from './spec/runner';
+import { yieldToEventLoop } from './store-kit/chunks';
 
 export interface InProcessRunnerSettings {
   /** Most deliveries in flight at once (default 64); a channel batch counts as its size. */
@@ -13,6 +14,9 @@ export interface InProcessRunnerSettings {
   clock?: Clock;
   logger?: Logger;
 }
+
+/** Units started before the runner lets the event loop take a turn. */
+const UNITS_PER_TURN = 256;
 
 export function createInProcessRunner(settings: InProcessRunnerSettings = {}): Runner {
   const concurrency = Math.max(1, Math.floor(settings.concurrency ?? 64));
@@ -25,6 +29,8 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
   let active = 0;
   let closed = false;
   const waiting = new Map<TimerHandle, DeliveryTask[]>();
+  /** Delivery ids queued, waiting or running: handing one over again (a resumed dispatch) changes nothing. */
+  const known = new Set<string>();
   let drained: (() => void) | undefined;
 
   function chunk(tasks: DeliveryTask[]): DeliveryTask[][] {
@@ -56,8 +62,27 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
     waiting.set(handle, tasks);
   }
 
+  /**
+   * Units started since the event loop last had a turn: with a store and channels that resolve at once (MemoryStore,
+   * test channels) a long queue would otherwise chain microtasks and starve the host's timers and I/O.
+   */
+  let startedSinceTurn = 0;
+  let turnScheduled = false;
+
   function pump(): void {
     while (active < concurrency && queueHead < queue.length) {
+      if (startedSinceTurn >= UNITS_PER_TURN) {
+        if (!turnScheduled) {
+          turnScheduled = true;
+          void yieldToEventLoop().then(() => {
+            turnScheduled = false;
+            startedSinceTurn = 0;
+            pump();
+          });
+        }
+        return;
+      }
+      startedSinceTurn += 1;
       const unit = queue[queueHead] as DeliveryTask[];
       queue[queueHead] = [];
       queueHead += 1;
@@ -78,8 +103,11 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
       unit.forEach((task, index) => {
         const outcome = outcomes[index];
         if (!outcome) return;
-        if (outcome.final) hooks?.onSettled(task, outcome);
-        else if (closed) {
+        if (outcome.final) {
+          known.delete(task.deliveryId);
+          hooks?.onSettled(task, outcome);
+        } else if (closed) {
+          known.delete(task.deliveryId);
           logger.warn('herald: retry dropped because the runner is closing', { deliveryId: task.deliveryId });
           hooks?.onSettled(task, {
             final: true,
@@ -91,6 +119,7 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
     } catch (error) {
       // The executor never throws by contract; if it does, the tasks are not lost silently.
       logger.error('herald: delivery executor threw', { error });
+      for (const task of unit) known.delete(task.deliveryId);
     } finally {
       active -= unit.length;
       pump();
@@ -107,10 +136,16 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
     async enqueue(tasks: DeliveryTask[], options: EnqueueOptions = {}) {
       if (closed) throw new HeraldError('CLOSED', 'The in-process runner is closed: it accepts no new deliveries.');
       if (!executor) throw new HeraldError('NOT_STARTED', 'The runner was not started: pass it to createHerald first.');
-      if (tasks.length === 0) return;
+      const fresh: DeliveryTask[] = [];
+      for (const task of tasks) {
+        if (known.has(task.deliveryId)) continue;
+        known.add(task.deliveryId);
+        fresh.push(task);
+      }
+      if (fresh.length === 0) return;
       const delayMs = options.runAt === undefined ? 0 : options.runAt - clock.now();
-      if (delayMs > 0) later(tasks, delayMs);
-      else push(tasks);
+      if (delayMs > 0) later(fresh, delayMs);
+      else push(fresh);
     },
     async cancel(deliveryIds: string[]) {
       const wanted = new Set(deliveryIds);
@@ -118,6 +153,7 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
       const keep = (task: DeliveryTask): boolean => {
         if (!wanted.has(task.deliveryId)) return true;
         cancelled.push(task.deliveryId);
+        known.delete(task.deliveryId);
         return false;
       };
       for (const [handle, tasks] of waiting) {
@@ -151,6 +187,7 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
         }
       }
       waiting.clear();
+      known.clear();
       if (active > 0 || queueHead < queue.length) {
         await new Promise<void>((resolve) => {
           drained = resolve;

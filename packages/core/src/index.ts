@@ -1,6 +1,7 @@
 // @herald/core: the host API — define notifications, create Herald, and the types a host sees.
 // Plugin authors implement the specs in @herald/core/spec.
 
+export type { Authenticate, AuthenticatedUser, AuthenticationRequest } from './authentication';
 export type { Clock } from './clock';
 export {
   ConfigurationError,
@@ -17,7 +18,7 @@ export {
 export type { ExclusionReason, HeraldEventName, HeraldEvents } from './events';
 export { createHerald } from './herald';
 export type * from './herald-types';
-export { escapeHtml, html, type SafeHtml, unsafeHtml } from './html';
+export { escapeHtml, html, type SafeHtml, safeUrl, UNSAFE_URL, unsafeHtml } from './html';
 export type { Logger } from './logger';
 export * from './notification';
 export type { Recipient } from './recipient';

@@ -20,7 +20,9 @@ describe('defineNotification', () => {
     expect(() =>
       defineNotification({ type: '', schema, channels: { inApp: () => ({ title: '', body: '' }) } }),
     ).toThrow(ConfigurationError);
-    expect(() => defineNotification({ type: 'x', schema: {} as never, channels: {} })).toThrow(/must be a zod schema/);
+    expect(() => defineNotification({ type: 'x', schema: {} as never, channels: {} })).toThrow(
+      /must implement Standard Schema v1/,
+    );
     expect(() => defineNotification({ type: 'x', schema, channels: {} })).toThrow(/channels is empty/);
     expect(() => defineNotification({ type: 'x', schema, channels: { 'sms-gateway': () => ({}) } as never })).toThrow(
       /"sms-gateway" is not a valid channel kind/,

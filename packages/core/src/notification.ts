@@ -1,9 +1,12 @@
-// `defineNotification`: one typed entry of the host's notification catalog.
+// `defineNotification`: one typed entry of the host's notification catalog. The payload schema is any
+// Standard Schema v1 validator (zod ≥ 3.24, valibot ≥ 1, arktype ≥ 2, …); core depends on none of them.
 
-import type { z } from 'zod';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { ConfigurationError } from './errors';
 import type { Recipient } from './recipient';
 import type { ChannelContentMap, ChannelKind } from './spec/channel';
+
+export type { StandardSchemaV1 };
 
 export interface ContentContext<Payload> {
   payload: Payload;
@@ -19,10 +22,18 @@ export type ContentBuilder<Payload, K extends ChannelKind> = (context: ContentCo
 /** One content builder per channel kind the notification goes out on. */
 export type ContentBuilders<Payload> = { [K in ChannelKind]?: ContentBuilder<Payload, K> };
 
-export interface NotificationDefinition<Type extends string = string, Schema extends z.ZodType = z.ZodType> {
+/** The payload a caller passes to `notify` (the schema's input). */
+export type SchemaInput<Schema extends StandardSchemaV1> = StandardSchemaV1.InferInput<Schema>;
+/** The payload content builders see (the schema's output). */
+export type SchemaOutput<Schema extends StandardSchemaV1> = StandardSchemaV1.InferOutput<Schema>;
+
+export interface NotificationDefinition<
+  Type extends string = string,
+  Schema extends StandardSchemaV1 = StandardSchemaV1,
+> {
   readonly type: Type;
   readonly schema: Schema;
-  readonly channels: ContentBuilders<z.output<Schema>>;
+  readonly channels: ContentBuilders<SchemaOutput<Schema>>;
   /** Critical notifications ignore the recipient's opt-outs (security alerts, legal notices). */
   readonly critical: boolean;
   readonly kinds: readonly ChannelKind[];
@@ -33,26 +44,39 @@ export interface NotificationDefinition<Type extends string = string, Schema ext
 export type AnyNotificationDefinition = NotificationDefinition<string, any>;
 
 /** The payload a caller passes to `notify` (the schema's input). */
-export type PayloadInput<D extends AnyNotificationDefinition> = z.input<D['schema']>;
+export type PayloadInput<D extends AnyNotificationDefinition> = SchemaInput<D['schema']>;
 /** The payload content builders see (the schema's output). */
-export type PayloadOutput<D extends AnyNotificationDefinition> = z.output<D['schema']>;
+export type PayloadOutput<D extends AnyNotificationDefinition> = SchemaOutput<D['schema']>;
 
-export interface NotificationDefinitionInput<Type extends string, Schema extends z.ZodType> {
+export interface NotificationDefinitionInput<Type extends string, Schema extends StandardSchemaV1> {
   type: Type;
   schema: Schema;
-  channels: ContentBuilders<z.output<Schema>>;
+  channels: ContentBuilders<SchemaOutput<Schema>>;
   critical?: boolean;
 }
 
 const typePattern = /^[A-Za-z0-9][\w.:-]*$/;
 const kindPattern = /^[A-Za-z][A-Za-z0-9]*$/;
 
+/** Whether a value implements Standard Schema v1 (what `schema` must be). */
+export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
+  const standard = (value as { '~standard'?: { version?: unknown; validate?: unknown } } | null)?.['~standard'];
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof standard === 'object' &&
+    standard !== null &&
+    standard.version === 1 &&
+    typeof standard.validate === 'function'
+  );
+}
+
 /**
  * Defines a notification type: its payload schema and a content builder per channel kind.
  * The payload type is inferred from the schema, and each builder's return type is checked against
  * the content type of its kind (`ChannelContentMap`).
  */
-export function defineNotification<const Type extends string, Schema extends z.ZodType>(
+export function defineNotification<const Type extends string, Schema extends StandardSchemaV1>(
   definition: NotificationDefinitionInput<Type, Schema>,
 ): NotificationDefinition<Type, Schema> {
   const { type, schema, channels, critical = false } = definition;
@@ -61,8 +85,10 @@ export function defineNotification<const Type extends string, Schema extends z.Z
       `defineNotification: type must be a non-empty string of letters, digits, ".", "_", ":" or "-" (got ${JSON.stringify(type)}).`,
     );
   }
-  if (typeof (schema as { safeParseAsync?: unknown })?.safeParseAsync !== 'function') {
-    throw new ConfigurationError(`defineNotification("${type}"): schema must be a zod schema.`);
+  if (!isStandardSchema(schema)) {
+    throw new ConfigurationError(
+      `defineNotification("${type}"): schema must implement Standard Schema v1 (zod ≥ 3.24, valibot ≥ 1, arktype ≥ 2, …).`,
+    );
   }
   if (typeof channels !== 'object' || channels === null) {
     throw new ConfigurationError(`defineNotification("${type}"): channels must map channel kinds to content builders.`);

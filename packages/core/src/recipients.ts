@@ -59,20 +59,22 @@ export function validateRecipientInputs(to: unknown, actor: unknown): RecipientI
   return list as RecipientInput[];
 }
 
-export async function normaliseRecipients(
+/**
+ * Step 3a: the recipients of `to` in order — the actor and repeated ids left out, inline fields of a repeated id
+ * merged into its first place. Only inline fields are kept: what the resolver knows is looked up per dispatch.
+ */
+export function collectRecipients(
   inputs: readonly RecipientInput[],
   actorId: string | undefined,
-  resolve: ResolveRecipients | undefined,
-): Promise<NormalisedRecipients> {
+): NormalisedRecipients {
   const byId = new Map<string, Recipient>();
   const excluded: NormalisedRecipients['excluded'] = [];
-  const idsToResolve: string[] = [];
-  const excludedIds = new Set<string>();
+  let actorExcluded = false;
   for (const input of inputs) {
     const id = typeof input === 'string' ? input : input.id;
     if (id === actorId) {
-      if (!excludedIds.has(id)) excluded.push({ recipientId: id, reason: 'actor' });
-      excludedIds.add(id);
+      if (!actorExcluded) excluded.push({ recipientId: id, reason: 'actor' });
+      actorExcluded = true;
       continue;
     }
     const existing = byId.get(id);
@@ -81,21 +83,49 @@ export async function normaliseRecipients(
       if (typeof input !== 'string') byId.set(id, { ...existing, ...input });
       continue;
     }
-    if (typeof input === 'string') {
-      byId.set(id, { id });
-      idsToResolve.push(id);
-    } else {
-      byId.set(id, { ...input });
-    }
-  }
-  if (idsToResolve.length > 0 && resolve) {
-    for (const resolved of await resolve(idsToResolve)) {
-      const current = byId.get(resolved.id);
-      // Fields given inline in `to` win over the resolver's.
-      if (current) byId.set(resolved.id, { ...resolved, ...current, id: resolved.id });
-    }
+    byId.set(id, typeof input === 'string' ? { id } : { ...input });
   }
   return { recipients: [...byId.values()], excluded };
+}
+
+/** Ids the resolver is asked about at once. */
+export const RESOLVE_CHUNK = 1_000;
+
+export interface ResolvedRecipients {
+  recipients: Recipient[];
+  /** Ids the resolver did not return, of recipients given without any inline field. */
+  unknown: Set<string>;
+}
+
+/**
+ * Step 3b: recipients given by id alone, completed from `resolve` (the host's user table); recipients given
+ * with fields are taken as given. An id the resolver does not return is unknown.
+ */
+export async function resolveRecipients(
+  recipients: readonly Recipient[],
+  resolve: ResolveRecipients | undefined,
+): Promise<ResolvedRecipients> {
+  const unknown = new Set<string>();
+  const bare: number[] = [];
+  recipients.forEach((recipient, index) => {
+    if (Object.keys(recipient).length === 1) bare.push(index);
+  });
+  if (!resolve || bare.length === 0) return { recipients: recipients.slice(), unknown };
+  const merged = recipients.slice();
+  for (let start = 0; start < bare.length; start += RESOLVE_CHUNK) {
+    const chunk = bare.slice(start, start + RESOLVE_CHUNK);
+    const resolvedById = new Map<string, Recipient>();
+    for (const resolved of await resolve(chunk.map((index) => (recipients[index] as Recipient).id))) {
+      if (resolved && typeof resolved.id === 'string') resolvedById.set(resolved.id, resolved);
+    }
+    for (const index of chunk) {
+      const id = (recipients[index] as Recipient).id;
+      const resolved = resolvedById.get(id);
+      if (resolved) merged[index] = { ...resolved, id };
+      else unknown.add(id);
+    }
+  }
+  return { recipients: merged, unknown };
 }
 
 /** Adds registered device tokens to each recipient's inline `pushTokens`, without duplicates. */

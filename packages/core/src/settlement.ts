@@ -68,8 +68,6 @@ interface Tracker {
 export class Settlement {
   private readonly trackers = new Map<string, Tracker>();
 
-  constructor(private readonly onComplete: (notificationId: string) => void) {}
-
   /** Starts tracking; returns the promise that resolves when `total` deliveries are final. */
   track(notificationId: string, total: number): Promise<DeliveryReport> {
     let resolve!: (report: DeliveryReport) => void;
@@ -86,6 +84,11 @@ export class Settlement {
     this.trackers.set(notificationId, tracker);
     this.check(notificationId, tracker);
     return promise;
+  }
+
+  /** Stops tracking a notification whose `settled` nobody will read (its dispatch failed). */
+  forget(notificationId: string): void {
+    this.trackers.delete(notificationId);
   }
 
   pending(notificationId: string): Promise<DeliveryReport> | undefined {
@@ -112,6 +115,5 @@ export class Settlement {
     if (tracker.settled < tracker.report.total) return;
     this.trackers.delete(notificationId);
     tracker.resolve(tracker.report);
-    this.onComplete(notificationId);
   }
 }

@@ -1,3 +1,4 @@
+import { html } from '@herald/core';
 import { describe, expect, it } from 'vitest';
 import { decodeEntities, htmlToText } from './html-to-text';
 
@@ -61,6 +62,17 @@ describe('htmlToText', () => {
   it('renders a horizontal rule and collapses runs of blank lines', () => {
     expect(htmlToText('<p>A</p><p></p><p></p><hr><p>B</p>')).toBe('A\n\n---\n\nB');
   });
+
+  // Quadratic before: 160 KB of U+00A0 stalled the event loop 8.3 s; 1 MB would take minutes, past the timeout.
+  it('stays linear on long runs of non-breaking spaces from a payload', () => {
+    const run = '\u00a0'.repeat(1_000_000);
+    const markup = String(html`<p>Hi ${run}there</p><p>${run}</p><br>${run}x`);
+    const text = htmlToText(markup);
+    expect(text.startsWith('Hi ')).toBe(true);
+    expect(text.endsWith('x')).toBe(true);
+    // The line keeps its spaces; a line of spaces alone is blank; spaces after a break are dropped.
+    expect(text.split('\n').map((line) => line.length)).toEqual(['Hi '.length + 1_000_000 + 'there'.length, 0, 1]);
+  }, 20_000);
 
   it('does not let placeholder characters in the input change the layout', () => {
     expect(htmlToText('a\ue000b\ue001c\ue003d')).toBe('abcd');

@@ -144,16 +144,25 @@ export function htmlToText(markup: string): string {
   let text = source.replace(/[ \t\r\n\f]+/g, ' ');
   text = decodeEntities(text).replace(/\u00a0/g, ' ');
 
+  // Every pattern below starts at a placeholder, never at a space: a pattern opening with ` *` retries at each
+  // space of a long run (non-breaking spaces from a payload become one), which is quadratic in the run's length.
   text = text
     // Adjacent block boundaries (`</li><li>`, `</p><div>`) make one break, a paragraph's if any is one.
-    .replace(/ *[\ue000\ue001][\ue000\ue001 ]*/g, (run) => (run.includes(PARAGRAPH) ? '\n\n' : '\n'))
-    .replace(/ *\ue003 */g, '\n')
+    .replace(/[\ue000\ue001][\ue000\ue001 ]*/g, (run) => (run.includes(PARAGRAPH) ? '\n\n' : '\n'))
+    .replace(/\ue003 */g, '\n')
     .replace(/\ue002(\d+)\ue002/g, (_match, index: string) => decodeEntities(preserved[Number(index)] ?? ''));
 
   return text
     .split('\n')
-    .map((line) => line.replace(/[ \t]+$/g, ''))
+    .map(trimLineEnd)
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
+}
+
+/** Drops the spaces and tabs that end a line, in one backward pass. */
+function trimLineEnd(line: string): string {
+  let end = line.length;
+  while (end > 0 && (line.charCodeAt(end - 1) === 32 || line.charCodeAt(end - 1) === 9)) end -= 1;
+  return end === line.length ? line : line.slice(0, end);
 }

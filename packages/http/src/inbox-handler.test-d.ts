@@ -1,7 +1,7 @@
 import type { RequestListener } from 'node:http';
-import type { Herald } from '@herald/core';
+import type { Authenticate, AuthenticatedUser, Herald } from '@herald/core';
 import { describe, expectTypeOf, it } from 'vitest';
-import { createInboxHandler, type InboxHandler } from './inbox-handler';
+import { createInboxHandler, type InboxHandler, type InboxHandlerSettings } from './inbox-handler';
 import { toNodeHandler } from './node-handler';
 
 declare const herald: Herald;
@@ -15,6 +15,17 @@ describe('createInboxHandler types', () => {
     createInboxHandler({ herald, authenticate: () => ({ id: 'u' }) });
     // @ts-expect-error authenticate is required
     createInboxHandler({ herald });
+  });
+
+  it('takes core’s shared Authenticate (the one the WebSocket gateway takes), or one that needs a whole Request', () => {
+    const shared: Authenticate = (request) => ({ userId: request.headers.get('x-user') ?? new URL(request.url).host });
+    createInboxHandler({ herald, authenticate: shared });
+    const needsRequest: Authenticate<Request> = (request) => (request.method === 'GET' ? { userId: 'u' } : null);
+    createInboxHandler({ herald, authenticate: needsRequest });
+    expectTypeOf<Parameters<InboxHandlerSettings['authenticate']>[0]>().toEqualTypeOf<Request>();
+    expectTypeOf<Awaited<ReturnType<InboxHandlerSettings['authenticate']>>>().toEqualTypeOf<
+      AuthenticatedUser | null | undefined
+    >();
   });
 
   it('is a fetch handler and, through toNodeHandler, a node:http listener', () => {

@@ -1,4 +1,4 @@
-import type { HeraldEvents, InboxItem } from '@herald/core';
+import type { Authenticate, HeraldEvents, InboxItem } from '@herald/core';
 import { StoreError } from '@herald/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type InboxTestServer, startInboxServer, ticketAssigned } from './inbox-server.fixture';
@@ -480,6 +480,26 @@ describe('authentication', () => {
     expect(server.logs).toHaveLength(1);
     expect(server.logs[0]?.level).toBe('error');
     expect(String(server.logs[0]?.context?.error)).toContain('hunter2');
+  });
+});
+
+describe('one authenticate for HTTP and WebSocket', () => {
+  it('serves an authenticate written on the shared view — headers and the absolute URL — as the gateway does', async () => {
+    const seen: string[] = [];
+    // Typed on core's view, not on Request: this very function is what the WebSocket gateway takes too.
+    const authenticate: Authenticate = (request) => {
+      seen.push(request.url);
+      const session = request.headers.get('Cookie')?.match(/session=(\w+)/)?.[1];
+      return session === undefined ? null : { userId: session };
+    };
+    await server.close();
+    server = await startInboxServer({ authenticate });
+    await server.seed('alice', 1);
+    const signedIn = await server.api('/notifications/unread-count?x=1', { headers: { cookie: 'session=alice' } });
+    expect(signedIn.status).toBe(200);
+    expect(await signedIn.json()).toMatchObject({ total: 1 });
+    expect((await server.api('/notifications/unread-count')).status).toBe(401);
+    expect(seen[0]).toBe(`${server.url}/notifications/unread-count?x=1`);
   });
 });
 

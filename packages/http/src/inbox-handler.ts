@@ -4,6 +4,7 @@
 // (which the WebSocket gateway relays to open tabs) fire exactly as they do for calls in code.
 
 import {
+  type Authenticate,
   type Herald,
   type InboxQuery,
   type Logger,
@@ -24,14 +25,13 @@ import {
 } from './inbox-schemas';
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './request-body';
 
-export interface AuthenticatedUser {
-  userId: string;
-}
+export type { Authenticate, AuthenticatedUser, AuthenticationRequest } from '@herald/core';
 
-/** Returns the signed-in user for a request, or null when there is none (the API answers 401). */
-export type AuthenticateRequest = (
-  request: Request,
-) => Promise<AuthenticatedUser | null | undefined> | AuthenticatedUser | null | undefined;
+/**
+ * Returns the signed-in user for a request, or null when there is none (the API answers 401). Any core
+ * `Authenticate` (written on the shared headers-and-URL view, as the WebSocket gateway takes it) fits here.
+ */
+export type AuthenticateRequest = Authenticate<Request>;
 
 export interface InboxHandlerSettings {
   /** The Herald instance (only its `inbox`, `devices` and `preferences` APIs are used). */

@@ -13,10 +13,39 @@
 //              keeps a new user's first insert cheap; ZRANGEBYLEX over a prefix pages any index in O(log n + limit).
 //   readat     sorted set of read item ids scored by readAt (epoch ms), for pruning
 
+/**
+ * Lua helpers shared by the claim scripts. A claim key holds '<expiresAt ms>|<notificationId>'; the expiry is checked
+ * against the store's clock (ARGV now), Redis's own TTL only collects the key.
+ */
+const claimHelpers = `
+local function holderOf(key, now)
+  local held = redis.call('get', key)
+  if not held then return nil end
+  local bar = string.find(held, '|', 1, true)
+  if bar and tonumber(string.sub(held, 1, bar - 1)) > tonumber(now) then return string.sub(held, bar + 1) end
+  return nil
+end
+`;
+
 /** Lua helpers shared by the inbox scripts. */
 const inboxHelpers = `
 local function pad(pos) return string.format('%012d', pos) end
 local function typed(set, t) return set .. '#' .. #t .. ':' .. t .. '/' end
+-- Moves one unread item (member suffix p) to read, at readAt (ISO and epoch ms).
+local function readOne(base, key, p, t, id, readAt, readAtMs)
+  redis.call('hset', key, 'r', readAt)
+  redis.call('zrem', base .. 'x', 'u/' .. p, typed('U', t) .. p)
+  redis.call('zadd', base .. 'x', 0, 'r/' .. p, 0, typed('R', t) .. p)
+  redis.call('zadd', base .. 'readat', readAtMs, id)
+end
+-- Takes read items off the unread counters, dropping a counter at zero.
+local function uncount(counts, total, byType)
+  if total == 0 then return end
+  if redis.call('hincrby', counts, '#', -total) <= 0 then redis.call('hdel', counts, '#') end
+  for t, c in pairs(byType) do
+    if redis.call('hincrby', counts, 't:' .. t, -c) <= 0 then redis.call('hdel', counts, 't:' .. t) end
+  end
+end
 `;
 
 /** The scripts, keyed by the command name they are registered under (`defineCommand`). */
@@ -119,22 +148,12 @@ for i = 4, #ARGV do
   local key = base .. 'i:' .. id
   local v = redis.call('hmget', key, 'p', 't', 'r')
   if v[1] and not v[3] then
-    local t = v[2]
-    local p = pad(tonumber(v[1])) .. id
-    redis.call('hset', key, 'r', ARGV[2])
-    redis.call('zrem', base .. 'x', 'u/' .. p, typed('U', t) .. p)
-    redis.call('zadd', base .. 'x', 0, 'r/' .. p, 0, typed('R', t) .. p)
-    redis.call('zadd', base .. 'readat', ARGV[3], id)
-    byType[t] = (byType[t] or 0) + 1
+    readOne(base, key, pad(tonumber(v[1])) .. id, v[2], id, ARGV[2], ARGV[3])
+    byType[v[2]] = (byType[v[2]] or 0) + 1
     changed[#changed + 1] = id
   end
 end
-if #changed > 0 then
-  if redis.call('hincrby', KEYS[1], '#', -#changed) <= 0 then redis.call('hdel', KEYS[1], '#') end
-  for t, c in pairs(byType) do
-    if redis.call('hincrby', KEYS[1], 't:' .. t, -c) <= 0 then redis.call('hdel', KEYS[1], 't:' .. t) end
-  end
-end
+uncount(KEYS[1], #changed, byType)
 return changed
 `,
   },
@@ -162,18 +181,10 @@ for i = 1, count do
   local id = string.sub(p, 13)
   local key = base .. 'i:' .. id
   local t = redis.call('hget', key, 't')
-  redis.call('hset', key, 'r', ARGV[2])
-  redis.call('zrem', base .. 'x', 'u/' .. p, typed('U', t) .. p)
-  redis.call('zadd', base .. 'x', 0, 'r/' .. p, 0, typed('R', t) .. p)
-  redis.call('zadd', base .. 'readat', ARGV[3], id)
+  readOne(base, key, p, t, id, ARGV[2], ARGV[3])
   byType[t] = (byType[t] or 0) + 1
 end
-if count > 0 then
-  if redis.call('hincrby', KEYS[1], '#', -count) <= 0 then redis.call('hdel', KEYS[1], '#') end
-  for t, c in pairs(byType) do
-    if redis.call('hincrby', KEYS[1], 't:' .. t, -c) <= 0 then redis.call('hdel', KEYS[1], 't:' .. t) end
-  end
-end
+uncount(KEYS[1], count, byType)
 local hasMore = 0
 if #members > chunk then hasMore = 1 end
 return {count, maxPos, hasMore}
@@ -285,101 +296,223 @@ return 0
 `,
   },
 
+  // The outbox. A notification record is a hash `{n:<id>}:record`: j = the record's JSON without status and lease,
+  // s = status (dispatching, dispatched, or abandoned: a tombstone, see below), l = leaseUntil (ISO 8601),
+  // t = the idempotency key's time to live (ms), for a relay that has to claim the key again. The outbox is one
+  // sorted set `{outbox}` of dispatching notification ids scored by lease end (epoch ms): the truth for leases.
+
   /**
-   * KEYS[1] = claim key. ARGV: now (epoch ms), ttl ms, value ('<expiresAt>|<notificationId>').
-   * Returns false when claimed, or the holder's value.
+   * A notification's first write on a single Redis, whole: claims the key unless another notification holds it
+   * unexpired, then stores the record and its outbox entry (a record stored already is left as it is).
+   * KEYS[1] = record key, KEYS[2] = outbox. ARGV: claim key ('' for none), now (ms), key ttl (ms), claim value
+   * ('<expiresAt>|<id>'), id, record JSON, lease end (ms), leaseUntil, prefix.
+   * Returns {1} when created, or {0, holder id, {j, s, l} of the holder's record}.
    */
-  heraldIdempotencyClaim: {
+  heraldNotificationBegin: {
+    numberOfKeys: 2,
+    lua: `${claimHelpers}
+local claimKey = ARGV[1]
+if claimKey ~= '' then
+  local holder = holderOf(claimKey, ARGV[2])
+  if holder then
+    return {0, holder, redis.call('hmget', ARGV[9] .. '{n:' .. holder .. '}:record', 'j', 's', 'l')}
+  end
+  redis.call('set', claimKey, ARGV[4], 'PX', ARGV[3])
+end
+if redis.call('exists', KEYS[1]) == 0 then
+  redis.call('hset', KEYS[1], 'j', ARGV[6], 's', 'dispatching', 'l', ARGV[8])
+  if claimKey ~= '' then redis.call('hset', KEYS[1], 't', ARGV[3]) end
+  redis.call('zadd', KEYS[2], ARGV[7], ARGV[5])
+end
+return {1}
+`,
+  },
+
+  /**
+   * Takes up to `limit` dispatching notifications whose lease ended before `now`, oldest lease first, on a single
+   * Redis: each taken one is re-scored to the new lease end (so no other caller can take it) and its record's `l`
+   * set; an entry whose record is not dispatching (dispatched since) is dropped. KEYS[1] = outbox.
+   * ARGV: now (ms), new lease end (ms, after now), leaseUntil, limit, prefix. Returns {id, j} per notification.
+   */
+  heraldNotificationsLease: {
     numberOfKeys: 1,
     lua: `
-local held = redis.call('get', KEYS[1])
-if held then
-  local bar = string.find(held, '|', 1, true)
-  if bar and tonumber(string.sub(held, 1, bar - 1)) > tonumber(ARGV[1]) then return held end
+local limit = tonumber(ARGV[4])
+local out = {}
+while #out < limit do
+  local ids = redis.call('zrangebyscore', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, limit - #out)
+  if #ids == 0 then break end
+  for _, id in ipairs(ids) do
+    local key = ARGV[5] .. '{n:' .. id .. '}:record'
+    local v = redis.call('hmget', key, 'j', 's')
+    if v[2] == 'dispatching' then
+      redis.call('zadd', KEYS[1], ARGV[2], id)
+      redis.call('hset', key, 'l', ARGV[3])
+      out[#out + 1] = {id, v[1]}
+    else
+      redis.call('zrem', KEYS[1], id)
+    end
+  end
 end
+return out
+`,
+  },
+
+  /**
+   * Takes the outbox entries whose lease ended before `now` (a Cluster: the records live on other slots and are
+   * looked at next). KEYS[1] = outbox. ARGV: now (ms), new lease end (ms), limit. Returns the ids taken.
+   */
+  heraldOutboxTake: {
+    numberOfKeys: 1,
+    lua: `
+local ids = redis.call('zrangebyscore', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do redis.call('zadd', KEYS[1], ARGV[2], id) end
+return ids
+`,
+  },
+
+  /**
+   * A Cluster's second step of a lease, on the record's slot. A dispatching record gets the new `l` and is returned
+   * as {'dispatching', j, t}. A record that never appeared (its begin died between the outbox entry and the record,
+   * or is still stalled there past its lease) becomes a tombstone, so a late write of it is refused: {'missing'}.
+   * Otherwise {status}. KEYS[1] = record key. ARGV: leaseUntil, tombstone ttl (ms).
+   */
+  heraldNotificationLeased: {
+    numberOfKeys: 1,
+    lua: `
+local v = redis.call('hmget', KEYS[1], 's', 'j', 't')
+if v[1] == 'dispatching' then
+  redis.call('hset', KEYS[1], 'l', ARGV[1])
+  return {'dispatching', v[2], v[3] or ''}
+end
+if not v[1] then
+  redis.call('hset', KEYS[1], 's', 'abandoned')
+  redis.call('pexpire', KEYS[1], ARGV[2])
+  return {'missing'}
+end
+return {v[1]}
+`,
+  },
+
+  /**
+   * A Cluster's record write of a begin, after its outbox entry: creates the record unless one exists (a resent
+   * begin, or the tombstone of a relay that gave up waiting for it). KEYS[1] = record key. ARGV: record JSON,
+   * leaseUntil, key ttl ('' for none). Returns 'created' or the stored record's status.
+   */
+  heraldNotificationWrite: {
+    numberOfKeys: 1,
+    lua: `
+local status = redis.call('hget', KEYS[1], 's')
+if status then return status end
+redis.call('hset', KEYS[1], 'j', ARGV[1], 's', 'dispatching', 'l', ARGV[2])
+if ARGV[3] ~= '' then redis.call('hset', KEYS[1], 't', ARGV[3]) end
+return 'created'
+`,
+  },
+
+  /**
+   * Claims a key for a notification unless another one holds it unexpired (a key its own notification holds is
+   * claimed again). KEYS[1] = claim key. ARGV: now (ms), ttl (ms), value ('<expiresAt>|<id>'), id.
+   * Returns false when claimed, or the holder's id.
+   */
+  heraldIdempotencyClaimFor: {
+    numberOfKeys: 1,
+    lua: `${claimHelpers}
+local holder = holderOf(KEYS[1], ARGV[1])
+if holder and holder ~= ARGV[4] then return holder end
 redis.call('set', KEYS[1], ARGV[3], 'PX', ARGV[2])
 return false
 `,
   },
 
-  /** KEYS[1] = claim key. ARGV: notificationId. Releases only the holder's own claim. */
-  heraldIdempotencyRelease: {
-    numberOfKeys: 1,
-    lua: `
-local held = redis.call('get', KEYS[1])
-if held then
-  local bar = string.find(held, '|', 1, true)
-  if bar and string.sub(held, bar + 1) == ARGV[1] then return redis.call('del', KEYS[1]) end
-end
-return 0
-`,
-  },
-
   /**
-   * Which of the given delivery record keys exist. KEYS[1] = the first of them (routes the call); ARGV: the keys.
-   * On a single Redis one call checks a chunk of records; a Cluster passes one key per call (one hash slot).
-   * Returns the 1-based positions of the keys that exist.
+   * Extends a dispatching notification's lease: its record's `l`, and on a single Redis its outbox entry (a
+   * Cluster moves the entry first, itself). KEYS[1] = record key. ARGV: id, lease end (ms), leaseUntil, outbox
+   * ('' on a Cluster). Returns 1, or 0 when the record is not dispatching.
    */
-  heraldDeliveriesExist: {
+  heraldNotificationRenew: {
     numberOfKeys: 1,
     lua: `
-local taken = {}
-for i = 1, #ARGV do
-  if redis.call('exists', ARGV[i]) == 1 then taken[#taken + 1] = i end
-end
-return taken
+if redis.call('hget', KEYS[1], 's') ~= 'dispatching' then return 0 end
+redis.call('hset', KEYS[1], 'l', ARGV[3])
+if ARGV[4] ~= '' then redis.call('zadd', ARGV[4], ARGV[2], ARGV[1]) end
+return 1
 `,
   },
 
   /**
-   * Creates delivery records, skipping any whose key exists. KEYS[1] = the first record's key (routes the
-   * call). ARGV per record: key, number of field/value pairs, then the pairs (JSON values). Chunked like
-   * heraldDeliveriesExist. Returns how many were created.
+   * Marks a stored record dispatched (or, with status 'abandoned' and a ttl, turns it into a tombstone) and, on a
+   * single Redis, drops its outbox entry (a Cluster drops it next). KEYS[1] = record key.
+   * ARGV: id, outbox ('' on a Cluster), status, tombstone ttl (ms, '' to keep the record).
+   */
+  heraldNotificationSettle: {
+    numberOfKeys: 1,
+    lua: `
+if redis.call('exists', KEYS[1]) == 1 then
+  redis.call('hset', KEYS[1], 's', ARGV[3])
+  redis.call('hdel', KEYS[1], 'l')
+  if ARGV[4] ~= '' then redis.call('pexpire', KEYS[1], ARGV[4]) end
+end
+if ARGV[2] ~= '' then redis.call('zrem', ARGV[2], ARGV[1]) end
+return 1
+`,
+  },
+
+  // A delivery record is a hash `{d:<id>}` whose field j holds the record's JSON.
+
+  /**
+   * Creates the delivery records of one chunk that are not stored yet, on a single Redis: their records, creation
+   * sequence, index entries and provider-message-id lookups in one step, so a record is never without its index
+   * entries and a record written again (a resumed dispatch) is neither changed nor indexed twice.
+   * KEYS[1] = the sequence key. ARGV: prefix, then per record: id, notificationId, recipientId, providerMessageId
+   * ('' for none), JSON. Returns how many were created.
    */
   heraldDeliveriesCreate: {
     numberOfKeys: 1,
     lua: `
-local i = 1
+local prefix = ARGV[1]
+local seq = tonumber(redis.call('get', KEYS[1]) or '0')
 local created = 0
-while i <= #ARGV do
-  local key = ARGV[i]
-  local n = tonumber(ARGV[i + 1])
-  if redis.call('exists', key) == 0 then
-    redis.call('hset', key, unpack(ARGV, i + 2, i + 1 + n * 2))
+for at = 2, #ARGV, 5 do
+  local id = ARGV[at]
+  if redis.call('hsetnx', prefix .. '{d:' .. id .. '}', 'j', ARGV[at + 4]) == 1 then
+    seq = seq + 1
     created = created + 1
+    redis.call('zadd', prefix .. 'deliveries', seq, id)
+    redis.call('zadd', prefix .. '{n:' .. ARGV[at + 1] .. '}:deliveries', seq, id)
+    redis.call('zadd', prefix .. '{u:' .. ARGV[at + 2] .. '}:deliveries', seq, id)
+    if ARGV[at + 3] ~= '' then redis.call('set', prefix .. '{pm:' .. ARGV[at + 3] .. '}', id) end
   end
-  i = i + 2 + n * 2
 end
+if created > 0 then redis.call('set', KEYS[1], seq) end
 return created
 `,
   },
 
   /**
-   * KEYS[1] = record key. ARGV: updatedAt (JSON), number of allowed statuses, the statuses (JSON), then field,
-   * JSON value pairs. Returns false when missing or not allowed, else {previous providerMessageId or '', fields...}.
+   * KEYS[1] = record key. ARGV: updatedAt, number of allowed statuses (-1 for any), the statuses, then field, JSON
+   * value pairs. Returns false when missing or not allowed, else {previous providerMessageId or '', record JSON}.
    */
   heraldDeliveryUpdate: {
     numberOfKeys: 1,
     lua: `
-local status = redis.call('hget', KEYS[1], 'status')
-if not status then return false end
+local json = redis.call('hget', KEYS[1], 'j')
+if not json then return false end
+local record = cjson.decode(json)
 local allowed = tonumber(ARGV[2])
 if allowed >= 0 then
   local ok = false
-  for i = 3, 2 + allowed do if ARGV[i] == status then ok = true end end
+  for i = 3, 2 + allowed do if ARGV[i] == record.status then ok = true end end
   if not ok then return false end
 else
   allowed = 0
 end
-local previous = redis.call('hget', KEYS[1], 'providerMessageId') or ''
-local fields = {}
-for i = 3 + allowed, #ARGV do fields[#fields + 1] = ARGV[i] end
-fields[#fields + 1] = 'updatedAt'
-fields[#fields + 1] = ARGV[1]
-redis.call('hset', KEYS[1], unpack(fields))
-local out = redis.call('hgetall', KEYS[1])
-table.insert(out, 1, previous)
-return out
+local previous = record.providerMessageId or ''
+for i = 3 + allowed, #ARGV, 2 do record[ARGV[i]] = cjson.decode(ARGV[i + 1]) end
+record.updatedAt = ARGV[1]
+json = cjson.encode(record)
+redis.call('hset', KEYS[1], 'j', json)
+return {previous, json}
 `,
   },
 } as const;

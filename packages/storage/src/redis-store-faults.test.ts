@@ -3,6 +3,7 @@
 // a SIGKILL loses nothing that was acknowledged) that the tests kill and restart on the same port.
 import { type InboxItem, StoreError } from '@herald/core';
 import type { NewInboxItem } from '@herald/core/spec';
+import { unreadTruth } from '@herald/testing';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedisServer } from '../../../scripts/redis-server';
@@ -70,17 +71,6 @@ async function allItems(store: RedisStore, userId: string): Promise<InboxItem[]>
   return store.listInboxAfter(userId, 0, 100_000);
 }
 
-function unreadTruth(items: readonly InboxItem[]): { total: number; byType: Record<string, number> } {
-  const byType: Record<string, number> = {};
-  let total = 0;
-  for (const each of items) {
-    if (each.readAt !== undefined) continue;
-    total += 1;
-    byType[each.type] = (byType[each.type] ?? 0) + 1;
-  }
-  return { total, byType };
-}
-
 describe('RedisStore when Redis stops', () => {
   it('fails every call with a StoreError while Redis is down, then the same store works again after a restart', async () => {
     const store = new RedisStore({ redis: connect(), prefix: 'faults:down:', timeoutMs: 5_000 });
@@ -95,7 +85,24 @@ describe('RedisStore when Redis stops', () => {
       outcome(store.insertInboxItems([item(userId, 'alpha')])),
       outcome(store.markRead(userId, [before[1]!.id], new Date().toISOString())),
       outcome(store.markAllRead(userId, {}, new Date().toISOString())),
-      outcome(store.claimIdempotencyKey('fault-key', 'notification-1', 60_000)),
+      outcome(
+        store.beginNotification(
+          {
+            id: 'fault-notification',
+            type: 'fault.test',
+            payload: {},
+            recipients: [{ id: userId }],
+            kinds: ['inApp'],
+            createdAt: new Date().toISOString(),
+            status: 'dispatching',
+            idempotencyKey: 'fault-key',
+          },
+          {
+            leaseUntil: new Date(Date.now() + 60_000).toISOString(),
+            idempotencyKey: { key: 'fault-key', ttlMs: 60_000 },
+          },
+        ),
+      ),
       outcome(store.listInbox(userId)),
     ]);
     for (const failure of failures) {
@@ -172,7 +179,7 @@ describe('RedisStore when Redis stops', () => {
     const items = await allItems(stores[0]!, userId);
     expect(items.length).toBeGreaterThanOrEqual(90);
     expect(new Set(items.map((each) => each.position)).size).toBe(items.length);
-    expect(await stores[0]!.lastPosition(userId)).toBe(Math.max(...items.map((each) => each.position)));
+    expect(await stores[0]!.lastPosition(userId)).toBe(items.reduce((last, each) => Math.max(last, each.position), 0));
     const truth = unreadTruth(items);
     const counted = await stores[0]!.unreadCount(userId);
     expect(counted).toEqual(truth);

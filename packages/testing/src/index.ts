@@ -3,6 +3,7 @@ export * from './notification-recorder';
 export * from './rejection';
 export * from './send-request';
 export * from './store-contract';
+export { unreadTruth } from './store-contract-fixtures';
 export * from './test-channel';
 export * from './test-clock';
 export * from './unread-count';

@@ -6,11 +6,13 @@ import {
   type DeliveryRecord,
   type InboxItem,
   type InboxQuery,
+  type NotificationRecord,
   type Store,
   type UnreadCount,
   ValidationError,
 } from '@herald/core';
 import type { NewInboxItem } from '@herald/core/spec';
+import { deliveryPages, inboxPages } from '@herald/core/store-kit';
 import { expect } from 'vitest';
 
 export interface StoreContractContext {
@@ -20,6 +22,12 @@ export interface StoreContractContext {
   userId(label?: string): string;
   /** A unique id with a readable label. */
   uniqueId(label: string): string;
+  /**
+   * Stores over the same data as `store`, each through a connection of its own when the suite was given
+   * `makePeer` (otherwise `store` itself, four times): concurrency cases spread their calls over them, as
+   * separate processes would.
+   */
+  peers(): Promise<readonly Store[]>;
 }
 
 // Core alone knows only `inApp`; adapter packages add the others by augmentation. A store must keep any kind.
@@ -61,6 +69,52 @@ export function deliveryRecord(context: StoreContractContext, overrides: Partial
   };
 }
 
+/** A dispatching notification record, as the dispatcher hands it to `beginNotification`. */
+export function notificationRecord(
+  context: StoreContractContext,
+  overrides: Partial<NotificationRecord> = {},
+): NotificationRecord {
+  return {
+    id: context.uniqueId('notification'),
+    type: 'contract.alpha',
+    payload: { ticketId: 't-1' },
+    recipients: [{ id: context.userId('recipient') }],
+    kinds: ['inApp', EMAIL],
+    createdAt: '2024-05-01T10:00:00.000Z',
+    status: 'dispatching',
+    ...overrides,
+  };
+}
+
+let leaseEpochs = 0;
+
+/**
+ * A past instant for one outbox test to lease around, as epoch ms. Leases are store-wide, so each call returns an
+ * instant ten minutes earlier than the call before it, and each run starts earlier than the runs before it (100 ms
+ * further back per ms of wall time): a test that keeps its leases and its `now` within a minute of its instant never
+ * takes what an earlier test, or an earlier run on a shared long-lived database, left in the outbox.
+ */
+export function leaseEpoch(): number {
+  leaseEpochs += 1;
+  const elapsed = Math.max(0, Date.now() - Date.UTC(2025, 0, 1));
+  return Date.UTC(2000, 0, 1) - elapsed * 100 - leaseEpochs * 600_000;
+}
+
+export function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}
+
+/** Checks one page of a walk: never over the limit, never empty after a cursor, full whenever it has a cursor. */
+function expectPageShape(size: number, limit: number, page: number, nextCursor: string | undefined): void {
+  expect(size).toBeLessThanOrEqual(limit);
+  // A cursor promises older entries: following it must not land on an empty page.
+  if (page > 0) expect(size).toBeGreaterThan(0);
+  if (nextCursor === undefined) return;
+  expect(typeof nextCursor).toBe('string');
+  // A page that announces more entries must be full: otherwise the caller cannot tell a gap from the end.
+  expect(size).toBe(limit);
+}
+
 /** Walks every page of a user's inbox and checks each page's shape on the way. */
 export async function listAllInbox(
   store: Store,
@@ -69,36 +123,23 @@ export async function listAllInbox(
 ): Promise<InboxItem[]> {
   const limit = query.limit ?? 100;
   const all: InboxItem[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const result = await store.listInbox(userId, { ...query, limit, ...(cursor === undefined ? {} : { cursor }) });
-    expect(result.items.length).toBeLessThanOrEqual(limit);
-    // A cursor promises older items: following it must not land on an empty page.
-    if (page > 0) expect(result.items.length).toBeGreaterThan(0);
-    all.push(...result.items);
-    if (result.nextCursor === undefined) return all;
-    expect(typeof result.nextCursor).toBe('string');
-    // A page that announces more items must be full: otherwise the caller cannot tell a gap from the end.
-    expect(result.items.length).toBe(limit);
-    cursor = result.nextCursor;
+  let page = 0;
+  for await (const { items, nextCursor } of inboxPages(store, userId, { ...query, limit }, { maxPages: MAX_PAGES })) {
+    expectPageShape(items.length, limit, page++, nextCursor);
+    for (const item of items) all.push(item);
   }
-  throw new Error(`listInbox(${userId}) still had a nextCursor after ${MAX_PAGES} pages`);
+  return all;
 }
 
 export async function listAllDeliveries(store: Store, query: Omit<DeliveryQuery, 'cursor'>): Promise<DeliveryRecord[]> {
   const limit = query.limit ?? 100;
   const all: DeliveryRecord[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const result = await store.listDeliveries({ ...query, limit, ...(cursor === undefined ? {} : { cursor }) });
-    expect(result.records.length).toBeLessThanOrEqual(limit);
-    if (page > 0) expect(result.records.length).toBeGreaterThan(0);
-    all.push(...result.records);
-    if (result.nextCursor === undefined) return all;
-    expect(result.records.length).toBe(limit);
-    cursor = result.nextCursor;
+  let page = 0;
+  for await (const { records, nextCursor } of deliveryPages(store, { ...query, limit }, { maxPages: MAX_PAGES })) {
+    expectPageShape(records.length, limit, page++, nextCursor);
+    for (const record of records) all.push(record);
   }
-  throw new Error(`listDeliveries still had a nextCursor after ${MAX_PAGES} pages`);
+  return all;
 }
 
 /** The unread count a store must report for these items, computed from the items themselves. */
@@ -124,19 +165,47 @@ export async function expectUnreadCount(store: Store, userId: string, expected: 
   expect(withoutZeros(await store.unreadCount(userId))).toEqual(withoutZeros(expected));
 }
 
-/** Awaits the call and checks it rejected with a ValidationError naming `path`. */
-export async function expectValidationError(call: Promise<unknown>, path: string): Promise<ValidationError> {
+export interface ExpectedIssue {
+  path: string;
+  /** The exact message, or a pattern where part of it comes from the runtime (a structured-clone error). */
+  message: string | RegExp;
+}
+
+/** Awaits the call and checks it rejected with a ValidationError carrying exactly these issues, in order. */
+export async function expectIssues(call: Promise<unknown>, expected: readonly ExpectedIssue[]): Promise<void> {
   const outcome = await call.then(
     (value) => ({ rejected: false as const, value }),
     (error: unknown) => ({ rejected: true as const, error }),
   );
-  if (!outcome.rejected)
-    throw new Error(`Expected a ValidationError about "${path}", got ${JSON.stringify(outcome.value)}`);
+  if (!outcome.rejected) {
+    throw new Error(
+      `Expected a ValidationError about ${expected.map((issue) => issue.path).join(', ')}, got ${JSON.stringify(outcome.value) ?? 'undefined'}`,
+    );
+  }
   expect(ValidationError.is(outcome.error), `expected a ValidationError, got ${String(outcome.error)}`).toBe(true);
   const error = outcome.error as ValidationError;
   expect(error.code).toBe('VALIDATION');
-  expect(error.issues.map((issue) => issue.path)).toContain(path);
-  return error;
+  const issues = error.issues.map(({ path, message }) => ({ path, message }));
+  expect(issues).toHaveLength(expected.length);
+  expected.forEach((issue, index) => {
+    expect(issues[index]!.path).toBe(issue.path);
+    if (typeof issue.message === 'string') expect(issues[index]!.message).toBe(issue.message);
+    else expect(issues[index]!.message).toMatch(issue.message);
+  });
+}
+
+/** The messages the rules share. */
+export const NON_EMPTY = 'Expected a non-empty string';
+export const STRING = 'Expected a string';
+
+/** Passes a value the types forbid, as a loosely typed caller would. */
+export function loose<T>(value: unknown): T {
+  return value as T;
+}
+
+/** A ValidationError's message for a value that is not an ISO 8601 date string. */
+export function notADate(value: unknown): string {
+  return `Expected an ISO 8601 date string, got ${JSON.stringify(value) ?? String(value)}`;
 }
 
 /** Polls until `check` holds. The bound only turns a hang into a failure; nothing asserts on how long it took. */

@@ -2,7 +2,7 @@
 
 import type { Device, Preferences } from '@herald/core';
 import { describe, expect, it } from 'vitest';
-import { EMAIL, PUSH, type StoreContractContext, waitUntil } from './store-contract-fixtures';
+import { EMAIL, iso, notificationRecord, PUSH, type StoreContractContext, waitUntil } from './store-contract-fixtures';
 
 /** Long enough that no test can see it expire while it runs. */
 const LONG_TTL_MS = 10 * 60_000;
@@ -13,77 +13,30 @@ function byToken(a: Device, b: Device): number {
 
 export function idempotencyContract(context: StoreContractContext): void {
   describe('idempotency', () => {
-    it('the first claim wins; a second claim gets the first notification id', async () => {
+    // Claims are made by beginNotification (see the notifications cases); these are the lookups cancel relies on.
+    async function begin(key: string, ttlMs: number): Promise<string> {
+      const record = notificationRecord(context, { idempotencyKey: key });
+      const leaseUntil = iso(Date.now() + LONG_TTL_MS);
+      expect(await context.store.beginNotification(record, { leaseUntil, idempotencyKey: { key, ttlMs } })).toEqual({
+        created: true,
+      });
+      return record.id;
+    }
+
+    it('reports the notification holding a key, and nothing for a key nobody holds', async () => {
       const key = context.uniqueId('key');
       expect(await context.store.getIdempotencyKey(key)).toBeUndefined();
-      expect(await context.store.claimIdempotencyKey(key, 'notification-1', LONG_TTL_MS)).toEqual({ claimed: true });
-      expect(await context.store.claimIdempotencyKey(key, 'notification-2', LONG_TTL_MS)).toEqual({
-        claimed: false,
-        notificationId: 'notification-1',
-      });
-      // Claiming again with the holder's own id does not count as a fresh win either.
-      expect(await context.store.claimIdempotencyKey(key, 'notification-1', LONG_TTL_MS)).toEqual({
-        claimed: false,
-        notificationId: 'notification-1',
-      });
-      expect(await context.store.getIdempotencyKey(key)).toBe('notification-1');
+      const holder = await begin(key, LONG_TTL_MS);
+      expect(await context.store.getIdempotencyKey(key)).toBe(holder);
+      expect(await context.store.getIdempotencyKey(context.uniqueId('key'))).toBeUndefined();
     });
 
-    it('keeps keys independent', async () => {
-      const first = context.uniqueId('key');
-      const second = context.uniqueId('key');
-      await context.store.claimIdempotencyKey(first, 'notification-1', LONG_TTL_MS);
-      expect(await context.store.claimIdempotencyKey(second, 'notification-2', LONG_TTL_MS)).toEqual({ claimed: true });
-      expect(await context.store.getIdempotencyKey(first)).toBe('notification-1');
-      expect(await context.store.getIdempotencyKey(second)).toBe('notification-2');
-    });
-
-    it('lets exactly one of 100 concurrent claims win; the others learn the winner', async () => {
+    it('no longer reports an expired key', async () => {
       const key = context.uniqueId('key');
-      const claims = await Promise.all(
-        Array.from({ length: 100 }, (_, index) =>
-          context.store.claimIdempotencyKey(key, `notification-${index}`, LONG_TTL_MS),
-        ),
-      );
-      const winners = claims.flatMap((claim, index) => (claim.claimed ? [`notification-${index}`] : []));
-      expect(winners).toHaveLength(1);
-      for (const claim of claims) {
-        if (!claim.claimed) expect(claim.notificationId).toBe(winners[0]);
-      }
-      expect(await context.store.getIdempotencyKey(key)).toBe(winners[0]);
-    });
-
-    it('release by the holder frees the key; release by anyone else does nothing', async () => {
-      const key = context.uniqueId('key');
-      await context.store.claimIdempotencyKey(key, 'notification-1', LONG_TTL_MS);
-      await context.store.releaseIdempotencyKey(key, 'notification-2');
-      expect(await context.store.getIdempotencyKey(key)).toBe('notification-1');
-
-      await context.store.releaseIdempotencyKey(key, 'notification-1');
-      expect(await context.store.getIdempotencyKey(key)).toBeUndefined();
-      expect(await context.store.claimIdempotencyKey(key, 'notification-3', LONG_TTL_MS)).toEqual({ claimed: true });
-      expect(await context.store.getIdempotencyKey(key)).toBe('notification-3');
-      // Releasing a key nobody holds is harmless.
-      await context.store.releaseIdempotencyKey(context.uniqueId('key'), 'notification-1');
-    });
-
-    it('an expired claim can be claimed again', async () => {
-      const key = context.uniqueId('key');
-      expect(await context.store.claimIdempotencyKey(key, 'notification-1', 50)).toEqual({ claimed: true });
-      // Poll with claims themselves: until expiry each one loses to the first; afterwards one wins.
-      await waitUntil(async () => {
-        const claim = await context.store.claimIdempotencyKey(key, 'notification-2', LONG_TTL_MS);
-        if (!claim.claimed) expect(claim.notificationId).toBe('notification-1');
-        return claim.claimed;
-      }, 'the claim to expire');
-      expect(await context.store.getIdempotencyKey(key)).toBe('notification-2');
-    });
-
-    it('an expired claim is no longer reported', async () => {
-      const key = context.uniqueId('key');
-      await context.store.claimIdempotencyKey(key, 'notification-1', 50);
-      await waitUntil(async () => (await context.store.getIdempotencyKey(key)) === undefined, 'the claim to expire');
-      expect(await context.store.claimIdempotencyKey(key, 'notification-2', LONG_TTL_MS)).toEqual({ claimed: true });
+      await begin(key, 50);
+      await waitUntil(async () => (await context.store.getIdempotencyKey(key)) === undefined, 'the key to expire');
+      const next = await begin(key, LONG_TTL_MS);
+      expect(await context.store.getIdempotencyKey(key)).toBe(next);
     });
   });
 }

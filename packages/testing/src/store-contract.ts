@@ -1,17 +1,30 @@
 // The Store contract suite: every Store, ours or a third party's, runs it to show it keeps the Store spec v1.
 
 import type { Store } from '@herald/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { badInboxContract } from './store-contract-bad-inbox';
+import { badKeysContract } from './store-contract-bad-keys';
+import { badRecordsContract } from './store-contract-bad-records';
 import { concurrencyContract } from './store-contract-concurrency';
 import { deliveriesContract } from './store-contract-deliveries';
 import type { StoreContractContext } from './store-contract-fixtures';
 import { inboxContract } from './store-contract-inbox';
 import { devicesContract, idempotencyContract, preferencesContract } from './store-contract-keys';
+import { outboxContract } from './store-contract-outbox';
 
 export interface StoreContractOptions {
-  /** Runs after each test with that test's store; defaults to `store.close?.()`. */
+  /** Runs after each test with that test's store, and after the suite with each peer; defaults to `store.close?.()`. */
   cleanup?: ((store: Store) => Promise<void>) | undefined;
+  /**
+   * Makes another store over the same data through a connection of its own (a networked store's new client).
+   * The concurrency cases spread their calls over four of them, as separate processes would. Without it they all
+   * go through the test's store, which suits an in-process store.
+   */
+  makePeer?: (() => Store | Promise<Store>) | undefined;
 }
+
+/** How many stores the concurrency cases spread their calls over. */
+const PEERS = 4;
 
 /**
  * Registers the Store contract suite. `makeStore` runs before every test; it may hand out a fresh store
@@ -19,7 +32,10 @@ export interface StoreContractOptions {
  * backing database (one Redis for the whole run) is fine.
  *
  * ```ts
- * describeStoreContract('MyStore', () => new MyStore({ url }), { cleanup: (store) => store.close!() });
+ * describeStoreContract('MyStore', () => new MyStore({ url }), {
+ *   cleanup: (store) => store.close!(),
+ *   makePeer: () => new MyStore({ url }),
+ * });
  * ```
  */
 export function describeStoreContract(
@@ -32,6 +48,7 @@ export function describeStoreContract(
     const run = Math.random().toString(36).slice(2, 10);
     let counter = 0;
     let current: Store | undefined;
+    let peers: Promise<Store[]> | undefined;
 
     const context: StoreContractContext = {
       get store(): Store {
@@ -46,10 +63,24 @@ export function describeStoreContract(
         counter += 1;
         return `contract-${run}-${label}-${counter}`;
       },
+      async peers() {
+        const makePeer = options.makePeer;
+        if (!makePeer) return Array.from({ length: PEERS }, () => context.store);
+        peers ??= Promise.all(Array.from({ length: PEERS }, () => makePeer()));
+        return peers;
+      },
     };
 
     beforeEach(async () => {
       current = await makeStore();
+    });
+
+    afterAll(async () => {
+      const made = await peers;
+      for (const peer of made ?? []) {
+        if (options.cleanup) await options.cleanup(peer);
+        else await peer.close?.();
+      }
     });
 
     afterEach(async () => {
@@ -66,9 +97,13 @@ export function describeStoreContract(
 
     inboxContract(context);
     concurrencyContract(context);
+    outboxContract(context);
     deliveriesContract(context);
     idempotencyContract(context);
     devicesContract(context);
     preferencesContract(context);
+    badInboxContract(context);
+    badRecordsContract(context);
+    badKeysContract(context);
   });
 }

@@ -8,8 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHerald, defineNotification } from '@herald/core';
-import { MemoryStore } from '@herald/storage';
+import { defineNotification } from '@herald/core';
 import { build } from 'esbuild';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,9 +95,8 @@ describe('client in a browser', () => {
   });
 
   it('receives a notification, acknowledges it and marks it read from Chromium', async () => {
-    const store = new MemoryStore();
     const gateway = await startTestGateway({ allowedOrigins: [pageOrigin] });
-    const herald = createHerald({ store, channels: [gateway.gateway.channel] });
+    const { herald, store } = gateway;
     const page = await browser.newPage();
     try {
       await page.goto(`${pageOrigin}/`);
@@ -138,7 +136,6 @@ describe('client in a browser', () => {
       await page.evaluate(() => (window as unknown as { client: { close(): void } }).client.close());
     } finally {
       await page.close();
-      await herald.close();
       await gateway.stop();
     }
   });

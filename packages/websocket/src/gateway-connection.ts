@@ -1,20 +1,24 @@
 // One authenticated socket: validates its frames, replays what it missed and streams live items in position
 // order without gaps. Anything that breaks the order (a lost pub/sub message, items racing on the way in) is
-// repaired by reading the store after the last position this socket was sent.
+// repaired by reading the inbox after the last position this socket was sent. Every read and write goes through
+// Herald's inbox API, so Herald's events tell every tab about changes made here.
 
-import type { Herald, InboxItem, Logger, Store, UnreadCount } from '@herald/core';
+import type { InboxApi, InboxItem, Logger, UnreadCount } from '@herald/core';
 import type { WebSocket } from 'ws';
+import { isLargerThan } from './frame-size';
 import { parseClientFrame } from './frame-validation';
 import { type ClientFrame, CloseCode, type ErrorFrame, type ServerFrame } from './protocol';
 import type { TokenBucket } from './token-bucket';
 
-/** Items read from the store per replay query. */
+/** Items read from the inbox per replay query. */
 const REPLAY_PAGE = 100;
 /** Most undelivered items replayed on a first connect; older ones stay in the inbox (HTTP API). */
 export const FIRST_CONNECT_REPLAY_LIMIT = 1000;
 
 export interface GatewayCounters {
   notificationsSent: number;
+  /** Items skipped with an ITEM_TOO_LARGE error frame instead of being sent. */
+  itemsTooLarge: number;
   replayed: number;
   repairs: number;
   slowConsumerCloses: number;
@@ -27,15 +31,16 @@ export interface ConnectionHost {
   readonly logger: Logger;
   readonly heartbeatMs: number;
   readonly maxBufferedBytes: number;
+  /** Largest notification frame sent; larger items are skipped with an error frame. */
+  readonly maxItemBytes: number;
+  /** Longest a replay waits for the socket to drain before closing it as a slow consumer. */
+  readonly drainTimeoutMs: number;
   readonly counters: GatewayCounters;
-  store(): Store;
-  herald(): Herald | undefined;
+  /** Herald's inbox API (connections exist only once the gateway is attached to Herald). */
+  inbox(): InboxApi;
   /** Adds the connection to its user's set and waits until live items for that user reach this process. */
   register(connection: GatewayConnection): Promise<void>;
   unregister(connection: GatewayConnection): void;
-  /** Tells every connection of the user (on every process) about a read-state change made without Herald. */
-  broadcastRead(userId: string, ids: string[], all: boolean, notificationType: string | undefined): Promise<void>;
-  broadcastUnread(userId: string, ids: string[]): Promise<void>;
 }
 
 export interface GatewayConnection {
@@ -44,13 +49,34 @@ export interface GatewayConnection {
   /** True once `hello` was answered with `welcome`. */
   readonly isGreeted: boolean;
   readonly lastSentPosition: number;
-  /** Offers a live item; returns whether this connection has it or will get it. */
-  deliver(item: InboxItem): boolean;
-  /** Re-reads the store after the last position sent (a lost message is suspected). */
+  /**
+   * Offers a live item with its frame (serialised once for every socket of the user), or `too-large` when it can
+   * never be sent; returns whether this connection has it or will get it.
+   */
+  deliver(item: InboxItem, frame: string | 'too-large'): boolean;
+  /** Re-reads the inbox after the last position sent (a lost message is suspected). */
   resync(): void;
   send(frame: ServerFrame): boolean;
-  handleText(text: string): void;
+  /** A frame from the client; binary frames are refused, and counted against the rate limit like any other. */
+  handleMessage(text: string, isBinary: boolean): void;
   closed(): void;
+}
+
+/** Resolves true once `flushed` settles, false when `timeoutMs` passed first. */
+function drained(flushed: Promise<void>, timeoutMs: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    flushed.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** The frame for an item, or `too-large` when it is over `maxItemBytes`. */
+function itemFrame(item: InboxItem, replay: boolean, maxItemBytes: number): string | 'too-large' {
+  const text = JSON.stringify(replay ? { type: 'notification', item, replay: true } : { type: 'notification', item });
+  return isLargerThan(text, maxItemBytes) ? 'too-large' : text;
 }
 
 function errorMessage(error: unknown): string {
@@ -86,9 +112,10 @@ export function createGatewayConnection(
     timer.unref();
   }
 
-  function send(frame: ServerFrame): boolean {
+  /** Sends a frame, or its text when it was serialised already (a live item, once for all of its user's sockets). */
+  function send(frame: ServerFrame | string): boolean {
     if (!isOpen()) return false;
-    socket.send(JSON.stringify(frame));
+    socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
     if (socket.bufferedAmount > host.maxBufferedBytes) {
       closeSlow();
       return false;
@@ -96,11 +123,17 @@ export function createGatewayConnection(
     return true;
   }
 
-  /** Sends while replaying: waits for the socket to flush instead of outrunning a reader that is merely catching up. */
-  async function sendPaced(frame: ServerFrame): Promise<boolean> {
-    if (socket.bufferedAmount > host.maxBufferedBytes / 2) await lastFlush;
+  /**
+   * Sends while replaying: waits for the socket to flush instead of outrunning a reader that is merely catching
+   * up — but not forever: a peer that stops reading (and still answers heartbeats) is closed as a slow consumer.
+   */
+  async function sendPaced(text: string): Promise<boolean> {
+    if (socket.bufferedAmount > host.maxBufferedBytes / 2 && !(await drained(lastFlush, host.drainTimeoutMs))) {
+      closeSlow();
+      return false;
+    }
     if (!isOpen()) return false;
-    lastFlush = new Promise((resolve) => socket.send(JSON.stringify(frame), () => resolve()));
+    lastFlush = new Promise((resolve) => socket.send(text, () => resolve()));
     if (socket.bufferedAmount > host.maxBufferedBytes) {
       closeSlow();
       return false;
@@ -108,22 +141,30 @@ export function createGatewayConnection(
     return true;
   }
 
-  function sendItem(item: InboxItem, replay: boolean): boolean {
-    const sent = send(replay ? { type: 'notification', item, replay: true } : { type: 'notification', item });
-    if (sent) {
-      lastSent = item.position;
-      host.counters.notificationsSent += 1;
-    }
-    return sent;
+  /**
+   * An item whose frame could never pass the buffer bound would close the socket on every try and hold back the
+   * items after it: tell the client instead (with what it needs for its position and counts) and move past it.
+   */
+  function skipTooLarge(item: InboxItem): void {
+    host.counters.itemsTooLarge += 1;
+    lastSent = item.position;
+    send({
+      type: 'error',
+      code: 'ITEM_TOO_LARGE',
+      message: `Item ${item.id} is larger than this gateway sends (${host.maxItemBytes} bytes); read it through the inbox API`,
+      ids: [item.id],
+      position: item.position,
+      notificationType: item.type,
+    });
   }
 
   /** Undelivered items at or below `upTo`, oldest first (first connect). */
   async function undeliveredUpTo(upTo: number): Promise<InboxItem[]> {
-    const store = host.store();
+    const inbox = host.inbox();
     const found: InboxItem[] = [];
     let cursor: string | undefined;
     do {
-      const page = await store.listInbox(
+      const page = await inbox.list(
         userId,
         cursor === undefined ? { status: 'undelivered', limit: 100 } : { status: 'undelivered', limit: 100, cursor },
       );
@@ -134,13 +175,18 @@ export function createGatewayConnection(
     return found.slice(-FIRST_CONNECT_REPLAY_LIMIT);
   }
 
-  /** Sends everything after `lastSent` from the store, until nothing new arrived while it ran. */
+  /** Sends everything after `lastSent` from the inbox, until nothing new arrived while it ran. */
   async function pump(replay: boolean, firstConnectUpTo?: number): Promise<void> {
     pumping = true;
     try {
       if (firstConnectUpTo !== undefined) {
         for (const item of await undeliveredUpTo(firstConnectUpTo)) {
-          if (!(await sendPaced({ type: 'notification', item, replay: true }))) return;
+          const frame = itemFrame(item, true, host.maxItemBytes);
+          if (frame === 'too-large') {
+            skipTooLarge(item);
+            continue;
+          }
+          if (!(await sendPaced(frame))) return;
           host.counters.notificationsSent += 1;
           host.counters.replayed += 1;
         }
@@ -149,12 +195,14 @@ export function createGatewayConnection(
       do {
         dirty = false;
         for (;;) {
-          const items = await host.store().listInboxAfter(userId, lastSent, REPLAY_PAGE);
+          const items = await host.inbox().after(userId, lastSent, { limit: REPLAY_PAGE });
           for (const item of items) {
             if (item.position <= lastSent) continue;
-            const frame: ServerFrame = replay
-              ? { type: 'notification', item, replay: true }
-              : { type: 'notification', item };
+            const frame = itemFrame(item, replay, host.maxItemBytes);
+            if (frame === 'too-large') {
+              skipTooLarge(item);
+              continue;
+            }
             if (!(await sendPaced(frame))) return;
             lastSent = item.position;
             host.counters.notificationsSent += 1;
@@ -194,7 +242,7 @@ export function createGatewayConnection(
     const changedSet = new Set(changed);
     const rest = ids.filter((id) => !changedSet.has(id));
     if (rest.length === 0) return [];
-    const found = new Set((await host.store().getInboxItems(userId, rest)).map((item) => item.id));
+    const found = new Set((await host.inbox().get(userId, rest)).map((item) => item.id));
     return rest.filter((id) => !found.has(id));
   }
 
@@ -206,13 +254,13 @@ export function createGatewayConnection(
   }
 
   async function counts(): Promise<{ unread: UnreadCount; lastPosition: number }> {
-    const store = host.store();
+    const inbox = host.inbox();
     // Counts and position are read separately; retry when an insert slipped in between, so that
     // "items above lastPosition are not counted yet" holds for the client.
     for (let attempt = 0; ; attempt++) {
-      const before = await store.lastPosition(userId);
-      const unread = await store.unreadCount(userId);
-      const after = await store.lastPosition(userId);
+      const before = await inbox.lastPosition(userId);
+      const unread = await inbox.unreadCount(userId);
+      const after = await inbox.lastPosition(userId);
       if (before === after || attempt >= 4) return { unread, lastPosition: before };
     }
   }
@@ -240,42 +288,22 @@ export function createGatewayConnection(
     }
   }
 
+  // Read-state changes reach every tab through Herald's `inbox.read` / `inbox.unread` events (see realtime-channel.ts).
   async function operate(frame: ClientFrame): Promise<void> {
-    const herald = host.herald();
-    const store = host.store();
-    const now = new Date().toISOString();
+    const inbox = host.inbox();
     switch (frame.type) {
-      case 'ack': {
-        const changed = herald
-          ? await herald.inbox.markDelivered(userId, frame.ids)
-          : await store.markDelivered(userId, frame.ids, now);
-        await reportNotFound(frame.ids, changed, frame.ref);
+      case 'ack':
+        await reportNotFound(frame.ids, await inbox.markDelivered(userId, frame.ids), frame.ref);
         return;
-      }
-      case 'read': {
-        const changed = herald
-          ? await herald.inbox.markRead(userId, frame.ids)
-          : await store.markRead(userId, frame.ids, now);
-        if (!herald && changed.length > 0) await host.broadcastRead(userId, changed, false, undefined);
-        await reportNotFound(frame.ids, changed, frame.ref);
+      case 'read':
+        await reportNotFound(frame.ids, await inbox.markRead(userId, frame.ids), frame.ref);
         return;
-      }
-      case 'unread': {
-        const changed = herald
-          ? await herald.inbox.markUnread(userId, frame.ids)
-          : await store.markUnread(userId, frame.ids);
-        if (!herald && changed.length > 0) await host.broadcastUnread(userId, changed);
-        await reportNotFound(frame.ids, changed, frame.ref);
+      case 'unread':
+        await reportNotFound(frame.ids, await inbox.markUnread(userId, frame.ids), frame.ref);
         return;
-      }
-      case 'readAll': {
-        const options = frame.notificationType === undefined ? {} : { type: frame.notificationType };
-        const changed = herald
-          ? await herald.inbox.markAllRead(userId, options)
-          : await store.markAllRead(userId, options, now);
-        if (!herald && changed > 0) await host.broadcastRead(userId, [], true, frame.notificationType);
+      case 'readAll':
+        await inbox.markAllRead(userId, frame.notificationType === undefined ? {} : { type: frame.notificationType });
         return;
-      }
       case 'hello':
         await hello(frame.lastPosition);
         return;
@@ -284,13 +312,22 @@ export function createGatewayConnection(
     }
   }
 
-  function handleText(text: string): void {
+  function handleMessage(text: string, isBinary: boolean): void {
     if (phase === 'closed' && !closedSlow) return;
     const verdict = bucket.take(Date.now());
     if (verdict === 'abusive') {
       host.counters.rateLimitCloses += 1;
       phase = 'closed';
       socket.close(CloseCode.RATE_LIMITED, 'rate limit exceeded');
+      return;
+    }
+    if (isBinary) {
+      reply(
+        verdict === 'refused'
+          ? { code: 'RATE_LIMITED', message: 'Too many frames; this one was dropped' }
+          : { code: 'MALFORMED_FRAME', message: 'Binary frames are not supported' },
+        undefined,
+      );
       return;
     }
     const parsed = parseClientFrame(text);
@@ -346,7 +383,7 @@ export function createGatewayConnection(
     get lastSentPosition() {
       return lastSent;
     },
-    deliver(item) {
+    deliver(item, frame) {
       if (phase === 'greeting' && pumping) return true; // registered, welcome pending: the pump reads it
       if (phase !== 'open' || !isOpen()) return false;
       if (item.position <= lastSent) return true;
@@ -354,14 +391,23 @@ export function createGatewayConnection(
         dirty = true;
         return true;
       }
-      if (item.position === lastSent + 1) return sendItem(item, false);
+      if (item.position === lastSent + 1) {
+        if (frame === 'too-large') {
+          skipTooLarge(item);
+          return false;
+        }
+        if (!send(frame)) return false;
+        lastSent = item.position;
+        host.counters.notificationsSent += 1;
+        return true;
+      }
       host.counters.repairs += 1;
       void pump(false);
       return true;
     },
     resync,
     send,
-    handleText,
+    handleMessage,
     closed() {
       if (phase !== 'closed') phase = 'closed';
       host.unregister(connection);

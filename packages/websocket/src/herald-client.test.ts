@@ -1,11 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import { createHerald, defineNotification, type Herald } from '@herald/core';
+import { defineNotification, type Herald } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { computeBackoffMs } from './backoff';
-import { createHeraldClient, type HeraldClient, type HeraldClientSettings } from './herald-client';
+import { createHeraldClient, type HeraldClient, type HeraldClientSettings } from './client';
 import { insertItems, startTestGateway, type TestGateway, waitUntil } from './test-support';
 
 const ticketAssigned = defineNotification({
@@ -33,13 +33,9 @@ function trackedWebSocket(): { sockets: WebSocket[]; Impl: typeof WebSocket } {
 
 async function setup(): Promise<{ store: MemoryStore; herald: Herald; gateway: TestGateway }> {
   const store = new MemoryStore();
-  const gateway = await startTestGateway({});
-  const herald = createHerald({ store, channels: [gateway.gateway.channel] });
-  cleanups.push(async () => {
-    await herald.close();
-    await gateway.stop();
-  });
-  return { store, herald, gateway };
+  const gateway = await startTestGateway({ store });
+  cleanups.push(() => gateway.stop());
+  return { store, herald: gateway.herald, gateway };
 }
 
 function client(settings: Partial<HeraldClientSettings> & { url: string }): HeraldClient {
@@ -269,9 +265,175 @@ describe('createHeraldClient', () => {
     const { gateway } = await setup();
     const ann = client({ url: gateway.url, token: 'user:ann' });
     await waitForStatus(ann, 'open');
-    ann.close();
+    void ann.close();
     expect(ann.getSnapshot().status).toBe('closed');
     await waitUntil(() => gateway.gateway.stats().connections === 0);
+  });
+});
+
+describe('refused tokens', () => {
+  it('tells a refused token from a network failure, asks for a fresh one, and stops at maxTokenRefusals', async () => {
+    const { gateway } = await setup();
+    const asked: boolean[] = [];
+    let token = 'expired';
+    const ann = client({
+      url: gateway.url,
+      getToken: ({ wasRefused }) => {
+        asked.push(wasRefused);
+        return token;
+      },
+    });
+    const errors: string[] = [];
+    ann.on('error', ({ code }) => errors.push(code));
+    const statuses: string[] = [];
+    ann.on('status', (status) => statuses.push(status));
+    await waitForStatus(ann, 'unauthorized');
+    expect(asked).toEqual([false, true, true]);
+    expect(errors).toEqual(['UNAUTHORIZED', 'UNAUTHORIZED', 'UNAUTHORIZED']);
+    expect(statuses.at(-1)).toBe('unauthorized');
+    // It stays stopped: no further attempt until connect().
+    expect(gateway.gateway.stats().rejectedUpgrades).toBe(3);
+    token = 'user:ann';
+    ann.connect();
+    await waitForStatus(ann, 'open');
+    expect(ann.getSnapshot().userId).toBe('ann');
+    expect(gateway.gateway.stats().rejectedUpgrades).toBe(3);
+  });
+
+  it('refuses a maxTokenRefusals that is not a positive integer, before connecting', () => {
+    expect(() => createHeraldClient({ url: 'ws://127.0.0.1:1/realtime', maxTokenRefusals: 0, WebSocket })).toThrow(
+      'maxTokenRefusals: expected a positive integer, got 0',
+    );
+  });
+
+  it('stops after one refusal when told so, with a fixed token', async () => {
+    const { gateway } = await setup();
+    const ann = client({ url: gateway.url, token: 'expired', maxTokenRefusals: 1 });
+    await waitForStatus(ann, 'unauthorized');
+    expect(gateway.gateway.stats().rejectedUpgrades).toBe(1);
+  });
+});
+
+describe('close, disconnect and connect', () => {
+  it('close() sends the acks still in their batch before closing, so no other tab gets the item again', async () => {
+    const { store, herald, gateway } = await setup();
+    const ann = client({ url: gateway.url, token: 'user:ann' });
+    await waitForStatus(ann, 'open');
+    let closing: Promise<void> | undefined;
+    ann.on('notification', () => {
+      closing = ann.close(); // well inside the 100 ms batch
+    });
+    await herald.notify(ticketAssigned, { to: 'ann', payload: { title: 'seen just before closing' } });
+    await waitUntil(() => closing !== undefined);
+    await closing;
+    expect(ann.getSnapshot().status).toBe('closed');
+    await waitUntil(async () => (await herald.inbox.undelivered('ann')).length === 0);
+    const [item] = await store.listInboxAfter('ann', 0, 10);
+    expect(item?.deliveredAt).toBeDefined();
+    const nextTab = client({ url: gateway.url, token: 'user:ann' });
+    const replayed: string[] = [];
+    nextTab.on('notification', ({ item }) => replayed.push(item.id));
+    await waitForStatus(nextTab, 'open');
+    expect(replayed).toEqual([]);
+  });
+
+  it('close() waits for the gateway only so long: a peer that never answers the close does not hold it', async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: () => 'herald.v1' });
+    cleanups.push(() => {
+      for (const socket of server.clients) socket.terminate();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    server.on('connection', (socket) => {
+      socket.on('message', () => {
+        socket.send(
+          JSON.stringify({
+            type: 'welcome',
+            userId: 'ann',
+            unread: { total: 0, byType: {} },
+            lastPosition: 0,
+            heartbeatMs: 30_000,
+          }),
+        );
+        socket.send(
+          JSON.stringify({
+            type: 'notification',
+            item: {
+              id: 'i1',
+              userId: 'ann',
+              notificationId: 'n1',
+              type: 't',
+              position: 1,
+              title: 't',
+              body: '',
+              createdAt: new Date().toISOString(),
+            },
+          }),
+        );
+        socket.send(JSON.stringify({ type: 'synced', lastPosition: 1 }));
+        // Reads nothing more, so it never answers the close frame.
+        (socket as unknown as { _socket: { pause(): void } })._socket.pause();
+      });
+    });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    const ann = client({ url: `ws://127.0.0.1:${port}/realtime`, token: 'user:ann' });
+    await waitForStatus(ann, 'open');
+    await ann.close();
+    expect(ann.getSnapshot().status).toBe('closed');
+  });
+
+  it('disconnect() goes offline keeping the snapshot; connect() resumes after its position', async () => {
+    const { herald, gateway } = await setup();
+    const ann = client({ url: gateway.url, token: 'user:ann' });
+    await waitForStatus(ann, 'open');
+    const shown: string[] = [];
+    ann.on('notification', ({ item }) => shown.push(item.body));
+    await herald.notify(ticketAssigned, { to: 'ann', payload: { title: 'before' } });
+    await waitUntil(() => shown.length === 1);
+    await ann.disconnect();
+    expect(ann.getSnapshot()).toMatchObject({ status: 'disconnected', lastPosition: 1 });
+    await waitUntil(() => gateway.gateway.stats().connections === 0);
+    await herald.notify(ticketAssigned, { to: 'ann', payload: { title: 'while offline' } });
+    ann.markRead(ann.getSnapshot().items[0]!.id); // queued until the next welcome
+    ann.connect();
+    await waitUntil(() => shown.length === 2);
+    await waitForStatus(ann, 'open');
+    expect(shown).toEqual(['before', 'while offline']);
+    expect(ann.getSnapshot().items.map((item) => item.body)).toEqual(['while offline', 'before']);
+    await waitUntil(async () => (await herald.inbox.unreadCount('ann')).total === 1);
+    ann.close();
+    expect(() => ann.connect()).toThrow('This client was closed; create a new one');
+  });
+});
+
+describe('the default WebSocket', () => {
+  it('uses the `ws` package where the runtime has no global WebSocket (Node 20)', async () => {
+    const scope = globalThis as { WebSocket?: unknown };
+    const global = scope.WebSocket;
+    delete scope.WebSocket;
+    cleanups.push(() => {
+      if (global !== undefined) scope.WebSocket = global;
+    });
+    const { gateway } = await setup();
+    const ann = createHeraldClient({ url: gateway.url, token: 'user:ann' });
+    cleanups.push(() => ann.close());
+    await waitForStatus(ann, 'open');
+  });
+
+  it('uses the global WebSocket where there is one (browsers, Node 22 and later)', async () => {
+    const { gateway } = await setup();
+    const { sockets, Impl } = trackedWebSocket();
+    const scope = globalThis as { WebSocket?: unknown };
+    const global = scope.WebSocket;
+    scope.WebSocket = Impl;
+    cleanups.push(() => {
+      if (global === undefined) delete scope.WebSocket;
+      else scope.WebSocket = global;
+    });
+    const ann = createHeraldClient({ url: gateway.url, token: 'user:ann' });
+    cleanups.push(() => ann.close());
+    await waitForStatus(ann, 'open');
+    expect(sockets).toHaveLength(1);
   });
 });
 

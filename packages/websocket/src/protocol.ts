@@ -12,7 +12,10 @@ export const HERALD_SUBPROTOCOL = 'herald.v1';
  */
 export const TOKEN_SUBPROTOCOL_PREFIX = 'herald.auth.';
 
-/** Close codes the gateway uses. Every one of them is worth a reconnect (with backoff). */
+/**
+ * Close codes the gateway uses. Every one of them is worth a reconnect (with backoff); after 4001 only with a
+ * fresh token, and not forever.
+ */
 export const CloseCode = {
   /** The gateway is shutting down. */
   GOING_AWAY: 1001,
@@ -20,10 +23,20 @@ export const CloseCode = {
   MESSAGE_TOO_BIG: 1009,
   /** The gateway failed (the store was unreachable while replaying). */
   INTERNAL_ERROR: 1011,
+  /**
+   * `authenticate` refused the request (no token, or a bad or expired one). Sent right after the upgrade, before
+   * any frame: browsers never see an HTTP status, but they see this. Fetch a fresh token before trying again.
+   */
+  UNAUTHORIZED: 4001,
   /** No `hello` arrived in time after the connection opened. */
   HELLO_TIMEOUT: 4002,
-  /** The client did not read fast enough: its send buffer passed the bound. Reconnect and replay. */
+  /**
+   * The client did not read fast enough: its send buffer passed the bound, or a replay waited longer than the
+   * drain deadline. Reconnect and replay.
+   */
   SLOW_CONSUMER: 4008,
+  /** The user already has as many open sockets as the gateway allows; reconnect later (with backoff). */
+  TOO_MANY_CONNECTIONS: 4009,
   /** The client kept sending faster than the rate limit allows. */
   RATE_LIMITED: 4029,
 } as const;
@@ -46,6 +59,11 @@ export type ProtocolErrorCode =
   | 'NOT_FOUND'
   /** The frame was dropped: too many frames too fast. */
   | 'RATE_LIMITED'
+  /**
+   * An item too large for the gateway to send over a socket was skipped; `ids` names it, `position` and
+   * `notificationType` say where it sits and what it counts as. Read it through the inbox API.
+   */
+  | 'ITEM_TOO_LARGE'
   /** The gateway could not complete the operation; retrying later may work. */
   | 'INTERNAL';
 
@@ -146,8 +164,12 @@ export interface ErrorFrame {
   message: string;
   /** The `ref` of the client frame this answers, when it had one. */
   ref?: string;
-  /** For `NOT_FOUND`: the ids that were not found. */
+  /** For `NOT_FOUND`: the ids that were not found; for `ITEM_TOO_LARGE`: the skipped item. */
   ids?: string[];
+  /** For `ITEM_TOO_LARGE`: the skipped item's position (the stream has moved past it). */
+  position?: number;
+  /** For `ITEM_TOO_LARGE`: the skipped item's notification type (it counts as unread like any new item). */
+  notificationType?: string;
 }
 
 export interface PongFrame {

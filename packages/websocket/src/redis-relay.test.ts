@@ -1,4 +1,5 @@
-// Several gateways (and a socket-less worker) sharing one store and one real redis-server.
+// Several gateways, each registered with a Herald of its own as in separate processes (and a socket-less
+// worker), sharing one store and one real redis-server.
 
 import { randomUUID } from 'node:crypto';
 import { createHerald, defineNotification, type InAppContent, type InboxItem } from '@herald/core';
@@ -135,15 +136,11 @@ describe('multi-process fan-out through Redis', () => {
 
   it('lets a worker with no sockets publish items and read state that gateways push', async () => {
     const { store, redisPrefix, first } = await gatewayPair();
-    const gatewayHerald = createHerald({ store, channels: [first.gateway.channel] });
     const worker = createHerald({
       store,
       channels: [createRealtimePublisher({ redis: redisClient(), prefix: redisPrefix })],
     });
-    cleanups.push(
-      () => gatewayHerald.close(),
-      () => worker.close(),
-    );
+    cleanups.push(() => worker.close());
 
     const offline = await worker.notify(ticketAssigned, { to: 'ann', payload: { title: 'nobody home' } });
     expect((await offline.settled).queued).toBe(1);

@@ -65,7 +65,7 @@ function messageUserId(message: RelayMessage): string {
  * or `undefined` when Redis failed (logged).
  */
 export async function publishRelayMessage(
-  redis: RealtimeRedis,
+  redis: Pick<RealtimeRedis, 'publish'>,
   prefix: string,
   message: RelayMessage,
   logger: Logger,

@@ -1,12 +1,12 @@
 // Reliability under churn: clients cut at random while items stream, and a slow reader cut at the buffer bound.
 // Every client must end up showing every item of its user exactly once.
 
-import { createHerald, defineNotification, type Herald } from '@herald/core';
+import { defineNotification, type Herald } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
-import { createHeraldClient, type HeraldClient } from './herald-client';
+import { createHeraldClient, type HeraldClient } from './client';
 import { startTestGateway, type TestGateway, waitUntil } from './test-support';
 
 const CLIENTS = Number(process.env.HERALD_JITTER_CLIENTS ?? 300);
@@ -60,13 +60,9 @@ async function setup(
 ): Promise<{ store: MemoryStore; herald: Herald; gateway: TestGateway }> {
   const store = new MemoryStore();
   // Default rate limits: a busy stream's acks must fit in them.
-  const gateway = await startTestGateway(settings);
-  const herald = createHerald({ store, channels: [gateway.gateway.channel] });
-  cleanups.push(async () => {
-    await herald.close();
-    await gateway.stop();
-  });
-  return { store, herald, gateway };
+  const gateway = await startTestGateway({ ...settings, store });
+  cleanups.push(() => gateway.stop());
+  return { store, herald: gateway.herald, gateway };
 }
 
 describe('reliability', () => {

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
-import { createHeraldClient, type HeraldClient } from './herald-client';
+import { createHeraldClient, type HeraldClient } from './client';
 import { createRealtimePublisher } from './realtime-publisher';
 import { waitUntil } from './test-support';
 

@@ -1,47 +1,62 @@
-// Test helpers: a gateway on a real HTTP server on a free port, raw `ws` protocol clients, and stored items.
+// Test helpers: a gateway registered with a Herald on a real HTTP server on a free port, raw `ws` protocol
+// clients, and stored items.
 
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { InboxItem, Store } from '@herald/core';
+import { type AuthenticationRequest, createHerald, type Herald, type InboxItem, type Store } from '@herald/core';
 import type { NewInboxItem } from '@herald/core/spec';
+import { MemoryStore } from '@herald/storage';
 import { WebSocket } from 'ws';
 import { HERALD_SUBPROTOCOL, type ServerFrame } from './protocol';
 import { extractToken } from './token-extraction';
 import { createWebSocketGateway, type WebSocketGateway, type WebSocketGatewaySettings } from './websocket-gateway';
 
 /** Tokens are `user:<id>`; anything else is refused. */
-export async function authenticateTestToken(request: IncomingMessage): Promise<{ userId: string } | null> {
+export async function authenticateTestToken(request: AuthenticationRequest): Promise<{ userId: string } | null> {
   const token = extractToken(request);
   return token?.startsWith('user:') ? { userId: token.slice(5) } : null;
 }
 
 export interface TestGateway {
   gateway: WebSocketGateway;
+  /** The Herald the gateway's channel is registered with. */
+  herald: Herald;
+  store: Store;
   server: Server;
   url: string;
   port: number;
+  /** Closes Herald (and with it the gateway) and the server; safe to call twice. */
   stop(): Promise<void>;
 }
 
+/** A gateway registered with a Herald on `store` (a new MemoryStore by default), as a host wires it. */
 export async function startTestGateway(
-  settings: Partial<WebSocketGatewaySettings> & { store?: Store },
+  settings: Partial<WebSocketGatewaySettings> & { store?: Store } = {},
 ): Promise<TestGateway> {
+  const { store = new MemoryStore(), ...gatewaySettings } = settings;
   const server = createServer((_request, response) => {
     response.writeHead(404);
     response.end();
   });
-  const gateway = createWebSocketGateway({ authenticate: authenticateTestToken, server, ...settings });
+  const gateway = createWebSocketGateway({ authenticate: authenticateTestToken, server, ...gatewaySettings });
+  const herald = createHerald({ store, channels: [gateway.channel] });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
+  let stopped: Promise<void> | undefined;
   return {
     gateway,
+    herald,
+    store,
     server,
     port,
     url: `ws://127.0.0.1:${port}${settings.path ?? '/realtime'}`,
-    async stop() {
-      await gateway.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    stop() {
+      stopped ??= (async () => {
+        await herald.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
+      return stopped;
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { AuthenticationRequest } from '@herald/core';
 import { describe, expect, it } from 'vitest';
 import {
   extractToken,
@@ -8,8 +8,9 @@ import {
   tokenFromSubprotocol,
 } from './token-extraction';
 
-function request(headers: Record<string, string>, url = '/realtime'): IncomingMessage {
-  return { headers, url } as unknown as IncomingMessage;
+/** A fetch `Request`: what the HTTP inbox API hands to `authenticate`, and the shape the gateway's view has. */
+function request(headers: Record<string, string>, url = '/realtime'): AuthenticationRequest {
+  return new Request(new URL(url, 'http://app.example.com'), { headers });
 }
 
 describe('token extraction', () => {
@@ -40,6 +41,7 @@ describe('token extraction', () => {
     expect(tokenFromQuery(request({}, '/realtime?token=t%201'))).toBe('t 1');
     expect(tokenFromQuery(request({}, '/realtime?access=x'), 'access')).toBe('x');
     expect(tokenFromQuery(request({}, '/realtime'))).toBeUndefined();
+    expect(tokenFromQuery({ headers: new Headers(), url: '::not a url::' })).toBeUndefined();
   });
 
   it('tries header, subprotocol, cookie, then query, and can leave the query out', () => {

@@ -1,4 +1,6 @@
-import { createHerald, DeliveryError, defineNotification, type Herald } from '@herald/core';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Authenticate, createHerald, DeliveryError, defineNotification, type Herald } from '@herald/core';
 import { MemoryStore } from '@herald/storage';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -37,12 +39,9 @@ interface Setup {
 
 async function setup(settings: Partial<WebSocketGatewaySettings> = {}): Promise<Setup> {
   const store = new MemoryStore();
-  const gateway = await startTestGateway(settings);
-  const herald = createHerald({ store, channels: [gateway.gateway.channel] });
-  cleanups.push(async () => {
-    await herald.close();
-    await gateway.stop();
-  });
+  const gateway = await startTestGateway({ ...settings, store });
+  const { herald } = gateway;
+  cleanups.push(() => gateway.stop());
   return {
     store,
     herald,
@@ -61,13 +60,13 @@ async function setup(settings: Partial<WebSocketGatewaySettings> = {}): Promise<
 }
 
 describe('upgrade', () => {
-  it('answers 401 and opens no socket without a valid token', async () => {
+  it('refuses a missing or bad token in a shape browsers see: the socket opens and closes with 4001', async () => {
     const { gateway } = await setup();
-    expect(await rejectedUpgrade(gateway.url)).toEqual({ status: 401, opened: false });
-    expect(await rejectedUpgrade(gateway.url, { headers: { authorization: 'Bearer nobody' } })).toEqual({
-      status: 401,
-      opened: false,
-    });
+    for (const headers of [{}, { authorization: 'Bearer nobody' }]) {
+      const refused = await connectProtocolClient(gateway.url, { headers });
+      expect(await refused.closed).toEqual({ code: CloseCode.UNAUTHORIZED, reason: 'unauthorized' });
+      expect(refused.frames).toEqual([]);
+    }
     expect(gateway.gateway.stats()).toMatchObject({ connections: 0, rejectedUpgrades: 2 });
   });
 
@@ -90,7 +89,7 @@ describe('upgrade', () => {
   it('answers 500 when authenticate throws, and keeps serving others', async () => {
     const { gateway } = await setup({
       authenticate: async (request) => {
-        if (request.headers.authorization === 'Bearer boom') throw new Error('auth backend down');
+        if (request.headers.get('authorization') === 'Bearer boom') throw new Error('auth backend down');
         return { userId: 'ann' };
       },
     });
@@ -128,9 +127,9 @@ describe('upgrade', () => {
   });
 
   it('runs a server of its own with `port`: 426 for plain requests, 404 off the path', async () => {
-    const store = new MemoryStore();
-    const gateway = createWebSocketGateway({ port: 0, host: '127.0.0.1', store, authenticate: authenticateTestToken });
-    cleanups.push(() => gateway.close());
+    const gateway = createWebSocketGateway({ port: 0, host: '127.0.0.1', authenticate: authenticateTestToken });
+    const herald = createHerald({ store: new MemoryStore(), channels: [gateway.channel] });
+    cleanups.push(() => herald.close());
     await gateway.ready;
     const port = gateway.address()!.port;
     const plain = await fetch(`http://127.0.0.1:${port}/realtime`);
@@ -151,6 +150,39 @@ describe('upgrade', () => {
     const { connect } = await setup({ helloTimeoutMs: 50 });
     const client = await connect('ann', false);
     expect((await client.closed).code).toBe(CloseCode.HELLO_TIMEOUT);
+  });
+});
+
+describe('authenticate', () => {
+  it('gets the fetch-style view HTTP handlers get — headers and the absolute URL — plus the Node request', async () => {
+    const seen: { url: string; cookie: string | null; remote: string | undefined }[] = [];
+    const shared: Authenticate = (request) => {
+      const userId = new URL(request.url).searchParams.get('as') ?? request.headers.get('x-user');
+      return userId ? { userId } : null;
+    };
+    const { gateway } = await setup({
+      authenticate: (request) => {
+        seen.push({
+          url: request.url,
+          cookie: request.headers.get('Cookie'),
+          remote: request.nodeRequest.socket.remoteAddress,
+        });
+        return shared(request);
+      },
+    });
+    const viaQuery = await connectProtocolClient(`${gateway.url}?as=ann`, { headers: { cookie: 'a=1' } });
+    viaQuery.send({ type: 'hello' });
+    expect(await viaQuery.next('welcome')).toMatchObject({ userId: 'ann' });
+    const viaHeader = await connectProtocolClient(gateway.url, { headers: { 'x-user': 'bob' } });
+    viaHeader.send({ type: 'hello' });
+    expect(await viaHeader.next('welcome')).toMatchObject({ userId: 'bob' });
+    expect(seen[0]).toEqual({
+      url: `${gateway.url.replace('ws:', 'http:')}?as=ann`,
+      cookie: 'a=1',
+      remote: '127.0.0.1',
+    });
+    await viaQuery.close();
+    await viaHeader.close();
   });
 });
 
@@ -324,20 +356,11 @@ describe('acknowledgements and read state', () => {
     for (const tab of [tabA, tabB]) expect((await tab.next('unread')).counts.total).toBe(0);
   });
 
-  it('works without Herald, straight against a store', async () => {
-    const store = new MemoryStore();
-    const gateway = await startTestGateway({ store });
-    cleanups.push(() => gateway.stop());
+  it('syncs tabs and pushes items handed to channel.send directly, reading through Herald only', async () => {
+    const { store, gateway, connect } = await setup();
     const [item] = await insertItems(store, 'ann', 1);
-    const tabA = await connectProtocolClient(gateway.url, { token: 'user:ann' });
-    const tabB = await connectProtocolClient(gateway.url, { token: 'user:ann' });
-    cleanups.push(
-      () => tabA.close(),
-      () => tabB.close(),
-    );
-    for (const tab of [tabA, tabB]) tab.send({ type: 'hello', lastPosition: 1 });
-    await tabA.next('welcome');
-    await tabB.next('welcome');
+    const tabA = await connect('ann', { lastPosition: 1 });
+    const tabB = await connect('ann', { lastPosition: 1 });
     tabA.send({ type: 'read', ids: [item!.id] });
     expect(await tabB.next('read')).toEqual({ type: 'read', ids: [item!.id] });
     expect((await tabB.next('unread')).counts.total).toBe(0);
@@ -354,6 +377,35 @@ describe('acknowledgements and read state', () => {
     });
     expect(result.status).toBe('sent');
     expect((await tabA.next('notification')).item.id).toBe(live!.id);
+  });
+
+  it('answers 503 until its channel is registered with Herald, and serves once it is', async () => {
+    const server = createServer();
+    const gateway = createWebSocketGateway({ server, authenticate: authenticateTestToken });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/realtime`;
+    cleanups.push(async () => {
+      await gateway.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const headers = { authorization: 'Bearer user:ann' };
+    expect(await rejectedUpgrade(url, { headers })).toEqual({ status: 503, opened: false });
+    const herald = createHerald({ store: new MemoryStore(), channels: [gateway.channel] });
+    cleanups.push(() => herald.close());
+    const client = await connectProtocolClient(url, { token: 'user:ann' });
+    cleanups.push(() => client.close());
+    client.send({ type: 'hello' });
+    expect(await client.next('welcome')).toMatchObject({ userId: 'ann', lastPosition: 0 });
+  });
+
+  it('refuses a second Herald with a ConfigurationError, and keeps serving the first', async () => {
+    const { gateway, herald, connect } = await setup();
+    expect(() => createHerald({ store: new MemoryStore(), channels: [gateway.gateway.channel] })).toThrow(
+      'The gateway is already attached to another Herald: create one gateway each',
+    );
+    const client = await connect('ann');
+    await herald.notify(ticketAssigned, { to: 'ann', payload: { title: 'still the first' } });
+    expect((await client.next('notification')).item.body).toBe('still the first');
   });
 });
 

@@ -5,37 +5,40 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import {
-  DeliveryError,
-  type Herald,
-  type HeraldEvents,
-  type InboxItem,
-  type Logger,
-  type Store,
-  type UnreadCount,
-} from '@herald/core';
-import { type Channel, type SendResult, silentLogger } from '@herald/core/spec';
+import type { Authenticate, AuthenticatedUser, AuthenticationRequest, InboxApi, InboxItem, Logger } from '@herald/core';
+import { type Channel, ConfigurationError, silentLogger } from '@herald/core/spec';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { isLargerThan } from './frame-size';
 import { createGatewayConnection, type GatewayConnection, type GatewayCounters } from './gateway-connection';
 import { CloseCode, HERALD_SUBPROTOCOL, type ServerFrame } from './protocol';
+import { createRealtimeChannel } from './realtime-channel';
 import {
   createRelaySubscription,
   DEFAULT_REDIS_PREFIX,
-  publishRelayMessage,
   type RealtimeRedis,
   type RelayMessage,
   type RelaySubscription,
-  readRelayMessage,
 } from './redis-relay';
 import { createTokenBucket, type RateLimitSettings } from './token-bucket';
+import { UpgradeHeaders } from './upgrade-headers';
 
-export interface AuthenticatedUser {
-  userId: string;
+export type { AuthenticatedUser } from '@herald/core';
+
+/**
+ * What the gateway's `authenticate` sees of an upgrade: core's shared view (headers and the absolute URL, as a
+ * fetch `Request` has them), so one `Authenticate` function serves this gateway and the HTTP inbox API, plus the
+ * Node request for what only it has (the socket's address, TLS details).
+ */
+export interface UpgradeRequest extends AuthenticationRequest {
+  readonly nodeRequest: IncomingMessage;
 }
 
 export interface WebSocketGatewaySettings {
-  /** Decides who the upgrade request is; `null` answers HTTP 401 and opens no socket. See `extractToken`. */
-  authenticate(request: IncomingMessage): Promise<AuthenticatedUser | null> | AuthenticatedUser | null;
+  /**
+   * Decides who the upgrade request is (see `extractToken`). `null` or `undefined` opens the socket only to close
+   * it with 4001, which browsers can see (they never see an HTTP status); a throw answers HTTP 500, logged.
+   */
+  authenticate: Authenticate<UpgradeRequest>;
   /** An HTTP(S) server to share: the gateway handles its `upgrade` events for `path`. */
   server?: Server;
   /** Or a port for a server of its own (0 picks a free one; see `address()`). */
@@ -44,19 +47,31 @@ export interface WebSocketGatewaySettings {
   host?: string;
   /** The upgrade path (default `/realtime`). */
   path?: string;
-  /** The store to read when used without Herald; `channel.attach(herald)` supplies Herald's store instead. */
-  store?: Store;
   /** An ioredis client: sockets on every process receive what any process sends. It is `duplicate()`d to subscribe. */
   redis?: RealtimeRedis;
   /** Prefix of the Redis pub/sub channels (default `herald:realtime:`); the same on every process. */
   redisPrefix?: string;
   /** ws-level ping interval; a peer that has not answered the previous ping is terminated (default 30 s). */
   heartbeatMs?: number;
-  /** A socket whose unsent buffer passes this is closed with 4008 (default 1 MiB). */
+  /**
+   * A socket whose unsent buffer passes this is closed with 4008 (default 1 MiB). An item whose frame is larger
+   * than half of it is never sent: clients get an `ITEM_TOO_LARGE` error frame in its place.
+   */
   maxBufferedBytes?: number;
+  /** Longest a replay waits for a socket to take its previous frame before closing it with 4008 (default 30 s). */
+  drainTimeoutMs?: number;
+  /** Open sockets this gateway holds at most; more upgrades get HTTP 503 before `authenticate` (default 20,000). */
+  maxConnections?: number;
+  /** Open sockets one user may hold on this gateway; the next is closed with 4009 (default 32). */
+  maxConnectionsPerUser?: number;
   /** Largest client frame; larger closes the socket with 1009 (default 64 KiB). */
   maxPayloadBytes?: number;
-  /** Browser origins allowed to connect; others get HTTP 403. Requests without an Origin header are allowed. */
+  /**
+   * Browser origins allowed to connect; others get HTTP 403. By default only the gateway's own origin (the
+   * `Origin` header's host equals the `Host` header), so a foreign page cannot open a socket with the user's
+   * cookies. Requests without an `Origin` header (native apps, servers) are allowed: browsers always send one.
+   * `() => true` allows every origin (only for token auth that no page gets for free).
+   */
   allowedOrigins?: readonly string[] | ((origin: string) => boolean);
   /** Per-connection frame rate limit. */
   rateLimit?: RateLimitSettings;
@@ -73,7 +88,10 @@ export interface WebSocketGatewayStats extends GatewayCounters {
 }
 
 export interface WebSocketGateway {
-  /** The `inApp` channel (id `websocket`) to register with `createHerald({ channels: [gateway.channel] })`. */
+  /**
+   * The `inApp` channel (id `websocket`) to register with `createHerald({ channels: [gateway.channel] })`. The
+   * gateway reads and writes through that Herald's inbox API; until then upgrades are answered 503.
+   */
   readonly channel: Channel<'inApp'>;
   /** For hosts that route upgrades themselves (neither `server` nor `port` given). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -98,28 +116,73 @@ function rejectUpgrade(socket: Duplex, status: number, message: string): void {
   );
 }
 
+/** The page's origin is the gateway's own: the Origin header's host (name and port) equals the Host header. */
+function isSameOrigin(origin: string, host: string | undefined): boolean {
+  if (host === undefined) return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false; // `null` (sandboxed frames, file://) and garbage are never the gateway's own origin
+  }
+}
+
+/** The fetch-style view of an upgrade request; undefined when its Host and path make no URL. */
+function upgradeRequest(request: IncomingMessage): UpgradeRequest | undefined {
+  const encrypted = (request.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
+  let url: string;
+  try {
+    url = new URL(request.url ?? '/', `${encrypted ? 'https' : 'http'}://${request.headers.host ?? 'localhost'}`).href;
+  } catch {
+    return undefined;
+  }
+  return { headers: new UpgradeHeaders(request.headers), url, nodeRequest: request };
+}
+
 function offeredProtocols(request: IncomingMessage): string[] {
   const header = request.headers['sec-websocket-protocol'];
   return typeof header === 'string' ? header.split(',').map((part) => part.trim()) : [];
 }
 
+/** A count or duration setting: a positive integer, or its default when absent. */
+function positiveInteger(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new ConfigurationError(`${name}: expected a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
 export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebSocketGateway {
+  if (typeof settings?.authenticate !== 'function') {
+    throw new ConfigurationError('authenticate: expected a function (request) => { userId } | null');
+  }
   const logger = settings.logger ?? silentLogger;
   const path = settings.path ?? '/realtime';
-  const heartbeatMs = settings.heartbeatMs ?? 30_000;
-  const maxBufferedBytes = settings.maxBufferedBytes ?? 1024 * 1024;
-  const helloTimeoutMs = settings.helloTimeoutMs ?? 10_000;
+  const heartbeatMs = positiveInteger(settings.heartbeatMs, 'heartbeatMs', 30_000);
+  const maxBufferedBytes = positiveInteger(settings.maxBufferedBytes, 'maxBufferedBytes', 1024 * 1024);
+  const drainTimeoutMs = positiveInteger(settings.drainTimeoutMs, 'drainTimeoutMs', 30_000);
+  const maxConnections = positiveInteger(settings.maxConnections, 'maxConnections', 20_000);
+  const maxConnectionsPerUser = positiveInteger(settings.maxConnectionsPerUser, 'maxConnectionsPerUser', 32);
+  // Half the buffer bound: a paced replay sends at or below half, so such a frame always fits under the bound.
+  const maxItemBytes = Math.floor(maxBufferedBytes / 2);
+  const helloTimeoutMs = positiveInteger(settings.helloTimeoutMs, 'helloTimeoutMs', 10_000);
   const redisPrefix = settings.redisPrefix ?? DEFAULT_REDIS_PREFIX;
   const origin = randomUUID();
   const allowedOrigins = settings.allowedOrigins;
 
-  let herald: Herald | undefined;
+  let inbox: InboxApi | undefined;
   let closing = false;
   const users = new Map<string, Set<GatewayConnection>>();
   /** Open sockets and whether each answered the last heartbeat ping. */
   const sockets = new Map<WebSocket, { alive: boolean }>();
+  /** Open sockets per user, greeted or not (the per-user limit counts them all). */
+  const socketsPerUser = new Map<string, number>();
+  /** Upgrades inside `authenticate`, and refused sockets not yet closed: both count against `maxConnections`. */
+  let pendingUpgrades = 0;
+  let refusedOpen = 0;
   const counters: GatewayCounters = {
     notificationsSent: 0,
+    itemsTooLarge: 0,
     replayed: 0,
     repairs: 0,
     slowConsumerCloses: 0,
@@ -131,17 +194,11 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
 
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: settings.maxPayloadBytes ?? 64 * 1024,
+    maxPayload: positiveInteger(settings.maxPayloadBytes, 'maxPayloadBytes', 64 * 1024),
     perMessageDeflate: false,
     clientTracking: false,
     handleProtocols: (protocols) => (protocols.has(HERALD_SUBPROTOCOL) ? HERALD_SUBPROTOCOL : false),
   });
-
-  function currentStore(): Store {
-    const store = herald?.store ?? settings.store;
-    if (!store) throw new Error('The gateway has no store: register gateway.channel with Herald or pass `store`');
-    return store;
-  }
 
   // Relay between processes.
   const relay: RelaySubscription | undefined = settings.redis
@@ -157,10 +214,20 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
       })
     : undefined;
 
-  function deliverLocal(item: InboxItem): number {
+  /** The frame a live item travels in, serialised once for all of its user's sockets, or `too-large`. */
+  function liveFrame(item: InboxItem): string | 'too-large' {
+    const text = JSON.stringify({ type: 'notification', item } satisfies ServerFrame);
+    return isLargerThan(text, maxItemBytes) ? 'too-large' : text;
+  }
+
+  function deliverLocal(item: InboxItem): number | 'too-large' {
+    const connections = users.get(item.userId);
+    // Offline here and no other process to tell: leave the size to the replay that will read it.
+    if (!connections && !settings.redis) return 0;
+    const frame = liveFrame(item);
     let took = 0;
-    for (const connection of users.get(item.userId) ?? []) if (connection.deliver(item)) took += 1;
-    return took;
+    for (const connection of connections ?? []) if (connection.deliver(item, frame)) took += 1;
+    return frame === 'too-large' ? 'too-large' : took;
   }
 
   function sendToUser(userId: string, frames: ServerFrame[]): void {
@@ -170,38 +237,42 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     }
   }
 
-  function readFrames(ids: string[], all: boolean, notificationType: string | undefined, unread: UnreadCount) {
-    const read: ServerFrame = { type: 'read', ids };
-    if (all) read.all = true;
-    if (notificationType !== undefined) read.notificationType = notificationType;
-    return [read, { type: 'unread', counts: unread } satisfies ServerFrame];
-  }
-
+  /** Items from other processes, and read state from anywhere, for this process's sockets. */
   function applyRelayMessage(message: RelayMessage): void {
-    if (message.kind === 'item') deliverLocal(message.item);
-    else if (message.kind === 'read') {
-      sendToUser(message.userId, readFrames(message.ids, message.all, message.notificationType, message.unread));
-    } else {
-      sendToUser(message.userId, [
-        { type: 'unreadItems', ids: message.ids },
-        { type: 'unread', counts: message.unread },
-      ]);
+    if (message.kind === 'item') {
+      const connections = users.get(message.item.userId);
+      if (!connections) return;
+      const frame = liveFrame(message.item);
+      for (const connection of connections) connection.deliver(message.item, frame);
+      return;
     }
+    if (message.kind === 'read') {
+      const read: ServerFrame = { type: 'read', ids: message.ids };
+      if (message.all) read.all = true;
+      if (message.notificationType !== undefined) read.notificationType = message.notificationType;
+      sendToUser(message.userId, [read, { type: 'unread', counts: message.unread }]);
+      return;
+    }
+    sendToUser(message.userId, [
+      { type: 'unreadItems', ids: message.ids },
+      { type: 'unread', counts: message.unread },
+    ]);
   }
 
-  /** Applies a read-state change here and on every other process. */
-  async function relayReadState(message: RelayMessage): Promise<void> {
-    applyRelayMessage(message);
-    if (settings.redis) await publishRelayMessage(settings.redis, redisPrefix, message, logger);
+  function attachedInbox(): InboxApi {
+    // Upgrades are refused until attach, so a connection never gets here without an inbox.
+    if (!inbox) throw new ConfigurationError('The gateway is not attached to Herald: register gateway.channel');
+    return inbox;
   }
 
   const host = {
     logger,
     heartbeatMs,
     maxBufferedBytes,
+    maxItemBytes,
+    drainTimeoutMs,
     counters,
-    store: currentStore,
-    herald: () => herald,
+    inbox: attachedInbox,
     async register(connection: GatewayConnection) {
       let set = users.get(connection.userId);
       if (!set) {
@@ -226,21 +297,12 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
       users.delete(connection.userId);
       relay?.remove(connection.userId);
     },
-    async broadcastRead(userId: string, ids: string[], all: boolean, notificationType: string | undefined) {
-      const unread = await currentStore().unreadCount(userId);
-      const message: RelayMessage = { kind: 'read', origin, userId, ids, all, unread };
-      if (notificationType !== undefined) message.notificationType = notificationType;
-      await relayReadState(message);
-    },
-    async broadcastUnread(userId: string, ids: string[]) {
-      const unread = await currentStore().unreadCount(userId);
-      await relayReadState({ kind: 'unread', origin, userId, ids, unread });
-    },
   };
 
   function onConnection(socket: WebSocket, userId: string): void {
     const liveness = { alive: true };
     sockets.set(socket, liveness);
+    socketsPerUser.set(userId, (socketsPerUser.get(userId) ?? 0) + 1);
     socket.on('pong', () => {
       liveness.alive = true;
     });
@@ -249,14 +311,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
       if (!connection.isGreeted && socket.readyState === OPEN) socket.close(CloseCode.HELLO_TIMEOUT, 'hello timeout');
     }, helloTimeoutMs);
     helloTimer.unref();
-    socket.on('message', (data, isBinary) => {
-      if (isBinary) {
-        connection.send({ type: 'error', code: 'MALFORMED_FRAME', message: 'Binary frames are not supported' });
-        counters.frameErrors += 1;
-        return;
-      }
-      connection.handleText(data.toString());
-    });
+    socket.on('message', (data, isBinary) => connection.handleMessage(isBinary ? '' : data.toString(), isBinary));
     socket.on('error', (error) => {
       // Oversize frames (1009) and protocol violations land here; ws closes the socket itself.
       logger.debug('herald websocket: socket error', { userId, error: error.message });
@@ -264,12 +319,36 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     socket.on('close', () => {
       clearTimeout(helloTimer);
       sockets.delete(socket);
+      const left = (socketsPerUser.get(userId) ?? 1) - 1;
+      if (left > 0) socketsPerUser.set(userId, left);
+      else socketsPerUser.delete(userId);
       connection.closed();
     });
   }
 
-  function originAllowed(value: string | undefined): boolean {
-    if (allowedOrigins === undefined || value === undefined) return true;
+  /**
+   * Completes the upgrade only to close the socket at once with `code`: a browser never sees the HTTP status of
+   * a refused upgrade, but it does see a close code.
+   */
+  function acceptAndClose(request: IncomingMessage, socket: Duplex, head: Buffer, code: number, reason: string): void {
+    rejectedUpgrades += 1;
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      refusedOpen += 1;
+      ws.on('error', () => {});
+      ws.once('close', () => {
+        refusedOpen -= 1;
+      });
+      ws.close(code, reason);
+      // A peer that never answers the close must not hold the socket for ws's 30 s close timeout.
+      const timer = setTimeout(() => ws.terminate(), 1_000);
+      timer.unref();
+    });
+  }
+
+  function originAllowed(request: IncomingMessage): boolean {
+    const value = request.headers.origin;
+    if (value === undefined) return true;
+    if (allowedOrigins === undefined) return isSameOrigin(value, request.headers.host);
     return typeof allowedOrigins === 'function' ? allowedOrigins(value) : allowedOrigins.includes(value);
   }
 
@@ -286,25 +365,40 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
       rejectUpgrade(socket, status, message);
     };
     if (closing) return reject(503, 'The gateway is shutting down');
-    const requestOrigin = request.headers.origin;
-    if (!originAllowed(requestOrigin)) return reject(403, 'Origin not allowed');
+    if (!originAllowed(request)) return reject(403, 'Origin not allowed');
     if (!offeredProtocols(request).includes(HERALD_SUBPROTOCOL)) {
       return reject(400, `Offer the WebSocket subprotocol ${HERALD_SUBPROTOCOL}`);
     }
-    if (!herald && !settings.store) return reject(503, 'The gateway is not attached to Herald yet');
-    let user: AuthenticatedUser | null;
+    if (!inbox) return reject(503, 'The gateway is not attached to Herald yet');
+    // Checked before authenticate, so a flood of upgrades never reaches the host's auth backend.
+    if (sockets.size + pendingUpgrades + refusedOpen >= maxConnections) {
+      return reject(503, 'The gateway is at its connection limit');
+    }
+    const view = upgradeRequest(request);
+    if (!view) return reject(400, 'Malformed request: its Host and path make no URL');
+    let user: AuthenticatedUser | null | undefined;
+    pendingUpgrades += 1;
     try {
-      user = await settings.authenticate(request);
+      user = await settings.authenticate(view);
     } catch (error) {
       logger.error('herald websocket: authenticate threw', {
         error: error instanceof Error ? error.message : String(error),
       });
       return reject(500, 'Authentication failed');
+    } finally {
+      pendingUpgrades -= 1;
     }
-    if (!user || typeof user.userId !== 'string' || user.userId.length === 0) return reject(401, 'Unauthorized');
     if (socket.destroyed) return;
     if (closing) return reject(503, 'The gateway is shutting down');
+    if (!user || typeof user.userId !== 'string' || user.userId.length === 0) {
+      return acceptAndClose(request, socket, head, CloseCode.UNAUTHORIZED, 'unauthorized');
+    }
     const userId = user.userId;
+    // No await from here to the count in onConnection: two upgrades of one user cannot both slip past the limit.
+    if ((socketsPerUser.get(userId) ?? 0) >= maxConnectionsPerUser) {
+      logger.warn('herald websocket: a user passed maxConnectionsPerUser', { userId, maxConnectionsPerUser });
+      return acceptAndClose(request, socket, head, CloseCode.TOO_MANY_CONNECTIONS, 'too many connections');
+    }
     wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, userId));
   }
 
@@ -347,7 +441,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     try {
       for (const [userId, set] of [...users]) {
         if (closing) return;
-        const last = await currentStore().lastPosition(userId);
+        const last = await attachedInbox().lastPosition(userId);
         for (const connection of set)
           if (connection.isGreeted && connection.lastSentPosition < last) connection.resync();
       }
@@ -374,23 +468,13 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
   }, heartbeatMs);
   heartbeat.unref();
 
-  // Herald wiring: read state changed anywhere in this process (HTTP, sockets) reaches every tab.
-  function onRead(event: HeraldEvents['inbox.read']): void {
-    void relayReadState(readRelayMessage(origin, event));
-  }
-  function onUnread(event: HeraldEvents['inbox.unread']): void {
-    void relayReadState({ kind: 'unread', origin, userId: event.userId, ids: event.ids, unread: event.unread });
-  }
-
   let closed: Promise<void> | undefined;
-  let detachHerald: (() => void) | undefined;
 
-  async function close(): Promise<void> {
+  function shutdown(): Promise<void> {
     if (closed) return closed;
     closing = true;
     closed = (async () => {
       clearInterval(heartbeat);
-      detachHerald?.();
       settings.server?.off('upgrade', onServerUpgrade);
       const closes: Promise<void>[] = [];
       for (const socket of sockets.keys()) {
@@ -414,47 +498,26 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     return closed;
   }
 
-  const channel: Channel<'inApp'> = {
-    specificationVersion: 'v1',
-    kind: 'inApp',
-    id: 'websocket',
-    async send(request): Promise<SendResult> {
-      if (request.signal.aborted) {
-        throw new DeliveryError('UNAVAILABLE', 'The websocket delivery was aborted', { cause: request.signal.reason });
-      }
-      const item = request.inboxItem;
-      if (!item) {
-        return { status: 'skipped', reason: 'No stored inbox item: the websocket channel announces inbox items' };
-      }
-      const local = deliverLocal(item);
-      let remote = 0;
-      if (settings.redis) {
-        const selfSubscribed = users.has(item.userId);
-        remote =
-          (await publishRelayMessage(
-            settings.redis,
-            redisPrefix,
-            { kind: 'item', origin, item },
-            logger,
-            selfSubscribed,
-          )) ?? 0;
-      }
-      return local + remote > 0
-        ? { status: 'sent' }
-        : { status: 'queued', detail: 'user offline; replayed on connect' };
+  // Read state changed anywhere (sockets, HTTP, code, other processes) reaches every tab through Herald's events.
+  const channel = createRealtimeChannel({
+    ...(settings.redis ? { redis: settings.redis } : {}),
+    prefix: redisPrefix,
+    origin,
+    logger,
+    local: {
+      deliver: deliverLocal,
+      isSubscribed: (userId) => users.has(userId),
+      apply: applyRelayMessage,
+      attach(herald) {
+        if (inbox && inbox !== herald.inbox) {
+          throw new ConfigurationError('The gateway is already attached to another Herald: create one gateway each');
+        }
+        inbox = herald.inbox;
+      },
     },
-    attach(instance) {
-      herald = instance as Herald; // replaced by the one realtime path (inbox API only)
-      instance.on('inbox.read', onRead);
-      instance.on('inbox.unread', onUnread);
-      detachHerald = () => {
-        instance.off('inbox.read', onRead);
-        instance.off('inbox.unread', onUnread);
-      };
-      return detachHerald;
-    },
-    close,
-  };
+    onClose: shutdown,
+  });
+  const close = (): Promise<void> => channel.close();
 
   return {
     channel,

@@ -37,6 +37,8 @@ export interface DeliveryExecutor {
   batchSize(kind: ChannelKind): number;
   /** A provider rate limit for the kind, if its channel declares one. */
   ratePerSecond(kind: ChannelKind): number | undefined;
+  /** The kinds this Herald delivers (its channels' kinds, and `inApp`): a worker can start on them at once. */
+  kinds(): ChannelKind[];
 }
 
 export interface RunnerHooks {
@@ -49,12 +51,26 @@ export interface EnqueueOptions {
   runAt?: number;
 }
 
+export interface RunnerCapabilities {
+  /** Tasks run in this process (false for a producer that only enqueues). Default true. */
+  executesHere?: boolean;
+  /**
+   * `onSettled` is called in this process for the tasks it enqueues (false for a producer that neither works
+   * nor listens to outcomes: Herald then reads a notification's counts from the store when asked). Default true.
+   */
+  settlesHere?: boolean;
+}
+
 export interface Runner {
   readonly specificationVersion: 'v1';
   readonly id: string;
+  readonly capabilities?: RunnerCapabilities;
   /** Called once by `createHerald`. */
   start(executor: DeliveryExecutor, hooks: RunnerHooks): void | Promise<void>;
-  /** Accepts tasks; resolves once they are safely handed over (queued), not when they have run. */
+  /**
+   * Accepts tasks; resolves once they are safely handed over (queued), not when they have run. Handing over a
+   * task whose delivery id is already queued or running is a no-op: a resumed dispatch may hand a task over again.
+   */
   enqueue(tasks: DeliveryTask[], options?: EnqueueOptions): Promise<void>;
   /** Withdraws tasks that have not started; returns the ids withdrawn. */
   cancel(deliveryIds: string[]): Promise<string[]>;

@@ -26,7 +26,9 @@ export interface InboxItem extends InAppContent {
 /** What the dispatcher hands the store; the store assigns `position`. */
 export type NewInboxItem = Omit<InboxItem, 'position' | 'deliveredAt' | 'readAt'>;
 
-export type InboxStatusFilter = 'read' | 'unread' | 'undelivered';
+/** The status filters of an inbox listing; `InboxStatusFilter` is derived from it. */
+export const inboxStatusFilters = ['read', 'unread', 'undelivered'] as const;
+export type InboxStatusFilter = (typeof inboxStatusFilters)[number];
 
 export interface InboxQuery {
   status?: InboxStatusFilter;
@@ -48,7 +50,18 @@ export interface UnreadCount {
   byType: Record<string, number>;
 }
 
-export type DeliveryStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'queued' | 'skipped' | 'failed' | 'cancelled';
+/** Every status a delivery record can be in; `DeliveryStatus` is derived from it. */
+export const deliveryStatuses = [
+  'pending',
+  'sent',
+  'delivered',
+  'read',
+  'queued',
+  'skipped',
+  'failed',
+  'cancelled',
+] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
 export interface DeliveryFailure {
   code: DeliveryFailureCode;
@@ -75,8 +88,8 @@ export interface DeliveryRecord {
   error?: DeliveryFailure;
   /** The inbox item, for inApp deliveries. */
   inboxItemId?: string;
-  /** When a scheduled delivery is due (epoch ms). */
-  scheduledFor?: number;
+  /** When a scheduled delivery is due (ISO 8601). */
+  scheduledFor?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -98,20 +111,56 @@ export interface DeliveryPage {
   nextCursor?: string;
 }
 
-/** What a notification was: enough for any process to render and deliver it later. */
+/**
+ * `dispatching` from the notification's first write until every inbox item and delivery record is stored and
+ * every delivery is handed to the runner; then `dispatched`. A dispatching notification is in the outbox: when
+ * its lease ends, the relay of any process takes it over and completes it.
+ */
+export const notificationStatuses = ['dispatching', 'dispatched'] as const;
+export type NotificationStatus = (typeof notificationStatuses)[number];
+
+/** What a notification was: enough for any process to render it, and to complete its dispatch after a crash. */
 export interface NotificationRecord {
   id: string;
   type: string;
   payload: unknown;
   actorId?: string;
   idempotencyKey?: string;
+  /**
+   * The recipients in dispatch order: a recipient's place fixes its inbox item and delivery ids, so a resumed
+   * dispatch writes the same ids. Fields given inline in `to` are kept; ids are resolved again on resume.
+   */
   recipients: Recipient[];
+  /** The channel kinds it goes out on. */
+  kinds: ChannelKind[];
   createdAt: string;
-  /** Epoch ms when delivery is due, for scheduled notifications. */
-  scheduledFor?: number;
+  /** When delivery is due, for scheduled notifications (ISO 8601). */
+  scheduledFor?: string;
+  status: NotificationStatus;
+  /** While dispatching: until when the process working on it holds it (ISO 8601). */
+  leaseUntil?: string;
 }
 
-export type IdempotencyClaim = { claimed: true } | { claimed: false; notificationId: string };
+export interface BeginNotificationOptions {
+  /** Claimed atomically with the record; while it is held, another notification with the key writes nothing. */
+  idempotencyKey?: { key: string; ttlMs: number };
+  /** The lease the caller takes on the new notification (ISO 8601). */
+  leaseUntil: string;
+}
+
+export type BeginNotificationResult =
+  | { created: true }
+  /** The key was held: nothing was written. `existing` is the holder's record, when it is still stored. */
+  | { created: false; notificationId: string; existing: NotificationRecord | undefined };
+
+export interface LeaseNotificationsOptions {
+  /** Dispatching notifications whose lease ended before this instant are taken (ISO 8601). */
+  now: string;
+  /** The new lease of each notification taken (ISO 8601). */
+  leaseUntil: string;
+  /** Most notifications taken in one call (1..1000). */
+  limit: number;
+}
 
 export type DevicePlatform = 'ios' | 'android' | 'web' | (string & {});
 
@@ -132,6 +181,11 @@ export interface Store {
   readonly specificationVersion: 'v1';
 
   // Inbox. Ids not owned by `userId` are ignored, never changed and never counted.
+  /**
+   * Stores new items and returns them with their positions, in input order. An item whose id the user already
+   * holds is not stored or counted again: the stored item is returned in its place, so a resumed dispatch never
+   * doubles an item.
+   */
   insertInboxItems(items: NewInboxItem[]): Promise<InboxItem[]>;
   getInboxItems(userId: string, ids: string[]): Promise<InboxItem[]>;
   listInbox(userId: string, query?: InboxQuery): Promise<InboxPage>;
@@ -151,9 +205,25 @@ export interface Store {
   /** Deletes read items read before the date; returns how many. */
   pruneInbox(options: { readBefore: string }): Promise<number>;
 
-  // Notifications and deliveries.
-  saveNotification(record: NotificationRecord): Promise<void>;
+  // Notifications: the outbox. Every write below is idempotent, so a resumed dispatch may repeat any of them.
+  /**
+   * A notification's first write, atomic: claims the idempotency key (when given) and stores the record as
+   * `dispatching`, leased until `leaseUntil`. When the key is already held, nothing is written.
+   */
+  beginNotification(record: NotificationRecord, options: BeginNotificationOptions): Promise<BeginNotificationResult>;
   getNotification(id: string): Promise<NotificationRecord | undefined>;
+  /**
+   * Takes up to `limit` dispatching notifications whose lease has ended, oldest lease first, and leases each
+   * until `leaseUntil`. Callers racing (relays of several processes) never take the same notification.
+   */
+  leaseNotifications(options: LeaseNotificationsOptions): Promise<NotificationRecord[]>;
+  /** Extends a dispatching notification's lease; `false` when it is dispatched already (or unknown). */
+  renewNotificationLease(id: string, leaseUntil: string): Promise<boolean>;
+  /** Every item and record is stored and every delivery handed over: the outbox forgets it. */
+  markNotificationDispatched(id: string): Promise<void>;
+
+  // Deliveries.
+  /** Records whose id is already stored are left as they are (a resumed dispatch writes them again). */
   createDeliveries(records: DeliveryRecord[]): Promise<void>;
   getDeliveries(ids: string[]): Promise<DeliveryRecord[]>;
   /**
@@ -168,10 +238,9 @@ export interface Store {
   findDeliveryByProviderMessageId(providerMessageId: string): Promise<DeliveryRecord | undefined>;
   listDeliveries(query: DeliveryQuery): Promise<DeliveryPage>;
 
-  // Idempotency.
-  claimIdempotencyKey(key: string, notificationId: string, ttlMs: number): Promise<IdempotencyClaim>;
+  // Idempotency. Keys are claimed by `beginNotification` and never released: they expire.
+  /** The notification holding the key, while the key lives. */
   getIdempotencyKey(key: string): Promise<string | undefined>;
-  releaseIdempotencyKey(key: string, notificationId: string): Promise<void>;
 
   // Devices. A token belongs to one user; registering it again moves it.
   registerDevice(device: Device): Promise<void>;

@@ -1,4 +1,4 @@
-// Shared fixtures for the core tests (not published: files named test-* are left out of the package).
+// Shared fixtures for the core tests (not published: *.fixture.ts files are left out of the package).
 import { MemoryStore } from '@herald/storage';
 import { createTestChannel, createTestClock, type TestChannelSettings } from '@herald/testing';
 import { z } from 'zod';
