@@ -6,10 +6,12 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type {
   AnyChannel,
+  Authenticate,
   Clock,
   Herald,
   InboxItem,
   NotificationDefinition,
+  NotificationRecord,
   Recipient,
   Runner,
   Store,
@@ -44,8 +46,10 @@ export declare const sessions: {
   fromCookie(cookie: string | null): Promise<{ userId: string } | undefined>;
   verify(token: string): Promise<{ userId: string } | undefined>;
 };
-/** The host's sign-in check, as the inbox API and the gateway call it. */
-export declare const authenticate: (request: Request | IncomingMessage) => Promise<{ userId: string } | null>;
+/** The host's sign-in check, one for the inbox API and the gateway. */
+export declare const authenticate: Authenticate;
+/** The app's way to send a user to its sign-in page. */
+export declare const signIn: () => void;
 
 // Definitions and channels an earlier section made.
 export declare const ticketAssigned: NotificationDefinition<
@@ -71,6 +75,10 @@ export declare const notificationId: string;
 export declare const providerMessageId: string;
 export declare const port: number;
 export declare const item: InboxItem;
+/** A notification record, as `notify` writes it first. */
+export declare const record: NotificationRecord;
+/** The inbox API's handler (`createInboxHandler(…)`). */
+export declare const inbox: (request: Request) => Promise<Response>;
 
 // The frameworks around Herald, reduced to what the snippets call.
 type NodeMiddleware = (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void;
