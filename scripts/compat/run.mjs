@@ -89,10 +89,15 @@ function runEntry(entry) {
   if (entry.config) args.push('--config', entry.config);
   for (const project of entry.projects ?? []) args.push('--project', project);
   args.push(...(entry.files ?? []));
-  // Type tests do not depend on the runtime or on a peer's code; npm test runs them once.
-  args.push('--typecheck.enabled=false', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`);
+  args.push('--reporter=default', '--reporter=json', `--outputFile.json=${report}`);
   // The Node binary first on PATH, so processes the tests start (`node`, npm's shebang) run on it too.
-  const env = { ...process.env, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}` };
+  // Type tests do not depend on the runtime or on a peer's code (their types are the workspace's): npm test runs
+  // them once.
+  const env = {
+    ...process.env,
+    PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}`,
+    HERALD_TYPECHECK: 'off',
+  };
   if (Object.keys(folders).length > 0) {
     env.HERALD_COMPAT_PACKAGES = JSON.stringify(folders);
     env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import=${register}`.trim();
