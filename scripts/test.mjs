@@ -3,6 +3,8 @@
 // typechecks, lints the code and the published packages, then runs every vitest project.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { writeFailureReport } from './test-reports.mjs';
 
 process.env.TURBO_TELEMETRY_DISABLED ??= '1';
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -51,12 +53,15 @@ const steps = [
 ];
 for (const [command, args] of steps) {
   if (run(command, args) !== 0) {
-    console.error(`\n"${[command, ...args].join(' ')}" failed.`);
+    const message = `"${[command, ...args].join(' ')}" failed.`;
+    console.error(`\n${message}`);
+    // CI sums the reports: a step that fails before vitest runs still counts as a failure.
+    if (process.env.HERALD_TEST_JSON) writeFailureReport(process.env.HERALD_TEST_JSON, message);
     process.exit(1);
   }
 }
 
 const json = process.env.HERALD_TEST_JSON;
 const reporterArgs = json ? ['--reporter=default', '--reporter=json', `--outputFile.json=${json}`] : [];
-if (json) mkdirSync(new URL('../.tmp/', import.meta.url), { recursive: true });
+if (json) mkdirSync(path.dirname(path.resolve(json)), { recursive: true });
 process.exit(run('npx', ['vitest', 'run', ...reporterArgs]));

@@ -88,6 +88,7 @@ const DEFAULT_MAX_STALLED_COUNT = 10;
 const BACKOFF_TYPE = 'herald';
 const ADD_CHUNKS_IN_FLIGHT = 4;
 const kindPattern = /^[A-Za-z][A-Za-z0-9]*$/;
+// 'paused' is what bullmq 5 reports for jobs of a paused queue; bullmq 6 reports them as 'waiting'.
 const withdrawable = new Set(['delayed', 'waiting', 'prioritized', 'paused']);
 
 /** A provider rate as a BullMQ limiter: whole jobs per window. */
@@ -133,7 +134,9 @@ function blockingConnection(connection: ConnectionOptions): { connection: Connec
 function registryClient(connection: ConnectionOptions): Redis {
   const client = connection as { duplicate?: () => Redis };
   if (typeof client.duplicate === 'function') return client.duplicate();
-  return new Redis({ ...(connection as RedisOptions), maxRetriesPerRequest: null });
+  // ioredis 6's `replyMapping: 'resp3'` would change the reply shapes read here; the default keeps v5's.
+  const { replyMapping: _replyMapping, ...options } = connection as RedisOptions & { replyMapping?: unknown };
+  return new Redis({ ...options, maxRetriesPerRequest: null });
 }
 
 interface Lane {

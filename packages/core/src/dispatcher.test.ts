@@ -25,9 +25,12 @@ function faultyStore(method: keyof Store, options: { applied?: boolean } = {}) {
   return { store, state };
 }
 
+// These tests name recipients by bare id, with no address: the test channel sends to them as if it had one.
+const sendsToAnyone = { skipsRecipientsWithoutAddress: false };
+
 function heraldOn(store: Store, extra: Partial<HeraldSettings> = {}) {
   const clock = createTestClock();
-  const email = createTestChannel('email');
+  const email = createTestChannel('email', sendsToAnyone);
   const herald = createHerald({
     store,
     clock,
@@ -91,7 +94,7 @@ describe('a dispatch that stops part-way', () => {
     await first.herald.notify(ticketAssigned, { to: ['ana', 'ben', 'cy'], payload }).catch(() => undefined);
     state.broken = false;
     const clock = first.clock;
-    const email = createTestChannel('email');
+    const email = createTestChannel('email', sendsToAnyone);
     const others = [1, 2, 3].map(() =>
       createHerald({ store, clock, channels: [email], notifications: [ticketAssigned], relay: { leaseMs: 30_000 } }),
     );
@@ -197,7 +200,7 @@ describe('a producer that cannot see outcomes', () => {
       },
       async close() {},
     };
-    const herald = createHerald({ store, runner, relay: false, channels: [createTestChannel('email')] });
+    const herald = createHerald({ store, runner, relay: false, channels: [createTestChannel('email', sendsToAnyone)] });
     const result = await herald.notify(ticketAssigned, { to: ['ana'], payload });
     expect(handed).toHaveLength(1);
     // Stored inbox items count as sent at once; the email waits for a worker elsewhere.
@@ -210,7 +213,7 @@ describe('a producer that cannot see outcomes', () => {
 describe('a fan-out of 200,000 recipients', () => {
   it('stores one item and one record per recipient and kind, in bounded stalls', async () => {
     const store = new MemoryStore();
-    const email = createTestChannel('email');
+    const email = createTestChannel('email', sendsToAnyone);
     const herald = createHerald({ store, channels: [email], relay: false, concurrency: 256 });
     const to = Array.from({ length: 200_000 }, (_, index) => `user-${index}`);
     const stall = stallMeter();

@@ -310,7 +310,8 @@ describe('retries', () => {
     const primary = createTestChannel('email', { id: 'primary', script: failPermanently('UNAUTHORIZED') });
     const secondary = createTestChannel('email', { id: 'secondary' });
     const herald = createHerald({ store: new MemoryStore(), channels: [primary, secondary] });
-    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });
+    const ana = { id: 'ana', email: 'ana@example.com' };
+    const result = await herald.notify(ticketAssigned, { to: ana, payload, channels: ['email'] });
     expect((await result.settled).sent).toBe(1);
     const [record] = (await herald.deliveries.list({ notificationId: result.id })).records;
     expect(record?.channelId).toBe('secondary');
@@ -649,7 +650,8 @@ describe('close', () => {
     const send = slow.send;
     const channel = { ...slow, send: async (request: Parameters<typeof send>[0]) => gate.then(() => send(request)) };
     const herald = createHerald({ store: new MemoryStore(), channels: [channel] });
-    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });
+    const ana = { id: 'ana', email: 'ana@example.com' };
+    const result = await herald.notify(ticketAssigned, { to: ana, payload, channels: ['email'] });
     let closed = false;
     const closing = herald.close().then(() => {
       closed = true;

@@ -2,11 +2,13 @@ import { DeliveryError } from '@herald/core';
 import type { SendRequest, SendResult } from '@herald/core/spec';
 import { createFcmPeer, type FcmPeer, fcmReplies } from '@herald/test-peers/fcm';
 import { createSendRequest, describeChannelContract, rejectionOf } from '@herald/testing';
+import { SDK_VERSION } from 'firebase-admin/app';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFcmChannel } from './fcm-channel';
 import type { PushContent } from './push-content';
 
 let peer: FcmPeer;
+const firebaseAdminMajor = Number(SDK_VERSION.split('.')[0]);
 
 beforeAll(async () => {
   peer = await createFcmPeer({ projectId: 'herald-fcm-test' });
@@ -114,7 +116,7 @@ describe.each([
     expect(peer.requests.map((request) => request.token)).toEqual(['token-after-503', 'token-after-503']);
   });
 
-  it('answers a 429 with a retryable RATE_LIMITED error', async () => {
+  it('answers a 429 with a retryable RATE_LIMITED error, honouring Retry-After where firebase-admin keeps it', async () => {
     peer.enqueue(fcmReplies.quotaExceeded());
     const error = await rejection(fcm.send(pushRequest(['token-throttled'])));
     expect(error).toMatchObject({
@@ -122,6 +124,8 @@ describe.each([
       retryable: true,
       providerCode: 'messaging/message-rate-exceeded',
     });
+    // firebase-admin 14 keeps the response on its errors; 13 drops the header, and the retry policy decides.
+    expect(error.retryAfterMs).toBe(firebaseAdminMajor >= 14 ? 30_000 : undefined);
     expect(error.token).toBeUndefined();
     expect(peer.requests).toHaveLength(1);
   });
@@ -350,8 +354,13 @@ describe('createFcmChannel wire format and settings', () => {
 
     const result = await fcm.send(pushRequest(Array.from({ length: 20 }, (_, index) => `goaway-${index}`)));
 
-    // firebase-admin rejects the whole call; the channel reads the settled part it carries instead.
-    expect(sessionErrors).toEqual(['messaging/app/network-error']);
+    if (firebaseAdminMajor < 14) {
+      // firebase-admin 13 rejects the whole call; the channel reads the settled part it carries instead.
+      expect(sessionErrors).toEqual(['messaging/app/network-error']);
+    } else {
+      // 14 resolves it, failing each message the session took down with messaging/unknown-error.
+      expect(sessionErrors).toEqual([]);
+    }
     expect(result.status).toBe('sent');
     expect(result).toMatchObject({
       detail: expect.stringMatching(new RegExp(`^sent to ${peer.requests.length} of 20 devices`)),

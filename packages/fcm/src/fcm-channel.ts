@@ -88,7 +88,8 @@ export function createFcmChannel(settings: FcmChannelSettings = {}): Channel<'pu
     try {
       response = await client.sendEach(messages, dryRun);
     } catch (error) {
-      // A session error may still carry what was settled before the session died.
+      // A session error (firebase-admin 13) may still carry what was settled before the session died; 14 resolves
+      // instead, failing the messages the session took down.
       const pending = (error as { pendingBatchResponse?: Promise<BatchResponse> }).pendingBatchResponse;
       const settled = pending ? await pending.catch(() => undefined) : undefined;
       if (!settled) {

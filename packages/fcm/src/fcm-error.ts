@@ -1,4 +1,5 @@
-// Maps firebase-admin errors (which carry only `code` and `message`) onto Herald's delivery taxonomy.
+// Maps firebase-admin errors onto Herald's delivery taxonomy. They carry `code` and `message`; from firebase-admin
+// 14 on, also the `httpResponse` they came from, whose Retry-After tells how long FCM wants us to wait.
 
 import { DeliveryError, type DeliveryErrorCode } from '@herald/core';
 
@@ -44,6 +45,17 @@ function readCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/** Retry-After (seconds or an HTTP date) of the response an error came from, in ms; firebase-admin 14 keeps it. */
+function readRetryAfterMs(error: unknown): number | undefined {
+  const headers = (error as { httpResponse?: { headers?: Record<string, unknown> } } | null)?.httpResponse?.headers;
+  const value = headers?.['retry-after'];
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? Math.round(seconds * 1000) : undefined;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 function readMessage(error: unknown): string {
@@ -94,6 +106,10 @@ export function toFcmDeliveryError(error: unknown, token?: string): DeliveryErro
   const options: ConstructorParameters<typeof DeliveryError>[2] = { cause: error };
   if (providerCode !== undefined) options.providerCode = providerCode;
   if (isDeadToken && token !== undefined) options.token = token;
+  if (deliveryCode === 'RATE_LIMITED' || deliveryCode === 'UNAVAILABLE') {
+    const retryAfterMs = readRetryAfterMs(error);
+    if (retryAfterMs !== undefined) options.retryAfterMs = retryAfterMs;
+  }
   return new DeliveryError(deliveryCode, text, options);
 }
 

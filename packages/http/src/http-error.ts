@@ -44,7 +44,7 @@ export class HttpError extends Error {
     this.name = 'HttpError';
     this.status = status;
     this.code = code;
-    // Only path and message cross the wire: zod's internal issue codes are not part of the API.
+    // Only path and message cross the wire: the issue codes of a schema library or store are not part of the API.
     this.issues = options.issues?.map((issue) => ({ path: issue.path, message: issue.message }));
     this.headers = options.headers ?? {};
   }

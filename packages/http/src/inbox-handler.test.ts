@@ -528,6 +528,7 @@ describe('GET and PUT /preferences', () => {
     [{ types: { 'comment.added': true } }, ['types.comment.added']],
     [{ channels: { '': true } }, ['channels.']],
     [{ channels: { constructor: true } }, ['channels.constructor']],
+    [JSON.parse('{"channels":{"__proto__":true}}'), ['channels.__proto__']],
     [{ chanels: { email: false } }, ['chanels']],
     [{ channels: { email: 1, push: 'x' }, extra: true }, ['channels.email', 'channels.push', 'extra']],
   ])('rejects %j with 400 VALIDATION naming %j, storing nothing', async (json, paths) => {

@@ -5,6 +5,7 @@
 
 import {
   type Authenticate,
+  type ChannelKind,
   type Herald,
   HeraldError,
   type InboxQuery,
@@ -271,6 +272,19 @@ export function createInboxHandler(settings: InboxHandlerSettings): InboxHandler
           const update: PreferencesUpdate = {};
           if (parsed.channels !== undefined) update.channels = parsed.channels;
           if (parsed.types !== undefined) update.types = parsed.types;
+          if (parsed.timeZone !== undefined) update.timeZone = parsed.timeZone;
+          if (parsed.quietHours !== undefined) {
+            update.quietHours =
+              parsed.quietHours === null
+                ? null
+                : {
+                    from: parsed.quietHours.from,
+                    to: parsed.quietHours.to,
+                    ...(parsed.quietHours.channels === undefined
+                      ? {}
+                      : { channels: parsed.quietHours.channels as ChannelKind[] }),
+                  };
+          }
           return jsonResponse(200, await herald.preferences.set(userId, update));
         },
       },

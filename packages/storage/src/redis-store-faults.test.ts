@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 /** The client settings the README recommends: bounded retries, quick reconnects, a command timeout. */
-function connect(overrides: RedisOptions = {}): Redis {
+function connect(overrides: Pick<RedisOptions, 'maxRetriesPerRequest' | 'commandTimeout'> = {}): Redis {
   const client = new Redis(server.url, {
     maxRetriesPerRequest: 1,
     commandTimeout: 2_000,

@@ -34,6 +34,12 @@ import { type RedisScriptName, redisScripts } from './redis-scripts';
 /** An ioredis client: a `Redis` connection or a `Cluster`. */
 export type RedisClient = Redis | Cluster;
 
+/** The client options the store checks (`replyMapping` exists from ioredis 6 on). */
+interface ClientOptions {
+  keyPrefix?: string;
+  replyMapping?: string;
+}
+
 export interface RedisStoreSettings {
   /**
    * The ioredis client to use (`new Redis(url)` or `new Redis.Cluster(nodes)`). Give it `commandTimeout` and
@@ -114,10 +120,16 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
       `RedisStore prefix ${JSON.stringify(keyPrefix)} must be a string without "{" or "}": the store adds its own hash tags.`,
     );
   }
-  const options = (redis as { options?: { keyPrefix?: string; redisOptions?: { keyPrefix?: string } } }).options;
+  const options = (redis as { options?: ClientOptions & { redisOptions?: ClientOptions } }).options;
   if (options?.keyPrefix || options?.redisOptions?.keyPrefix) {
     throw new ConfigurationError(
       'RedisStore cannot use a client with the ioredis `keyPrefix` option (scripts build key names): use the store’s `prefix` setting instead.',
+    );
+  }
+  // ioredis 6 can hand RESP3 maps over as objects and scores as numbers; the store reads the v5 shapes.
+  if (options?.replyMapping === 'resp3' || options?.redisOptions?.replyMapping === 'resp3') {
+    throw new ConfigurationError(
+      "RedisStore cannot use a client with `replyMapping: 'resp3'`: create it with the default (`'legacy'`), or pass `client.duplicate({ replyMapping: 'legacy' })`.",
     );
   }
   const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;

@@ -1,7 +1,14 @@
 // A channel for tests: records every send and follows a script (fail N times, fail for good,
-// rate-limit with retry-after, hang until aborted, skip).
+// rate-limit with retry-after, hang until aborted, skip). Like the real channel of its kind, it skips a
+// recipient who has no address for it.
 
-import { type ChannelContentMap, type ChannelKind, DeliveryError, type DeliveryErrorCode } from '@herald/core';
+import {
+  type ChannelContentMap,
+  type ChannelKind,
+  DeliveryError,
+  type DeliveryErrorCode,
+  type Recipient,
+} from '@herald/core';
 import type { Channel, SendRequest, SendResult } from '@herald/core/spec';
 
 export type TestChannelStep =
@@ -34,7 +41,30 @@ export interface TestChannelSettings {
   script?: TestChannelScript;
   /** Gives the channel a `sendBatch` taking this many requests. */
   batchSize?: number;
+  /**
+   * Whether a recipient without an address for the kind is skipped before the script runs, with the reason the
+   * real channel gives (default true): `email` needs `recipient.email`, `push` a push token, `whatsapp` a phone.
+   */
+  skipsRecipientsWithoutAddress?: boolean;
 }
+
+/**
+ * Why the real channel of a kind skips a recipient: the email, FCM and WhatsApp channels each skip one with no
+ * address for them, before calling their provider, with these reasons.
+ */
+const missingAddress: Partial<Record<string, (recipient: Recipient) => string | undefined>> = {
+  email: (recipient) =>
+    typeof recipient.email === 'string' && recipient.email.trim() !== '' ? undefined : 'recipient has no email address',
+  push: (recipient) =>
+    Array.isArray(recipient.pushTokens) &&
+    recipient.pushTokens.some((token) => typeof token === 'string' && token !== '')
+      ? undefined
+      : `recipient ${recipient.id} has no push tokens`,
+  whatsapp: (recipient) =>
+    recipient.phone === undefined || recipient.phone === ''
+      ? `Recipient ${recipient.id} has no phone number.`
+      : undefined,
+};
 
 export interface RecordedSend<K extends ChannelKind> {
   request: SendRequest<ChannelContentMap[K]>;
@@ -85,7 +115,12 @@ export function createTestChannel<K extends ChannelKind>(kind: K, settings: Test
   let closed = false;
   let messageCount = 0;
 
+  const addressless = settings.skipsRecipientsWithoutAddress === false ? undefined : missingAddress[kind];
+
   const stepFor = (request: SendRequest<ChannelContentMap[K]>): TestChannelStep => {
+    // Nothing would reach the provider, so the script's steps are left for the sends that do.
+    const reason = addressless?.(request.recipient);
+    if (reason !== undefined) return { type: 'skip', reason };
     const call = (callCounts.get(request.deliveryId) ?? 0) + 1;
     callCounts.set(request.deliveryId, call);
     const { script } = settings;
