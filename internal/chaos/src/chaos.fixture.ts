@@ -25,10 +25,11 @@ export const KINDS = ['inApp', 'pager'] as const;
  * The step boundaries of one dispatch, in the order notify() reaches them. Each names the call the child is
  * stopped at (counted per notification, in the last chunk of recipients) and where: after it returned, before
  * it started, or half-way (the first half of its batch written, the rest not yet — what a crash between two of a
- * bulk call's chunks leaves).
+ * bulk call's chunks leaves). "After the claim" stops at the dispatch's first read (its recipients'
+ * preferences), once the dispatch runs and renews its lease, as it does while stopped anywhere else.
  */
 export const boundaries = {
-  'after the claim': { method: 'beginNotification', at: 'after' },
+  'after the claim': { method: 'getPreferences', at: 'before' },
   'mid-items': { method: 'insertInboxItems', at: 'half-way' },
   'after items': { method: 'insertInboxItems', at: 'after' },
   'mid-deliveries': { method: 'createDeliveries', at: 'half-way' },

@@ -55,6 +55,7 @@ export function describeFault(fault: Fault, options: { expectExactSends: (runner
           if (!found) throw new Error('no such case');
           const invariant: Invariant = await settledInvariant(scenario.subject(found));
           const { figures } = invariant;
+          const said = JSON.stringify({ ...found, recipients: found.recipients.length, figures });
           rows.push(
             `  ${boundary.padEnd(21)} ${recovery.padEnd(6)} first: ${describeOutcome(found.first).padEnd(26)} ` +
               `retry: ${describeOutcome(found.retry).padEnd(13)} resumed by: ${figures.resumedBy.join(',') || '—'}; ` +
@@ -65,40 +66,43 @@ export function describeFault(fault: Fault, options: { expectExactSends: (runner
                 : '') +
               (invariant.problems.length > 0 ? `; FAILED: ${invariant.problems.slice(0, 3).join('; ')}` : ''),
           );
-          expect(invariant.problems).toEqual([]);
+          expect(invariant.problems, said).toEqual([]);
 
           const stopped = found.first === 'killed' || found.first.status === 'threw';
-          // The process that completes what stopped: a new one after a SIGKILL, else the notifier itself.
-          const relayRole = fault === 'process killed' ? 'recoverer' : 'notifier';
+          // The process that completes what stopped: another one after a SIGKILL, else the notifier itself.
+          const recovering = fault === 'process killed' ? 'recoverer' : 'notifier';
           if (found.first !== 'killed' && found.first.status === 'threw') {
             // A store fault after the first write: the notification is in the outbox, and the error says which it is.
-            expect(found.first.code).toBe('DISPATCH_INCOMPLETE');
-            expect(found.first.notificationId).toBe(found.notificationId);
+            expect(found.first.code, said).toBe('DISPATCH_INCOMPLETE');
+            expect(found.first.notificationId, said).toBe(found.notificationId);
           }
           if (recovery === 'retry') {
-            expect(found.retry).toMatchObject({ status: 'resolved', id: found.notificationId });
+            expect(found.retry, said).toMatchObject({ status: 'resolved', id: found.notificationId });
             const retry = found.retry as Extract<NotifyOutcome, { status: 'resolved' }>;
             // The process died with the dispatch half done: only a resume can complete it. After a store fault the
             // dispatch may have been complete already (a timed-out write that applied): then it is a duplicate.
-            if (found.first === 'killed') expect(retry).toMatchObject({ resumed: true, deduplicated: false });
-            else if (!stopped) expect(retry).toMatchObject({ resumed: false, deduplicated: true });
-            else expect(retry.resumed !== retry.deduplicated).toBe(true);
+            if (found.first === 'killed') expect(retry, said).toMatchObject({ resumed: true, deduplicated: false });
+            else if (!stopped) expect(retry, said).toMatchObject({ resumed: false, deduplicated: true });
+            else expect(retry.resumed !== retry.deduplicated, said).toBe(true);
             // No relay runs for this lane: only the retry resumed it.
-            expect(figures.resumedBy).toEqual(retry.resumed ? [relayRole] : []);
+            expect(figures.resumedBy, said).toEqual(retry.resumed ? [recovering] : []);
           } else {
             // Only the relay resumed it (more than once if a pass met the fault still there), or nobody had to: a
             // notify that threw may have been complete all the same (a timed-out write that applied when Redis woke).
-            if (found.first === 'killed') expect(figures.resumedBy.length).toBeGreaterThan(0);
-            expect(figures.resumedBy.filter((role) => role !== relayRole)).toEqual([]);
+            if (found.first === 'killed') expect(figures.resumedBy.length, said).toBeGreaterThan(0);
+            expect(
+              figures.resumedBy.filter((role) => role !== recovering),
+              said,
+            ).toEqual([]);
           }
-          if (options.expectExactSends(runner)) expect(figures.pagerDuplicates).toEqual([]);
+          if (options.expectExactSends(runner)) expect(figures.pagerDuplicates, said).toEqual([]);
           else if (fault === 'process killed') {
             // A message goes out twice only when the killed process sent it and died before its record said so.
             for (const duplicate of figures.pagerDuplicates) {
               expect(
                 duplicate.senders.filter((role) => role !== 'notifier'),
                 duplicate.deliveryId,
-              ).toEqual([relayRole]);
+              ).toEqual([recovering]);
             }
           }
         },

@@ -55,6 +55,7 @@ interface Stop {
 /** Stops by idempotency key; notification ids are learnt from the claim. */
 const stops = new Map<string, Stop>();
 const keyOfNotification = new Map<string, string>();
+const notificationOfKey = new Map<string, string>();
 let release!: () => void;
 const released = new Promise<void>((resolve) => {
   release = resolve;
@@ -109,11 +110,18 @@ function instrumentStore(store: Store): Store {
   wrapper.beginNotification = async (record, options) => {
     if (record.idempotencyKey !== undefined && stops.has(record.idempotencyKey)) {
       keyOfNotification.set(record.id, record.idempotencyKey);
+      notificationOfKey.set(record.idempotencyKey, record.id);
     }
-    const begun = await store.beginNotification(record, options);
-    const stop = begun.created ? stopAt(record.id, 'beginNotification') : undefined;
-    if (stop) await wait(stop, record.id);
-    return begun;
+    return store.beginNotification(record, options);
+  };
+  wrapper.getPreferences = async (userIds) => {
+    // Recipients are `<idempotencyKey>/<index>`: the first names the notification.
+    const first = userIds[0];
+    const notificationId =
+      first === undefined ? undefined : notificationOfKey.get(first.slice(0, first.lastIndexOf('/')));
+    const stop = stopAt(notificationId, 'getPreferences');
+    if (stop && notificationId !== undefined) await wait(stop, notificationId);
+    return store.getPreferences(userIds);
   };
   wrapper.insertInboxItems = async (items) =>
     (await around('insertInboxItems', items[0]?.notificationId, items, (part) =>
@@ -248,6 +256,7 @@ async function notify(request: NotifyRequest): Promise<void> {
   if (request.boundary !== undefined) {
     const method = boundaries[request.boundary].method;
     const perChunk = method === 'insertInboxItems' || method === 'createDeliveries' || method === 'enqueue';
+    // "After the claim" is the first chunk's first read; the others stop in the last chunk.
     const call = perChunk ? Math.max(1, Math.ceil(request.recipients / DISPATCH_CHUNK)) : 1;
     stops.set(request.idempotencyKey, { boundary: request.boundary, call, calls: 0, done: false });
   } else {
