@@ -25,10 +25,12 @@ export const KINDS = ['inApp', 'pager'] as const;
  * The step boundaries of one dispatch, in the order notify() reaches them. Each names the call the child is
  * stopped at (counted per notification, in the last chunk of recipients) and where: after it returned, before
  * it started, or half-way (the first half of its batch written, the rest not yet — what a crash between two of a
- * bulk call's chunks leaves). "After the claim" stops at the dispatch's first read (its recipients'
- * preferences), once the dispatch runs and renews its lease, as it does while stopped anywhere else.
+ * bulk call's chunks leaves). "During the claim" stops just before the first write, so the fault meets the
+ * claim itself. "After the claim" stops at the dispatch's first read (its recipients' preferences), once the
+ * dispatch runs and renews its lease, as it does while stopped anywhere else.
  */
 export const boundaries = {
+  'during the claim': { method: 'beginNotification', at: 'before' },
   'after the claim': { method: 'getPreferences', at: 'before' },
   'mid-items': { method: 'insertInboxItems', at: 'half-way' },
   'after items': { method: 'insertInboxItems', at: 'after' },
@@ -72,6 +74,12 @@ export interface HeraldProcessConfig {
   lanes: LaneConfig[];
   /** RedisStore's `timeoutMs`. */
   storeTimeoutMs: number;
+  /**
+   * RedisStore's `timeoutMs` from `release` until `calm`: while the fault strikes. Outside that window the store
+   * is patient, so a call slowed by load alone (fourteen fan-outs at once on two cores) never stops a notification
+   * before its boundary, nor a retry after the fault.
+   */
+  faultTimeoutMs?: number;
   /** The dispatch lease, and how often the relay looks (when it runs here). */
   leaseMs: number;
   intervalMs: number;
@@ -98,7 +106,13 @@ export type ToParent =
   | { type: 'paused'; idempotencyKey: string; boundary: Boundary; notificationId: string }
   | { type: 'outcome'; idempotencyKey: string; attempt: number; outcome: NotifyOutcome };
 
-export type ToChild = { type: 'notify'; requests: NotifyRequest[] } | { type: 'release' } | { type: 'close' };
+export type ToChild =
+  | { type: 'notify'; requests: NotifyRequest[] }
+  /** Every stopped notification goes on, and the store takes `faultTimeoutMs`. */
+  | { type: 'release' }
+  /** The fault is over: the store is patient again. */
+  | { type: 'calm' }
+  | { type: 'close' };
 
 export function recipientsOf(idempotencyKey: string, count: number): string[] {
   return Array.from({ length: count }, (_, index) => `${idempotencyKey}/${index}`);

@@ -41,10 +41,14 @@ export const RECIPIENTS = Number(process.env.HERALD_CHAOS_RECIPIENTS ?? 40);
 /** The dispatch lease and relay interval of the processes here: short, so the relay takes over within seconds. */
 export const LEASE_MS = 1_000;
 export const RELAY_INTERVAL_MS = 300;
-/** RedisStore's timeoutMs when Redis is stalled (DEBUG SLEEP lasts STALL_SECONDS), and otherwise. */
+/**
+ * RedisStore's timeoutMs while the fault strikes: past it when Redis is stalled (DEBUG SLEEP lasts STALL_SECONDS),
+ * else Herald's default; and outside that window, long enough that load alone never stops a notification.
+ */
 const STALL_TIMEOUT_MS = 500;
 const STALL_SECONDS = 1.2;
-const DEFAULT_TIMEOUT_MS = 5_000;
+const DEFAULT_TIMEOUT_MS = 10_000;
+const PATIENT_TIMEOUT_MS = 60_000;
 /** How long Redis stays down when killed. */
 const DOWN_MS = 1_500;
 
@@ -101,7 +105,8 @@ export async function runFaultScenario(options: {
     providerUrl: testRedisUrl(),
     runKey,
     runner,
-    storeTimeoutMs: fault === 'redis-server stalled' ? STALL_TIMEOUT_MS : DEFAULT_TIMEOUT_MS,
+    storeTimeoutMs: PATIENT_TIMEOUT_MS,
+    faultTimeoutMs: fault === 'redis-server stalled' ? STALL_TIMEOUT_MS : DEFAULT_TIMEOUT_MS,
     leaseMs: LEASE_MS,
     intervalMs: RELAY_INTERVAL_MS,
   };
@@ -179,6 +184,7 @@ export async function runFaultScenario(options: {
       );
       found.first = outcome;
     }
+    notifier.tell({ type: 'calm' });
   }
 
   const retried = cases.filter((found) => found.recovery === 'retry');

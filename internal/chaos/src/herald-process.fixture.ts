@@ -56,6 +56,8 @@ interface Stop {
 const stops = new Map<string, Stop>();
 const keyOfNotification = new Map<string, string>();
 const notificationOfKey = new Map<string, string>();
+/** Between `release` and `calm`: the store takes `faultTimeoutMs`. */
+let isFaultWindow = false;
 let release!: () => void;
 const released = new Promise<void>((resolve) => {
   release = resolve;
@@ -105,13 +107,17 @@ async function around<T>(
 }
 
 /** A store that behaves as the given one, but stops where it is told to. */
-function instrumentStore(store: Store): Store {
-  const wrapper = delegateTo(store);
+function instrumentStore(patient: Store, hurried: Store): Store {
+  // `store` passes every call through (to the hurried store while the fault strikes); `wrapper` stops.
+  const store = delegateTo(patient, () => (isFaultWindow ? hurried : patient));
+  const wrapper = { ...store };
   wrapper.beginNotification = async (record, options) => {
     if (record.idempotencyKey !== undefined && stops.has(record.idempotencyKey)) {
       keyOfNotification.set(record.id, record.idempotencyKey);
       notificationOfKey.set(record.idempotencyKey, record.id);
     }
+    const stop = stopAt(record.id, 'beginNotification');
+    if (stop) await wait(stop, record.id);
     return store.beginNotification(record, options);
   };
   wrapper.getPreferences = async (userIds) => {
@@ -160,14 +166,23 @@ function instrumentRunner(runner: Runner): Runner {
   };
 }
 
-/** A plain object calling through to `target`'s methods (its class keeps private fields, so no prototype tricks). */
-function delegateTo<T extends object>(target: T): T {
+/**
+ * A plain object calling through to the methods of `current()` (shaped as `shape`; the store class keeps private
+ * fields, so no prototype tricks).
+ */
+function delegateTo<T extends object>(shape: T, current: () => T): T {
   const wrapper: Record<string, unknown> = {};
-  for (let proto: object | null = target; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (let proto: object | null = shape; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
     for (const name of Object.getOwnPropertyNames(proto)) {
       if (name === 'constructor' || name in wrapper) continue;
-      const value = (target as Record<string, unknown>)[name];
-      wrapper[name] = typeof value === 'function' ? value.bind(target) : value;
+      const value = (shape as Record<string, unknown>)[name];
+      wrapper[name] =
+        typeof value === 'function'
+          ? (...args: unknown[]) => {
+              const target = current() as Record<string, (...args: unknown[]) => unknown>;
+              return (target[name] as (...args: unknown[]) => unknown).apply(target, args);
+            }
+          : value;
     }
   }
   return wrapper as T;
@@ -228,9 +243,10 @@ function runnerFor(lane: LaneConfig): Runner {
 
 const heralds = new Map<Recovery, Herald>();
 for (const lane of config.lanes) {
-  const store = new RedisStore({ redis: storeRedis, prefix: lane.storePrefix, timeoutMs: config.storeTimeoutMs });
+  const store = (timeoutMs: number): RedisStore =>
+    new RedisStore({ redis: storeRedis, prefix: lane.storePrefix, timeoutMs });
   const herald = createHerald({
-    store: instrumentStore(store),
+    store: instrumentStore(store(config.storeTimeoutMs), store(config.faultTimeoutMs ?? config.storeTimeoutMs)),
     runner: instrumentRunner(runnerFor(lane)),
     channels: [pager, realtime],
     notifications: [incidentOpened],
@@ -256,7 +272,7 @@ async function notify(request: NotifyRequest): Promise<void> {
   if (request.boundary !== undefined) {
     const method = boundaries[request.boundary].method;
     const perChunk = method === 'insertInboxItems' || method === 'createDeliveries' || method === 'enqueue';
-    // "After the claim" is the first chunk's first read; the others stop in the last chunk.
+    // The claim, and the first chunk's first read, happen once; the others stop in the last chunk.
     const call = perChunk ? Math.max(1, Math.ceil(request.recipients / DISPATCH_CHUNK)) : 1;
     stops.set(request.idempotencyKey, { boundary: request.boundary, call, calls: 0, done: false });
   } else {
@@ -292,7 +308,10 @@ async function notify(request: NotifyRequest): Promise<void> {
 
 process.on('message', (message: ToChild) => {
   if (message.type === 'notify') for (const request of message.requests) void notify(request);
-  else if (message.type === 'release') release();
+  else if (message.type === 'release') {
+    isFaultWindow = true;
+    release();
+  } else if (message.type === 'calm') isFaultWindow = false;
   else if (message.type === 'close') {
     void (async () => {
       await Promise.all([...heralds.values()].map((herald) => herald.close()));

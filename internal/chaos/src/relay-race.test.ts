@@ -30,7 +30,7 @@ describe('relays of several processes at once', () => {
       runKey: `chaos:${tag}`,
       runner: 'in-process',
       worker: true,
-      storeTimeoutMs: 5_000,
+      storeTimeoutMs: 30_000,
       intervalMs: 300,
     };
     const lane = { recovery: 'relay' as const, storePrefix: `${tag}:`, queueName: tag };
