@@ -99,7 +99,14 @@ export interface NotifyRequest {
 
 export type NotifyOutcome =
   | { status: 'resolved'; id: string; resumed: boolean; deduplicated: boolean; deliveryCount: number }
-  | { status: 'threw'; code: string; message: string; notificationId?: string };
+  | {
+      status: 'threw';
+      code: string;
+      message: string;
+      /** What a host checks before retrying with the key: `DispatchIncompleteError.is(error)`. */
+      isDispatchIncomplete: boolean;
+      notificationId?: string;
+    };
 
 export type ToParent =
   | { type: 'ready' }

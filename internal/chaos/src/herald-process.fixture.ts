@@ -5,7 +5,7 @@
 // into a Redis that was killed or stalled meanwhile. The channels record every send in a Redis the faults never
 // touch (the "provider"), so the parent sees each send, a killed process's included.
 import { createBullMQRunner } from '@herald/bullmq';
-import { createHerald, type Herald, type Runner, type Store } from '@herald/core';
+import { createHerald, DispatchIncompleteError, type Herald, type Runner, type Store } from '@herald/core';
 import type { Channel, DeliveryTask, SendResult } from '@herald/core/spec';
 import { RedisStore } from '@herald/storage/redis';
 import { Redis } from 'ioredis';
@@ -300,6 +300,7 @@ async function notify(request: NotifyRequest): Promise<void> {
       status: 'threw',
       code: typeof thrown.code === 'string' ? thrown.code : 'UNKNOWN',
       message: String(thrown.message ?? error),
+      isDispatchIncomplete: DispatchIncompleteError.is(error),
       ...(typeof thrown.notificationId === 'string' ? { notificationId: thrown.notificationId } : {}),
     };
   }
