@@ -250,8 +250,9 @@ for (const lane of config.lanes) {
     runner: instrumentRunner(runnerFor(lane)),
     channels: [pager, realtime],
     notifications: [incidentOpened],
-    // Fixed delays (no jitter) that outlast a 1.5 s outage: a store fault during a delivery is retried, not failed.
-    retry: { maxAttempts: 12, baseDelayMs: 100, maxDelayMs: 1_000, random: () => 1 },
+    // Two attempts only: a delivery that meets a store fault must be tried again until the store can record it,
+    // whatever its attempts, or its record would stay pending for good.
+    retry: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 1_000 },
     relay: lane.relay
       ? {
           leaseMs: config.leaseMs,
