@@ -85,6 +85,12 @@ export interface HeraldProcessConfig {
   intervalMs: number;
   /** Notifications the relay takes per pass (default Herald's). */
   relayBatchSize?: number;
+  /**
+   * BullMQ workers' lock, with a stalled check every second (default: BullMQ's 30 s and 30 s). A job taken just as
+   * Redis died is active with nobody holding it until its lock expires and a stalled check puts it back; short locks
+   * make that seconds, but a job whose lock lapses under load is run twice.
+   */
+  workerLockMs?: number;
 }
 
 export interface NotifyRequest {

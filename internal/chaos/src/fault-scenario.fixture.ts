@@ -109,6 +109,9 @@ export async function runFaultScenario(options: {
     faultTimeoutMs: fault === 'redis-server stalled' ? STALL_TIMEOUT_MS : DEFAULT_TIMEOUT_MS,
     leaseMs: LEASE_MS,
     intervalMs: RELAY_INTERVAL_MS,
+    // Where Redis dies, short locks, so a job lost with it runs again within seconds (BullMQ's defaults: 30 s and
+    // up to 60 s more). A SIGKILL of the notifier leaves the worker alone: BullMQ's own locks, which load never lapses.
+    ...(fault === 'process killed' ? {} : { workerLockMs: 3_000 }),
   };
   const processes: HeraldProcess[] = [];
   const start = async (role: string, worker: boolean, relayHere: boolean): Promise<HeraldProcess> => {

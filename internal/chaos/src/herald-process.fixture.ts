@@ -234,10 +234,9 @@ function runnerFor(lane: LaneConfig): Runner {
     settleFromEvents: false,
     concurrency: 32,
     discoveryIntervalMs: 200,
-    // Short locks: a job whose worker lost it — taken just as Redis died, its reply lost — is active with nobody
-    // holding it, and waits for its lock to expire and a stalled check to put it back (by default 30 s + up to
-    // twice 30 s).
-    workerOptions: { lockDuration: 3_000, stalledInterval: 1_000 },
+    ...(config.workerLockMs === undefined
+      ? {}
+      : { workerOptions: { lockDuration: config.workerLockMs, stalledInterval: 1_000 } }),
   });
 }
 
