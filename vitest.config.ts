@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     projects: [
       'packages/*/vitest.config.ts',
-      'internal/schema-compat/vitest.config.ts',
+      'internal/*/vitest.config.ts',
       'examples/*/vitest.config.ts',
       'scripts/vitest.config.ts',
     ],

@@ -2,7 +2,7 @@
 // order (fallbacks), record the outcome, and tell the runner whether and when to try again.
 
 import { createAttemptDeadlines } from './attempt-deadline';
-import { createOutcomeRecorder, type FinalOutcome, failure, type PreparedDelivery } from './delivery-outcomes';
+import { createOutcomeRecorder, type FinalOutcome, type PreparedDelivery } from './delivery-outcomes';
 import { createDeliveryPreparer } from './delivery-preparation';
 import { DeliveryError, describeError, toDeliveryError } from './errors';
 import type { ExecutorContext } from './executor-context';
@@ -193,11 +193,11 @@ export function createDeliveryExecutor(context: ExecutorContext): DeliveryExecut
         logger.error('herald: delivery attempt failed on a store error', { error: describeError(thrown) });
         tasks.forEach((task, index) => {
           if (outcomes[index]) return;
-          const retryInMs = retry.nextDelay(task.attempt, error);
-          outcomes[index] =
-            retryInMs === undefined
-              ? { final: true, status: 'failed', error: failure(error) }
-              : { final: false, retryInMs, error };
+          // Tried again however many attempts were made: giving up cannot be recorded either, so it would leave the
+          // record `pending` for good (nothing hands a dispatched notification's deliveries over again) while
+          // `settled` said failed. The delay grows as for any retry, up to that of the last attempt the policy allows.
+          const retryInMs = retry.nextDelay(Math.min(task.attempt, retry.maxAttempts - 1), error) ?? 0;
+          outcomes[index] = { final: false, retryInMs, error };
         });
       }
       return outcomes;

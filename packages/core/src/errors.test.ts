@@ -49,6 +49,17 @@ describe('error classes', () => {
     expect(ConfigurationError.is(new DeliveryError('CONFIGURATION', 'no channel'))).toBe(false);
   });
 
+  it('are all exported to hosts from the package entry', async () => {
+    // Hosts branch on these (a DispatchIncompleteError is retried with the same idempotencyKey), so each class
+    // errors.ts defines must be reachable from '@herald/core' itself.
+    const entry: Record<string, unknown> = await import('./index');
+    const classes = Object.entries(await import('./errors')).filter(
+      ([, value]) => value === HeraldError || (typeof value === 'function' && value.prototype instanceof HeraldError),
+    );
+    expect(classes.map(([name]) => name)).toContain('DispatchIncompleteError');
+    for (const [name, value] of classes) expect(entry[name], name).toBe(value);
+  });
+
   it('keeps delivery error fields and retry defaults', () => {
     const error = new DeliveryError('RATE_LIMITED', 'slow down', { retryAfterMs: 1_000, providerCode: 429 });
     expect(error).toMatchObject({ retryable: true, retryAfterMs: 1_000, providerCode: 429, code: 'RATE_LIMITED' });

@@ -294,6 +294,27 @@ describe('retries', () => {
     expect(email.calls).toHaveLength(5);
   });
 
+  it('keeps trying a delivery the store cannot record, past maxAttempts, until the store is back', async () => {
+    const { herald, clock, email, store } = setup();
+    const read = store.getDeliveries.bind(store);
+    let isStoreDown = false;
+    store.getDeliveries = async (ids) => {
+      if (isStoreDown) throw new Error('store down');
+      return read(ids);
+    };
+    isStoreDown = true;
+    const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });
+    // Far longer than five attempts' backoff (1 + 2 + 4 + 8 s): giving up would leave the record pending for good.
+    await clock.advance(10 * 60_000);
+    expect(email.calls).toHaveLength(0);
+    isStoreDown = false;
+    await clock.advance(60_000);
+    expect((await result.settled).sent).toBe(1);
+    const [record] = (await herald.deliveries.list({ notificationId: result.id })).records;
+    expect(record).toMatchObject({ status: 'sent' });
+    expect(email.calls).toHaveLength(1);
+  });
+
   it('aborts an attempt that hangs past the timeout, then retries it', async () => {
     const { herald, clock, email } = setup({ email: { script: hangUntilAborted(1) } });
     const result = await herald.notify(ticketAssigned, { to: 'ana', payload, channels: ['email'] });

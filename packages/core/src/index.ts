@@ -8,6 +8,8 @@ export {
   DeliveryError,
   type DeliveryErrorCode,
   type DeliveryFailureCode,
+  // Thrown by notify() once the notification is recorded: hosts retry it with the same idempotencyKey.
+  DispatchIncompleteError,
   HeraldError,
   type HeraldErrorCode,
   heraldErrorCodes,

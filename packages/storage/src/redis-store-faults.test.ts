@@ -13,7 +13,9 @@ let server: RedisServer;
 const clients: Redis[] = [];
 
 beforeAll(async () => {
-  server = await startRedisServer({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
+  server = await startRedisServer({
+    args: ['--appendonly', 'yes', '--appendfsync', 'always', '--enable-debug-command', 'yes'],
+  });
 });
 
 afterAll(async () => {
@@ -189,6 +191,22 @@ describe('RedisStore when Redis stops', () => {
       const page = await stores[0]!.listInbox(userId, { status: 'unread', type, limit: 100 });
       expect(page.items.length).toBe(Math.min(100, truth.byType[type] ?? 0));
     }
+  });
+
+  it('gives a prune 30 times the timeout of a request-path call', async () => {
+    const client = connect();
+    const store = new RedisStore({ redis: client, prefix: 'faults:prune:', timeoutMs: 100 });
+    await store.lastPosition('user-prune');
+    // Sent on the store's own connection, so the calls below wait behind the stall, in order.
+    const slept = client.call('DEBUG', 'SLEEP', '0.5');
+    const [read, pruned] = await Promise.all([
+      outcome(store.unreadCount('user-prune')),
+      outcome(store.pruneInbox({ readBefore: new Date().toISOString() })),
+    ]);
+    await slept;
+    expect(read).toBeInstanceOf(StoreError);
+    expect((read as StoreError).message).toBe('RedisStore.unreadCount did not complete within 100 ms');
+    expect(pruned).toBe('resolved');
   });
 
   it('bounds a call by its own timeout when the client would queue commands forever', async () => {

@@ -507,12 +507,13 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
   }
 
   /** Bounds the call in time and turns every Redis failure into a StoreError carrying the cause. */
-  async function withinTimeout<T>(operation: string, run: () => Promise<T>, _timeout = timeoutMs): Promise<T> {
+  async function withinTimeout<T>(operation: string, run: () => Promise<T>, boundMs = timeoutMs): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
+      // `boundMs`, not `timeoutMs`: a prune walks every user with read items and is given longer.
       timer = setTimeout(
-        () => reject(new StoreError(`RedisStore.${operation} did not complete within ${timeoutMs} ms`)),
-        timeoutMs,
+        () => reject(new StoreError(`RedisStore.${operation} did not complete within ${boundMs} ms`)),
+        boundMs,
       );
       (timer as { unref?: () => void }).unref?.();
     });
