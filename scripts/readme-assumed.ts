@@ -71,6 +71,8 @@ export declare const ids: string[];
 export declare const token: string;
 export declare const type: string;
 export declare const cursor: string;
+/** A watermark: the highest inbox position the client has shown. */
+export declare const upToPosition: number;
 export declare const notificationId: string;
 export declare const providerMessageId: string;
 export declare const port: number;

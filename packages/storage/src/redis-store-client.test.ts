@@ -45,7 +45,11 @@ async function roundTrip(store: RedisStore, userId: string): Promise<void> {
   ]);
   const page = await store.listInbox(userId, {});
   expect(page.items.map((item) => item.id)).toEqual([`${userId}-2`, `${userId}-1`]);
-  expect(await store.unreadCount(userId)).toEqual({ total: 2, byType: { 'ticket.assigned': 1, 'ticket.closed': 1 } });
+  expect(await store.unreadCount(userId)).toEqual({
+    total: 2,
+    unseen: 2,
+    byType: { 'ticket.assigned': 1, 'ticket.closed': 1 },
+  });
 }
 
 describe('RedisStore and its ioredis client', () => {

@@ -9,12 +9,12 @@ import {
   type DeliveryErrorCode,
   type Recipient,
 } from '@herald/core';
-import type { Channel, SendRequest, SendResult } from '@herald/core/spec';
+import type { Channel, SendRequest, SendResult, SkipReasonCode } from '@herald/core/spec';
 
 export type TestChannelStep =
   | { type: 'send'; providerMessageId?: string; invalidTokens?: string[] }
   | { type: 'queue' }
-  | { type: 'skip'; reason: string }
+  | { type: 'skip'; reason: string; code?: SkipReasonCode }
   | {
       type: 'fail';
       code: DeliveryErrorCode;
@@ -120,7 +120,7 @@ export function createTestChannel<K extends ChannelKind>(kind: K, settings: Test
   const stepFor = (request: SendRequest<ChannelContentMap[K]>): TestChannelStep => {
     // Nothing would reach the provider, so the script's steps are left for the sends that do.
     const reason = addressless?.(request.recipient);
-    if (reason !== undefined) return { type: 'skip', reason };
+    if (reason !== undefined) return { type: 'skip', reason, code: 'no-address' };
     const call = (callCounts.get(request.deliveryId) ?? 0) + 1;
     callCounts.set(request.deliveryId, call);
     const { script } = settings;
@@ -143,7 +143,7 @@ export function createTestChannel<K extends ChannelKind>(kind: K, settings: Test
       case 'queue':
         return { status: 'queued' };
       case 'skip':
-        return { status: 'skipped', reason: step.reason };
+        return { status: 'skipped', reason: step.reason, ...(step.code === undefined ? {} : { code: step.code }) };
       case 'fail':
         throw new DeliveryError(step.code, step.message ?? `${id}: scripted ${step.code}`, {
           ...(step.retryable === undefined ? {} : { retryable: step.retryable }),

@@ -23,8 +23,9 @@ const schema = z.object({ ticketId: z.string(), text: z.string() });
 function rig(settings: Partial<HeraldSettings> = {}, start = Date.UTC(2026, 5, 10, 15, 0)) {
   const clock = createTestClock(start);
   const store = new MemoryStore({ clock });
-  const email = createTestChannel('email');
-  const push = createTestChannel('push');
+  // Recipients here are bare ids: the test channels send to them as a resolver-less host's real channels would not.
+  const email = createTestChannel('email', { skipsRecipientsWithoutAddress: false });
+  const push = createTestChannel('push', { skipsRecipientsWithoutAddress: false });
   const herald = createHerald({
     store,
     clock,
