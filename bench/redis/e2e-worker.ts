@@ -5,20 +5,19 @@ import { RedisStore } from '@herald/storage/redis';
 import { Redis } from 'ioredis';
 import { connectionFor, noopChannel, realtimeChannel, ticketAssigned } from './e2e';
 
-const { url, queueName, storePrefix, concurrency } = JSON.parse(process.env.BENCH_E2E_WORKER ?? '{}') as {
+const { url, namespace, concurrency } = JSON.parse(process.env.BENCH_E2E_WORKER ?? '{}') as {
   url: string;
-  queueName: string;
-  storePrefix: string;
+  namespace: string;
   concurrency: number;
 };
 const redis = new Redis(url, { maxRetriesPerRequest: null });
 const herald = createHerald({
-  store: new RedisStore({ redis, prefix: storePrefix }),
+  store: new RedisStore({ redis, namespace }),
   channels: [noopChannel, realtimeChannel],
   notifications: [ticketAssigned],
   runner: createBullMQRunner({
     connection: connectionFor(url),
-    queueName,
+    namespace,
     concurrency,
     kinds: ['inApp', 'e2eNoop'],
     settleFromEvents: false,

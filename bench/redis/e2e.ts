@@ -77,12 +77,12 @@ async function heraldRound(url: string, round: number): Promise<Timing & { notif
   const redis = new Redis(url, { maxRetriesPerRequest: null });
   const runner = createBullMQRunner({
     connection: connectionFor(url),
-    queueName: `e2e-herald-${round}`,
+    namespace: `e2e-herald-${round}`,
     concurrency: CONCURRENCY,
     settleFromEvents: SETTLE_FROM_EVENTS,
   });
   const herald = createHerald({
-    store: new RedisStore({ redis, prefix: `e2e-${round}:` }),
+    store: new RedisStore({ redis, namespace: `e2e-herald-${round}` }),
     channels: [noopChannel, realtimeChannel],
     notifications: [ticketAssigned],
     runner,
@@ -104,14 +104,13 @@ async function heraldRound(url: string, round: number): Promise<Timing & { notif
 
 /** The same notify from a producer-only process, delivered by separate worker processes. */
 async function processesRound(url: string, round: number): Promise<Timing & { notifyMs: number }> {
-  const queueName = `e2e-processes-${round}`;
-  const storePrefix = `e2e-p${round}:`;
+  const namespace = `e2e-processes-${round}`;
   const script = fileURLToPath(new URL('./e2e-worker.ts', import.meta.url));
   const workers = Array.from({ length: WORKER_PROCESSES }, () =>
     spawn(process.execPath, ['--import', 'tsx', script], {
       env: {
         ...process.env,
-        BENCH_E2E_WORKER: JSON.stringify({ url, queueName, storePrefix, concurrency: CONCURRENCY }),
+        BENCH_E2E_WORKER: JSON.stringify({ url, namespace, concurrency: CONCURRENCY }),
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     }),
@@ -129,10 +128,10 @@ async function processesRound(url: string, round: number): Promise<Timing & { no
   );
   const redis = new Redis(url, { maxRetriesPerRequest: null });
   const herald = createHerald({
-    store: new RedisStore({ redis, prefix: storePrefix }),
+    store: new RedisStore({ redis, namespace }),
     channels: [noopChannel, realtimeChannel],
     notifications: [ticketAssigned],
-    runner: createBullMQRunner({ connection: connectionFor(url), queueName, worker: false }),
+    runner: createBullMQRunner({ connection: connectionFor(url), namespace, worker: false }),
   });
   const redisCpu = await redisCpuMs(url);
   const cpu = process.cpuUsage();

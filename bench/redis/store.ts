@@ -114,7 +114,7 @@ async function latency(call: () => Promise<unknown>, samples: number): Promise<L
 export async function runStoreBenchmarks(url: string): Promise<StoreBenchResult> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 60_000 });
   try {
-    const store = new RedisStore({ redis, prefix: 'bench:store:', timeoutMs: 120_000 });
+    const store = new RedisStore({ redis, namespace: 'bench-store', timeoutMs: 120_000 });
     const items = 10_000;
     const rounds = 5;
 

@@ -93,7 +93,7 @@ async function measure(redis: Redis, run: () => Promise<unknown>): Promise<Measu
 export async function runDigestBenchmark(url: string): Promise<DigestBenchResult> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 60_000 });
   try {
-    const store = new RedisStore({ redis, prefix: 'bench:digests:', timeoutMs: 120_000 });
+    const store = new RedisStore({ redis, namespace: 'bench-digests', timeoutMs: 120_000 });
     // Warm-up: loads the scripts, grows Redis's allocations, lets the JIT see both paths.
     await store.joinDigests(newJoins('warm'));
     await rawJoins(redis, 'bench:raw-digests:', newJoins('warm'));

@@ -52,9 +52,8 @@ export type Recovery = 'retry' | 'relay';
 
 export interface LaneConfig {
   recovery: Recovery;
-  storePrefix: string;
-  /** The BullMQ base queue name of this lane (BullMQ runner only). */
-  queueName: string;
+  /** The store's and the BullMQ runner's namespace for this lane. */
+  namespace: string;
   /** Whether this process runs the outbox relay for the lane. */
   relay: boolean;
 }

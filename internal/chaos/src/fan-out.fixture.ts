@@ -13,7 +13,7 @@ import { connectionFor, incidentOpened, KINDS, recipientsOf } from './chaos.fixt
 export interface FanOutConfig {
   store: 'redis' | 'memory';
   redisUrl: string;
-  prefix: string;
+  namespace: string;
   recipients: number;
 }
 
@@ -46,11 +46,13 @@ const unused = (kind: 'inApp' | 'pager'): Channel<typeof kind> => ({
 
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
 const store: Store =
-  config.store === 'redis' ? new RedisStore({ redis, prefix: config.prefix, timeoutMs: 30_000 }) : new MemoryStore();
+  config.store === 'redis'
+    ? new RedisStore({ redis, namespace: config.namespace, timeoutMs: 30_000 })
+    : new MemoryStore();
 const runner = createBullMQRunner({
   connection: connectionFor(config.redisUrl),
   prefix: 'hbq',
-  queueName: config.prefix.replace(/:/g, ''),
+  namespace: config.namespace,
   worker: false,
   settleFromEvents: false,
 });

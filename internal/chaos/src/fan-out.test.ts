@@ -29,7 +29,7 @@ describe(`notify() to ${RECIPIENTS.toLocaleString('en')} recipients × 2 kinds`,
       const config: FanOutConfig = {
         store,
         redisUrl: server.url,
-        prefix: `${uniqueName('fan-out')}:`,
+        namespace: uniqueName('fan-out'),
         recipients: RECIPIENTS,
       };
       const child = spawnScript<FanOutReport>(new URL('./fan-out.fixture.ts', import.meta.url), {

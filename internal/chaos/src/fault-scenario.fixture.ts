@@ -96,8 +96,7 @@ export async function runFaultScenario(options: {
   const lanes = (relayHere: boolean): LaneConfig[] =>
     (['retry', 'relay'] as const).map((recovery) => ({
       recovery,
-      storePrefix: `${tag}:${recovery}:`,
-      queueName: `${tag}-${recovery}`,
+      namespace: `${tag}-${recovery}`,
       relay: relayHere && recovery === 'relay',
     }));
   const base: Omit<HeraldProcessConfig, 'role' | 'worker' | 'lanes'> = {
@@ -204,7 +203,7 @@ export async function runFaultScenario(options: {
   const reader = new Redis(server.url);
   const provider = new Redis(testRedisUrl());
   const stores = new Map(
-    lanes(false).map((lane) => [lane.recovery, new RedisStore({ redis: reader, prefix: lane.storePrefix })]),
+    lanes(false).map((lane) => [lane.recovery, new RedisStore({ redis: reader, namespace: lane.namespace })]),
   );
   const readers = new Map([...stores].map(([recovery, store]) => [recovery, readerOf(store)]));
   const queues = new Map<string, Queue>();

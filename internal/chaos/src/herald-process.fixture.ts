@@ -229,7 +229,7 @@ function runnerFor(lane: LaneConfig): Runner {
   return createBullMQRunner({
     connection: connectionFor(config.redisUrl),
     prefix: 'hbq',
-    queueName: lane.queueName,
+    namespace: lane.namespace,
     worker: config.worker,
     settleFromEvents: false,
     concurrency: 32,
@@ -243,7 +243,7 @@ function runnerFor(lane: LaneConfig): Runner {
 const heralds = new Map<Recovery, Herald>();
 for (const lane of config.lanes) {
   const store = (timeoutMs: number): RedisStore =>
-    new RedisStore({ redis: storeRedis, prefix: lane.storePrefix, timeoutMs });
+    new RedisStore({ redis: storeRedis, namespace: lane.namespace, timeoutMs });
   const herald = createHerald({
     store: instrumentStore(store(config.storeTimeoutMs), store(config.faultTimeoutMs ?? config.storeTimeoutMs)),
     runner: instrumentRunner(runnerFor(lane)),

@@ -10,8 +10,7 @@ import { connectionFor, incidentOpened, recipientsOf } from './chaos.fixture';
 
 export interface ProducerMemoryConfig {
   redisUrl: string;
-  storePrefix: string;
-  queueName: string;
+  namespace: string;
   notifies: number;
   warmUp: number;
   recipients: number;
@@ -39,13 +38,13 @@ const unused = (kind: 'inApp' | 'pager'): Channel<typeof kind> => ({
 
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
 const herald = createHerald({
-  store: new RedisStore({ redis, prefix: config.storePrefix }),
+  store: new RedisStore({ redis, namespace: config.namespace }),
   channels: [unused('inApp'), unused('pager')],
   notifications: [incidentOpened],
   runner: createBullMQRunner({
     connection: connectionFor(config.redisUrl),
     prefix: 'hbq',
-    queueName: config.queueName,
+    namespace: config.namespace,
     worker: false,
     settleFromEvents: false,
   }),
@@ -66,9 +65,9 @@ async function notifyUpTo(count: number): Promise<void> {
     while (next < count) {
       const index = next++;
       await herald.notify(incidentOpened, {
-        to: recipientsOf(`${config.storePrefix}${index}`, config.recipients),
+        to: recipientsOf(`${config.namespace}:${index}`, config.recipients),
         payload: { title: `incident ${index}` },
-        idempotencyKey: `${config.storePrefix}${index}`,
+        idempotencyKey: `${config.namespace}:${index}`,
       });
     }
   };

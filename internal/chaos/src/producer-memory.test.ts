@@ -16,8 +16,7 @@ describe('a producer-only process', () => {
     const tag = uniqueName('producer-memory');
     const config: ProducerMemoryConfig = {
       redisUrl: testRedisUrl(),
-      storePrefix: `${tag}:`,
-      queueName: tag,
+      namespace: tag,
       notifies: 2_000,
       warmUp: 200,
       recipients: 10,

@@ -33,7 +33,7 @@ describe('relays of several processes at once', () => {
       storeTimeoutMs: 30_000,
       intervalMs: 300,
     };
-    const lane = { recovery: 'relay' as const, storePrefix: `${tag}:`, queueName: tag };
+    const lane = { recovery: 'relay' as const, namespace: tag };
     // The notifier's dispatches hold 1 s leases, so its notifications are up for grabs a second after it dies (its
     // relay is on only because a process without one dispatches with the default lease). Each relay takes one notification per pass (then looks again at once), so the three interleave on every
     // take; what a relay takes it holds for 10 s, far longer than completing it lasts.
@@ -68,7 +68,7 @@ describe('relays of several processes at once', () => {
     await notifier.kill();
 
     const redis = new Redis(testRedisUrl());
-    const store = new RedisStore({ redis, prefix: lane.storePrefix });
+    const store = new RedisStore({ redis, namespace: lane.namespace });
     const reader = readerOf(store);
     try {
       for (const request of requests) {

@@ -16,7 +16,7 @@ const payload = { title: 'Printer on fire' };
 describe('deliveries through BullMQ', () => {
   it('delivers through BullMQ jobs with a MemoryStore, a job per delivery named by its id', async () => {
     const pager = createTestChannel('pager');
-    const { herald, runner } = rig({ channels: [pager], queueName: uniqueName('memory') });
+    const { herald, runner } = rig({ channels: [pager], namespace: uniqueName('memory') });
     const added: string[] = [];
     const events = new QueueEvents(runner.queueName('pager'), {
       connection: connectionFor(testRedisUrl()),
@@ -39,8 +39,8 @@ describe('deliveries through BullMQ', () => {
   it('delivers with a RedisStore, in-app items and pager messages alike', async () => {
     const pager = createTestChannel('pager');
     const inApp = createTestChannel('inApp', { id: 'realtime' });
-    const store = new RedisStore({ redis: redisClient(), prefix: `${uniqueName('store')}:` });
-    const { herald } = rig({ channels: [pager, inApp], queueName: uniqueName('redis'), store });
+    const store = new RedisStore({ redis: redisClient(), namespace: uniqueName('store') });
+    const { herald } = rig({ channels: [pager, inApp], namespace: uniqueName('redis'), store });
 
     const result = await herald.notify(ticketAssigned, { to: ['ann', 'bob'], payload });
     const report = await result.settled;
@@ -54,7 +54,7 @@ describe('deliveries through BullMQ', () => {
 
   it('adds a delivery once however often it is enqueued, and sends it once', async () => {
     const pager = createTestChannel('pager');
-    const { herald, runner } = rig({ channels: [pager], queueName: uniqueName('twice') });
+    const { herald, runner } = rig({ channels: [pager], namespace: uniqueName('twice') });
     const result = await herald.notify(ticketAssigned, { to: 'ann', payload, channels: ['pager'], delayMs: 300 });
     const [job] = await runner.queue('pager').getDelayed();
     const task = job?.data as DeliveryTask;
@@ -73,7 +73,7 @@ describe('deliveries through BullMQ', () => {
 
   it('retries a transient failure after the delay the retry policy chose, as BullMQ backoff', async () => {
     const pager = createTestChannel('pager', { script: failTimes(2) });
-    const { herald, runner, store } = rig({ channels: [pager], queueName: uniqueName('retry') });
+    const { herald, runner, store } = rig({ channels: [pager], namespace: uniqueName('retry') });
     const retries: number[] = [];
     herald.on('delivery.retrying', ({ retryInMs }) => retries.push(retryInMs));
     const delayedEvents: number[] = [];
@@ -98,7 +98,7 @@ describe('deliveries through BullMQ', () => {
 
   it('ends a permanently failing delivery at once: job failed as unrecoverable, record failed, no retry', async () => {
     const pager = createTestChannel('pager', { script: failPermanently('INVALID_RECIPIENT') });
-    const { herald, runner, store } = rig({ channels: [pager], queueName: uniqueName('permanent') });
+    const { herald, runner, store } = rig({ channels: [pager], namespace: uniqueName('permanent') });
 
     const result = await herald.notify(ticketAssigned, { to: 'ann', payload, channels: ['pager'] });
     const report = await result.settled;
@@ -117,7 +117,7 @@ describe('deliveries through BullMQ', () => {
 
   it('sends a scheduled notification only when it is due, from a delayed job', async () => {
     const pager = createTestChannel('pager');
-    const { herald, runner, store } = rig({ channels: [pager], queueName: uniqueName('delayed') });
+    const { herald, runner, store } = rig({ channels: [pager], namespace: uniqueName('delayed') });
 
     const result = await herald.notify(ticketAssigned, { to: 'ann', payload, channels: ['pager'], delayMs: 400 });
 
@@ -133,7 +133,7 @@ describe('deliveries through BullMQ', () => {
   it('withdraws the jobs of a notification cancelled before it is due', async () => {
     const pager = createTestChannel('pager');
     const inApp = createTestChannel('inApp');
-    const { herald, runner, store } = rig({ channels: [pager, inApp], queueName: uniqueName('cancel') });
+    const { herald, runner, store } = rig({ channels: [pager, inApp], namespace: uniqueName('cancel') });
     const result = await herald.notify(ticketAssigned, {
       to: ['ann', 'bob'],
       payload,
@@ -157,7 +157,7 @@ describe('deliveries through BullMQ', () => {
 
   it('withdraws nothing it does not hold: unknown ids and finished jobs are not reported', async () => {
     const pager = createTestChannel('pager');
-    const { herald, runner } = rig({ channels: [pager], queueName: uniqueName('withdraw') });
+    const { herald, runner } = rig({ channels: [pager], namespace: uniqueName('withdraw') });
     const result = await herald.notify(ticketAssigned, { to: 'ann', payload, channels: ['pager'] });
     await result.settled;
 
@@ -167,7 +167,7 @@ describe('deliveries through BullMQ', () => {
 
   it('does not send again when the job of a delivery already sent runs again (a stalled re-run)', async () => {
     const pager = createTestChannel('pager');
-    const { herald, runner } = rig({ channels: [pager], queueName: uniqueName('rerun') });
+    const { herald, runner } = rig({ channels: [pager], namespace: uniqueName('rerun') });
     const result = await herald.notify(ticketAssigned, { to: 'ann', payload, channels: ['pager'] });
     await result.settled;
     const task = { ...(pager.delivered[0] as SendRequest<unknown>) };
@@ -215,7 +215,7 @@ describe('rate limits', () => {
   }
 
   it("makes a channel's ratePerSecond its queue's worker limiter", async () => {
-    const { herald, runner } = rig({ channels: [limitedChannel(5)], queueName: uniqueName('rate') });
+    const { herald, runner } = rig({ channels: [limitedChannel(5)], namespace: uniqueName('rate') });
     const result = await herald.notify(ticketAssigned, { to: ['a', 'b'], payload, channels: ['pager'] });
     expect(await result.settled).toMatchObject({ sent: 2 });
 
@@ -226,7 +226,7 @@ describe('rate limits', () => {
   it('lets a limiter setting override the channel rate for its kind', async () => {
     const { herald, runner } = rig({
       channels: [limitedChannel(5)],
-      queueName: uniqueName('override'),
+      namespace: uniqueName('override'),
       runner: { limiter: { pager: { max: 100, duration: 10_000 } } },
     });
     await (await herald.notify(ticketAssigned, { to: 'a', payload, channels: ['pager'] })).settled;
@@ -247,22 +247,33 @@ describe('settings and lifecycle', () => {
     );
   });
 
-  it('refuses a queue name BullMQ cannot use, with a ConfigurationError', () => {
-    expect(() => createBullMQRunner({ connection: connectionFor(testRedisUrl()), queueName: 'a:b' })).toThrow(
-      'queueName must be a non-empty string without ":" (BullMQ reserves it): got "a:b".',
+  it('refuses a namespace BullMQ cannot use, and the queueName setting it replaced, with a ConfigurationError', () => {
+    const connection = connectionFor(testRedisUrl());
+    const refusalOf = (settings: object): unknown => {
+      try {
+        createBullMQRunner({ connection, ...settings });
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    const colon = refusalOf({ namespace: 'a:b' });
+    expect(ConfigurationError.is(colon)).toBe(true);
+    expect((colon as Error).message).toBe(
+      'createBullMQRunner namespace must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit: got "a:b".',
     );
-    try {
-      createBullMQRunner({ connection: connectionFor(testRedisUrl()), queueName: 'a:b' });
-    } catch (error) {
-      expect(ConfigurationError.is(error)).toBe(true);
-    }
+    const former = refusalOf({ queueName: 'herald' });
+    expect(ConfigurationError.is(former)).toBe(true);
+    expect((former as Error).message).toBe(
+      'createBullMQRunner has no `queueName` setting any more: give it `namespace` (default "herald"), the one name the store, the runner, the gateway and the publisher share.',
+    );
   });
 
   it('starts working on the kinds of its channels at once, not at the next discovery pass', async () => {
     const pager = createTestChannel('pager');
     const { runner } = rig({
       channels: [pager],
-      queueName: uniqueName('eager'),
+      namespace: uniqueName('eager'),
       runner: { discoveryIntervalMs: 60_000 },
     });
     await waitUntil('the runner to start', () => runner.workingKinds().length > 0);
@@ -272,8 +283,8 @@ describe('settings and lifecycle', () => {
   it('shares one ioredis client, set up for RedisStore (maxRetriesPerRequest: 1), between store and runner', async () => {
     const client = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1, showFriendlyErrorStack: true });
     const pager = createTestChannel('pager');
-    const store = new RedisStore({ redis: client, prefix: `${uniqueName('shared')}:` });
-    const runner = createBullMQRunner({ connection: client, prefix: 'hbq', queueName: uniqueName('shared') });
+    const store = new RedisStore({ redis: client, namespace: uniqueName('shared') });
+    const runner = createBullMQRunner({ connection: client, prefix: 'hbq', namespace: uniqueName('shared') });
     const herald = createHerald({ store, runner, channels: [pager], notifications: [ticketAssigned] });
     const result = await herald.notify(ticketAssigned, { to: 'ann', payload, channels: ['pager'] });
     expect(await result.settled).toMatchObject({ sent: 1 });
@@ -286,7 +297,7 @@ describe('settings and lifecycle', () => {
   it('refuses to enqueue before it is started, and adds nothing', async () => {
     const runner = createBullMQRunner({
       connection: connectionFor(testRedisUrl()),
-      queueName: uniqueName('unstarted'),
+      namespace: uniqueName('unstarted'),
     });
     const task: DeliveryTask = {
       deliveryId: 'n1.0.pager',
@@ -303,8 +314,8 @@ describe('settings and lifecycle', () => {
 
   it('refuses new deliveries once closed, with CLOSED, and adds nothing', async () => {
     const pager = createTestChannel('pager');
-    const queueName = uniqueName('closed');
-    const { herald, runner } = rig({ channels: [pager], queueName });
+    const namespace = uniqueName('closed');
+    const { herald, runner } = rig({ channels: [pager], namespace });
     await (await herald.notify(ticketAssigned, { to: 'ann', payload, channels: ['pager'] })).settled;
     await runner.close();
 
@@ -326,7 +337,7 @@ describe('settings and lifecycle', () => {
       code: 'CLOSED',
       message: 'The BullMQ runner is closed: it cannot withdraw deliveries.',
     });
-    const check = createBullMQRunner({ connection: connectionFor(testRedisUrl()), prefix: 'hbq', queueName });
+    const check = createBullMQRunner({ connection: connectionFor(testRedisUrl()), prefix: 'hbq', namespace });
     expect(await check.queue('pager').getJobCounts('waiting', 'delayed')).toMatchObject({ waiting: 0, delayed: 0 });
     await check.close();
     expect(pager.calls).toHaveLength(1);
@@ -334,8 +345,8 @@ describe('settings and lifecycle', () => {
 
   it('a producer-only runner starts no worker; the deliveries wait in Redis for one', async () => {
     const pager = createTestChannel('pager');
-    const queueName = uniqueName('producer');
-    const producer = rig({ channels: [pager], queueName, runner: { worker: false } });
+    const namespace = uniqueName('producer');
+    const producer = rig({ channels: [pager], namespace, runner: { worker: false } });
     const result = await producer.herald.notify(ticketAssigned, { to: ['ann', 'bob'], payload, channels: ['pager'] });
 
     expect(producer.runner.workingKinds()).toEqual([]);
@@ -343,7 +354,7 @@ describe('settings and lifecycle', () => {
 
     // A worker that shares the store (a MemoryStore here, so the same process) works on its channels' kinds.
     const workerPager = createTestChannel('pager', { id: 'worker-pager' });
-    const worker = rig({ channels: [workerPager], queueName, store: producer.store });
+    const worker = rig({ channels: [workerPager], namespace, store: producer.store });
     await waitUntil('the worker to send both', () => workerPager.delivered.length === 2);
     expect(worker.runner.workingKinds().sort()).toEqual(['inApp', 'pager']);
     // The producer hears about it through QueueEvents.
@@ -352,11 +363,11 @@ describe('settings and lifecycle', () => {
   });
 
   it('settles in the producer what a worker elsewhere failed for good, with the code', async () => {
-    const queueName = uniqueName('remote-fail');
-    const producer = rig({ channels: [createTestChannel('pager')], queueName, runner: { worker: false } });
+    const namespace = uniqueName('remote-fail');
+    const producer = rig({ channels: [createTestChannel('pager')], namespace, runner: { worker: false } });
     const result = await producer.herald.notify(ticketAssigned, { to: 'ann', payload, channels: ['pager'] });
     const failing = createTestChannel('pager', { script: failPermanently('UNAUTHORIZED') });
-    rig({ channels: [failing], queueName, store: producer.store });
+    rig({ channels: [failing], namespace, store: producer.store });
 
     const report = await result.settled;
 
@@ -375,8 +386,8 @@ describe('settings and lifecycle', () => {
   it('works only on the kinds it is given', async () => {
     const pager = createTestChannel('pager');
     const inApp = createTestChannel('inApp');
-    const queueName = uniqueName('kinds');
-    const { herald, runner } = rig({ channels: [pager, inApp], queueName, runner: { kinds: ['pager'] } });
+    const namespace = uniqueName('kinds');
+    const { herald, runner } = rig({ channels: [pager, inApp], namespace, runner: { kinds: ['pager'] } });
     const result = await herald.notify(ticketAssigned, { to: 'ann', payload });
     await waitUntil('the pager send', () => pager.delivered.length === 1);
 
@@ -385,7 +396,7 @@ describe('settings and lifecycle', () => {
     expect(inApp.calls).toHaveLength(0);
     // Another worker that takes in-app deliveries finishes the notification.
     const other = createTestChannel('inApp', { id: 'other-realtime' });
-    rig({ channels: [pager, other], queueName, store: herald.store, runner: { kinds: ['inApp'] } });
+    rig({ channels: [pager, other], namespace, store: herald.store, runner: { kinds: ['inApp'] } });
     expect(await result.settled).toMatchObject({ total: 2, sent: 2 });
     expect(other.delivered).toHaveLength(1);
   });

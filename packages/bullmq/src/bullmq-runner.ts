@@ -7,6 +7,7 @@ import {
   type DeliveryExecutor,
   type DeliveryTask,
   type EnqueueOptions,
+  namespaceSetting,
   type RunnerHooks,
   silentLogger,
   type TaskOutcome,
@@ -36,9 +37,13 @@ export type BullMQWorkerOptions = Omit<
 export interface BullMQRunnerSettings {
   /** Redis connection options or an ioredis client, as BullMQ takes them. */
   connection: ConnectionOptions;
-  /** Base queue name (default `herald`); each channel kind gets the queue `<queueName>.<kind>`. */
-  queueName?: string;
-  /** BullMQ key prefix (default `bull`, BullMQ's own default, so dashboards find the queues). */
+  /**
+   * Keeps this deployment's queues apart from others on the same Redis (default `herald`): each channel kind gets
+   * the queue `<namespace>.<kind>`. The same value as the store's, the gateway's and the publisher's `namespace`;
+   * producers and workers must agree on it.
+   */
+  namespace?: string;
+  /** BullMQ's own key prefix (default `bull`, BullMQ's default, so dashboards find the queues). */
   prefix?: string;
   /** Jobs each kind's worker runs at once in this process (default 64). */
   concurrency?: number;
@@ -153,12 +158,7 @@ export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner
       'createBullMQRunner needs a connection: pass { connection: { host, port } } or an ioredis client.',
     );
   }
-  const baseName = settings.queueName ?? 'herald';
-  if (typeof baseName !== 'string' || baseName.length === 0 || baseName.includes(':')) {
-    throw new ConfigurationError(
-      `queueName must be a non-empty string without ":" (BullMQ reserves it): got ${JSON.stringify(baseName)}.`,
-    );
-  }
+  const baseName = namespaceSetting(settings, 'createBullMQRunner', ['queueName']);
   const prefix = settings.prefix ?? 'bull';
   const concurrency = Math.max(1, Math.floor(settings.concurrency ?? 64));
   const isWorker = settings.worker ?? true;

@@ -56,7 +56,7 @@ export function redisClient(): Redis {
 
 export function rig(options: {
   channels: AnyChannel[];
-  queueName: string;
+  namespace: string;
   store?: Store;
   runner?: Partial<BullMQRunnerSettings>;
   maxAttempts?: number;
@@ -65,7 +65,7 @@ export function rig(options: {
   const runner = createBullMQRunner({
     connection: connectionFor(testRedisUrl()),
     prefix: 'hbq',
-    queueName: options.queueName,
+    namespace: options.namespace,
     ...options.runner,
   });
   const herald = createHerald({

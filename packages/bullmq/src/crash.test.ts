@@ -50,15 +50,14 @@ describe('a process killed mid-delivery', () => {
     const config: ChildConfig = {
       role: 'notify',
       redisUrl: server.url,
-      storePrefix: `${uniqueName('crash')}:`,
-      queueName: uniqueName('crash'),
+      namespace: uniqueName('crash'),
       runKey: uniqueName('run'),
       sendDelayMs: 10,
       concurrency: 16,
       recipients: RECIPIENTS,
       scheduleDelayMs: 2_000,
     };
-    const store = new RedisStore({ redis, prefix: config.storePrefix });
+    const store = new RedisStore({ redis, namespace: config.namespace });
     const sendCount = async (): Promise<number> =>
       (await redis.llen(`${config.runKey}:sends:pager`)) + (await redis.llen(`${config.runKey}:sends:inApp`));
 

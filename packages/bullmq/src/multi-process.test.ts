@@ -9,23 +9,21 @@ afterEach(closeAll);
 describe('workers in other processes', () => {
   it('a worker process delivers what this process notified, and this process sees it settle', async () => {
     const redis = redisClient();
-    const storePrefix = `${uniqueName('mp')}:`;
-    const queueName = uniqueName('mp');
+    const namespace = uniqueName('mp');
     const runKey = uniqueName('run');
     const pager = createTestChannel('pager');
     // Registered so in-app deliveries go through the runner (without a realtime channel, storing the item is the delivery).
     const inApp = createTestChannel('inApp');
     const { herald, runner } = rig({
       channels: [pager, inApp],
-      queueName,
-      store: new RedisStore({ redis, prefix: storePrefix }),
+      namespace,
+      store: new RedisStore({ redis, namespace }),
       runner: { worker: false },
     });
     const child = spawnChild({
       role: 'worker',
       redisUrl: testRedisUrl(),
-      storePrefix,
-      queueName,
+      namespace,
       runKey,
       sendDelayMs: 0,
       concurrency: 8,

@@ -11,8 +11,7 @@ import { createBullMQRunner } from './bullmq-runner';
 export interface ChildConfig {
   role: 'worker' | 'notify';
   redisUrl: string;
-  storePrefix: string;
-  queueName: string;
+  namespace: string;
   /** Keys of this run: `<runKey>:sends:<kind>` lists, `<runKey>:ids` for the notify role's notification ids. */
   runKey: string;
   /** Time each send takes, so a kill lands mid-way. */
@@ -65,14 +64,14 @@ const realtime: Channel<'inApp'> = {
 };
 
 const herald = createHerald({
-  store: new RedisStore({ redis, prefix: config.storePrefix }),
+  store: new RedisStore({ redis, namespace: config.namespace }),
   channels: [pager, realtime],
   notifications: [ticketAssigned],
   retry: { baseDelayMs: 10, maxDelayMs: 100 },
   runner: createBullMQRunner({
     connection: connectionFor(config.redisUrl),
     prefix: 'hbq',
-    queueName: config.queueName,
+    namespace: config.namespace,
     concurrency: config.concurrency,
     discoveryIntervalMs: 100,
     // Short locks, so jobs of a killed process are found stalled and run again within seconds.

@@ -8,7 +8,7 @@ import { RedisStore } from './redis';
 
 const url = process.env.HERALD_TEST_REDIS_URL;
 if (!url) throw new Error('HERALD_TEST_REDIS_URL is not set: run the tests through the root vitest config.');
-const prefix = `test:redis-client:${Math.random().toString(36).slice(2, 10)}:`;
+const namespace = `test-redis-client-${Math.random().toString(36).slice(2, 10)}`;
 
 const clients: Redis[] = [];
 function connect(options: { protocol?: 2; replyMapping?: 'resp3'; lazyConnect?: boolean } = {}): Redis {
@@ -54,20 +54,20 @@ async function roundTrip(store: RedisStore, userId: string): Promise<void> {
 
 describe('RedisStore and its ioredis client', () => {
   it('works on the RESP2 wire protocol as on the default', async () => {
-    await roundTrip(new RedisStore({ redis: connect(), prefix }), 'default-protocol');
-    await roundTrip(new RedisStore({ redis: connect({ protocol: 2 }), prefix }), 'resp2');
+    await roundTrip(new RedisStore({ redis: connect(), namespace }), 'default-protocol');
+    await roundTrip(new RedisStore({ redis: connect({ protocol: 2 }), namespace }), 'resp2');
   });
 
   it("refuses a client with replyMapping 'resp3', saying what to pass instead", () => {
     const client = connect({ replyMapping: 'resp3', lazyConnect: true });
-    expect(() => new RedisStore({ redis: client, prefix })).toThrow(ConfigurationError);
-    expect(() => new RedisStore({ redis: client, prefix })).toThrow(/replyMapping: 'legacy'/);
+    expect(() => new RedisStore({ redis: client, namespace })).toThrow(ConfigurationError);
+    expect(() => new RedisStore({ redis: client, namespace })).toThrow(/replyMapping: 'legacy'/);
   });
 
   it('works on a duplicate of such a client with the default mapping', async () => {
     const client = connect({ replyMapping: 'resp3', lazyConnect: true });
     const legacy = client.duplicate({ replyMapping: 'legacy' } as Partial<RedisOptions>);
     clients.push(legacy);
-    await roundTrip(new RedisStore({ redis: legacy, prefix }), 'duplicate');
+    await roundTrip(new RedisStore({ redis: legacy, namespace }), 'duplicate');
   });
 });

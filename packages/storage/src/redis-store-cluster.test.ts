@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisCluster, startRedisCluster } from '../../../scripts/redis-cluster';
 import { RedisStore } from './redis';
 
-const prefix = `test:redis-cluster:${Math.random().toString(36).slice(2, 10)}:`;
+const namespace = `test-redis-cluster-${Math.random().toString(36).slice(2, 10)}`;
+/** The start of every key of the stores in this file. */
+const prefix = `${namespace}:`;
 let cluster: RedisCluster;
 const clients: Cluster[] = [];
 
@@ -30,8 +32,8 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-describeStoreContract('RedisStore on a Redis Cluster', () => new RedisStore({ redis, prefix }), {
-  makePeer: () => new RedisStore({ redis: connect(), prefix }),
+describeStoreContract('RedisStore on a Redis Cluster', () => new RedisStore({ redis, namespace }), {
+  makePeer: () => new RedisStore({ redis: connect(), namespace }),
 });
 
 const unique = (label: string): string => `${label}-${randomUUID()}`;
@@ -63,7 +65,7 @@ async function slotOf(key: string): Promise<number> {
 
 describe('RedisStore on a Redis Cluster: keys and slots', () => {
   it('keeps every key of one user on one slot, and spreads users, notifications and the outbox over the nodes', async () => {
-    const store = new RedisStore({ redis, prefix });
+    const store = new RedisStore({ redis, namespace });
     const userId = unique('user');
     await store.insertInboxItems([
       { id: unique('item'), userId, notificationId: 'n', type: 't', title: 'T', body: 'B', createdAt: now },
@@ -81,7 +83,7 @@ describe('RedisStore on a Redis Cluster: keys and slots', () => {
 
 describe('RedisStore on a Redis Cluster: a begin cut short', () => {
   it('after the outbox entry: the first lease drops the entry and refuses the record if its begin wakes up', async () => {
-    const store = new RedisStore({ redis, prefix });
+    const store = new RedisStore({ redis, namespace });
     const id = unique('notification');
     await redis.zadd(outbox, ended, id);
     expect(await store.leaseNotifications({ now, leaseUntil, limit: 1_000 })).toEqual([]);
@@ -94,7 +96,7 @@ describe('RedisStore on a Redis Cluster: a begin cut short', () => {
   });
 
   it('after the record, before the key: the relay claims the key for it and hands it over', async () => {
-    const store = new RedisStore({ redis, prefix });
+    const store = new RedisStore({ redis, namespace });
     const id = unique('notification');
     const key = unique('key');
     const { status: _status, ...json } = record(id, key);
@@ -113,7 +115,7 @@ describe('RedisStore on a Redis Cluster: a begin cut short', () => {
   });
 
   it('after the record, while a retry won the key: the relay abandons the record and the winner stands', async () => {
-    const store = new RedisStore({ redis, prefix });
+    const store = new RedisStore({ redis, namespace });
     const key = unique('key');
     const winner = record(unique('notification'), key);
     const loser = record(unique('notification'), key);
@@ -136,7 +138,7 @@ describe('RedisStore on a Redis Cluster: a begin cut short', () => {
   });
 
   it('after the key was lost, before the record was removed: the relay abandons it', async () => {
-    const store = new RedisStore({ redis, prefix });
+    const store = new RedisStore({ redis, namespace });
     const key = unique('key');
     const winner = record(unique('notification'), key);
     await store.beginNotification(winner, {
@@ -175,7 +177,7 @@ describe('RedisStore on a Redis Cluster: digests and throttles', () => {
   });
 
   it('keeps a recipient’s buckets, digest keys and throttle logs on their inbox slot, the open index on its own', async () => {
-    const store = new RedisStore({ redis, prefix });
+    const store = new RedisStore({ redis, namespace });
     const recipientId = unique('user');
     const key = `ticket.commented|t-1|${recipientId}`;
     const [opened] = await store.joinDigests([join(recipientId, key)]);
@@ -190,7 +192,7 @@ describe('RedisStore on a Redis Cluster: digests and throttles', () => {
   });
 
   it('skips an index entry whose join was cut short before the bucket opened, and drops it once it is old', async () => {
-    const store = new RedisStore({ redis, prefix });
+    const store = new RedisStore({ redis, namespace });
     const recipientId = unique('user');
     const keyPrefix = `ticket.commented|${unique('ticket')}|`;
     const member = `digest:never-opened\u0000${recipientId}`;
@@ -216,7 +218,7 @@ describe('RedisStore on a Redis Cluster: digests and throttles', () => {
   });
 
   it('skips and drops the index entry of a bucket whose closer died before dropping it', async () => {
-    const store = new RedisStore({ redis, prefix });
+    const store = new RedisStore({ redis, namespace });
     const recipientId = unique('user');
     const keyPrefix = `ticket.commented|${unique('ticket')}|`;
     const first = join(recipientId, `${keyPrefix}${recipientId}`);
@@ -234,7 +236,7 @@ describe('RedisStore on a Redis Cluster: digests and throttles', () => {
   });
 
   it('leaves no index entry behind for the buckets 40 racing joins did not open', async () => {
-    const stores = Array.from({ length: 4 }, () => new RedisStore({ redis: connect(), prefix }));
+    const stores = Array.from({ length: 4 }, () => new RedisStore({ redis: connect(), namespace }));
     const recipientId = unique('user');
     const keyPrefix = `ticket.commented|${unique('ticket')}|`;
     const key = `${keyPrefix}${recipientId}`;

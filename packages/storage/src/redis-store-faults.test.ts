@@ -75,7 +75,7 @@ async function allItems(store: RedisStore, userId: string): Promise<InboxItem[]>
 
 describe('RedisStore when Redis stops', () => {
   it('fails every call with a StoreError while Redis is down, then the same store works again after a restart', async () => {
-    const store = new RedisStore({ redis: connect(), prefix: 'faults:down:', timeoutMs: 5_000 });
+    const store = new RedisStore({ redis: connect(), namespace: 'faults-down', timeoutMs: 5_000 });
     const userId = 'user-down';
     const before = await store.insertInboxItems([item(userId, 'alpha'), item(userId, 'beta'), item(userId, 'alpha')]);
     await store.markRead(userId, [before[0]!.id], new Date().toISOString());
@@ -136,7 +136,7 @@ describe('RedisStore when Redis stops', () => {
   it('keeps counters equal to the items when Redis is killed in the middle of concurrent changes', async () => {
     const stores = Array.from(
       { length: 8 },
-      () => new RedisStore({ redis: connect(), prefix: 'faults:busy:', timeoutMs: 5_000 }),
+      () => new RedisStore({ redis: connect(), namespace: 'faults-busy', timeoutMs: 5_000 }),
     );
     const userId = 'user-busy';
     const types = ['alpha', 'beta', 'gamma'];
@@ -195,7 +195,7 @@ describe('RedisStore when Redis stops', () => {
 
   it('gives a prune 30 times the timeout of a request-path call', async () => {
     const client = connect();
-    const store = new RedisStore({ redis: client, prefix: 'faults:prune:', timeoutMs: 100 });
+    const store = new RedisStore({ redis: client, namespace: 'faults-prune', timeoutMs: 100 });
     await store.lastPosition('user-prune');
     // Sent on the store's own connection, so the calls below wait behind the stall, in order.
     const slept = client.call('DEBUG', 'SLEEP', '0.5');
@@ -212,7 +212,7 @@ describe('RedisStore when Redis stops', () => {
   it('bounds a call by its own timeout when the client would queue commands forever', async () => {
     // maxRetriesPerRequest: null makes ioredis wait for a reconnect indefinitely; the store's timeout still applies.
     const patient = connect({ maxRetriesPerRequest: null, commandTimeout: 60_000 });
-    const store = new RedisStore({ redis: patient, prefix: 'faults:patient:', timeoutMs: 300 });
+    const store = new RedisStore({ redis: patient, namespace: 'faults-patient', timeoutMs: 300 });
     await store.lastPosition('user-patient');
     await server.kill();
     const failure = await outcome(store.unreadCount('user-patient'));

@@ -10,7 +10,9 @@ import { RedisStore } from './redis';
 
 const url = process.env.HERALD_TEST_REDIS_URL;
 if (!url) throw new Error('HERALD_TEST_REDIS_URL is not set: run the tests through the root vitest config.');
-const prefix = `test:redis-store:${Math.random().toString(36).slice(2, 10)}:`;
+const namespace = `test-redis-store-${Math.random().toString(36).slice(2, 10)}`;
+/** The start of every key of the stores in this file. */
+const prefix = `${namespace}:`;
 
 const clients: Redis[] = [];
 function connect(): Redis {
@@ -28,8 +30,8 @@ afterAll(async () => {
 });
 
 // The concurrency cases spread their calls over peers, each on a connection of its own.
-describeStoreContract('RedisStore', () => new RedisStore({ redis, prefix }), {
-  makePeer: () => new RedisStore({ redis: connect(), prefix }),
+describeStoreContract('RedisStore', () => new RedisStore({ redis, namespace }), {
+  makePeer: () => new RedisStore({ redis: connect(), namespace }),
 });
 
 let counter = 0;
@@ -58,7 +60,7 @@ async function everything(store: RedisStore, userId: string): Promise<InboxItem[
 
 describe('RedisStore across many connections', () => {
   it('keeps unreadCount exact while 50 connections insert, read, read-all and unread one user', async () => {
-    const stores = Array.from({ length: 50 }, () => new RedisStore({ redis: connect(), prefix }));
+    const stores = Array.from({ length: 50 }, () => new RedisStore({ redis: connect(), namespace }));
     const userId = unique('busy-user');
     const types = ['alpha', 'beta', 'gamma'];
     const seeded = await stores[0]!.insertInboxItems(
@@ -104,7 +106,7 @@ describe('RedisStore across many connections', () => {
   });
 
   it('lets exactly one of 100 begins with one key, from 100 connections, create its notification', async () => {
-    const stores = Array.from({ length: 100 }, () => new RedisStore({ redis: connect(), prefix }));
+    const stores = Array.from({ length: 100 }, () => new RedisStore({ redis: connect(), namespace }));
     const key = unique('key');
     const leaseUntil = new Date(Date.now() + 60_000).toISOString();
     const results = await Promise.all(
@@ -133,7 +135,7 @@ describe('RedisStore across many connections', () => {
 
 describe('RedisStore bulk insert', () => {
   it('stores 10,000 items for 10,000 users in one call, each at position 1 with its own counter', async () => {
-    const store = new RedisStore({ redis, prefix });
+    const store = new RedisStore({ redis, namespace });
     const run = unique('bulk');
     const items = Array.from({ length: 10_000 }, (_, index) => item(`${run}-user-${index}`));
     const stored = await store.insertInboxItems(items);
@@ -150,7 +152,7 @@ describe('RedisStore bulk insert', () => {
   });
 
   it('creates large delivery batches in chunks; a batch overlapping stored ids creates only the new ones', async () => {
-    const store = new RedisStore({ redis, prefix });
+    const store = new RedisStore({ redis, namespace });
     const notificationId = unique('notification');
     const batch = (count: number, from: number) =>
       Array.from({ length: count }, (_, index) => ({
@@ -197,7 +199,7 @@ describe('RedisStore bulk insert', () => {
 
 describe('RedisStore indexes', () => {
   it('keeps types apart whose names nest, share prefixes or use multi-byte characters', async () => {
-    const store = new RedisStore({ redis, prefix });
+    const store = new RedisStore({ redis, namespace });
     const userId = unique('user');
     const types = ['a', 'a/b', 'a#1:a', 'ab', 'é', 'e', '通知.新'];
     const stored = await store.insertInboxItems(types.flatMap((type) => [item(userId, type), item(userId, type)]));
@@ -213,7 +215,7 @@ describe('RedisStore indexes', () => {
   });
 
   it('takes items stored before seen existed as seen, so changing them never moves the unseen counter', async () => {
-    const store = new RedisStore({ redis, prefix });
+    const store = new RedisStore({ redis, namespace });
     const userId = unique('user');
     const [legacy, fresh] = await store.insertInboxItems([item(userId), item(userId)]);
     // What an earlier version left: no `v` flag, no unseen index member, not in the unseen counter.
@@ -240,17 +242,23 @@ describe('RedisStore settings', () => {
     expect(() => new RedisStore({} as never)).toThrow(/npm install ioredis.*new Redis\(url\)/);
   });
 
-  it('rejects a prefix with hash-tag braces and a client with keyPrefix', () => {
-    expect(() => new RedisStore({ redis, prefix: 'app{1}:' })).toThrow(/must be a string without "\{" or "\}"/);
+  it('rejects a namespace with hash-tag braces, the prefix setting it replaced, and a client with keyPrefix', () => {
+    expect(() => new RedisStore({ redis, namespace: 'app{1}' })).toThrow(ConfigurationError);
+    expect(() => new RedisStore({ redis, namespace: 'app{1}' })).toThrow(
+      'RedisStore namespace must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit: got "app{1}".',
+    );
+    expect(() => new RedisStore({ redis, prefix: 'app:' } as never)).toThrow(
+      'RedisStore has no `prefix` setting any more: give it `namespace` (default "herald"), the one name the store, the runner, the gateway and the publisher share.',
+    );
     const prefixed = connect();
     prefixed.options.keyPrefix = 'app:';
     expect(() => new RedisStore({ redis: prefixed })).toThrow(/keyPrefix/);
   });
 
-  it('keeps prefixes apart: two stores on one Redis never see each other’s items', async () => {
+  it('keeps namespaces apart: two stores on one Redis never see each other’s items', async () => {
     const userId = unique('user');
-    const one = new RedisStore({ redis, prefix: `${prefix}one:` });
-    const two = new RedisStore({ redis, prefix: `${prefix}two:` });
+    const one = new RedisStore({ redis, namespace: `${namespace}-one` });
+    const two = new RedisStore({ redis, namespace: `${namespace}-two` });
     await one.insertInboxItems([item(userId)]);
     expect(await two.lastPosition(userId)).toBe(0);
     expect(await two.unreadCount(userId)).toEqual({ total: 0, unseen: 0, byType: {} });
@@ -259,7 +267,7 @@ describe('RedisStore settings', () => {
 
   it('turns a closed connection into a StoreError carrying the cause', async () => {
     const closed = connect();
-    const store = new RedisStore({ redis: closed, prefix });
+    const store = new RedisStore({ redis: closed, namespace });
     await closed.quit();
     const error = await store.unreadCount(unique('user')).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StoreError);

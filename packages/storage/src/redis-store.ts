@@ -17,7 +17,7 @@ import type {
   Preferences,
   RegisterDeviceResult,
 } from '@herald/core/spec';
-import { ConfigurationError, HeraldError, StoreError } from '@herald/core/spec';
+import { ConfigurationError, HeraldError, namespaceSetting, StoreError } from '@herald/core/spec';
 import {
   type CheckedBegin,
   type CheckedBulkOptions,
@@ -46,8 +46,11 @@ export interface RedisStoreSettings {
    * `maxRetriesPerRequest` so commands fail in bounded time while Redis is unreachable. The store never closes it.
    */
   redis: RedisClient;
-  /** Prepended to every key (default `herald:`). Must not contain `{` or `}`. */
-  prefix?: string | undefined;
+  /**
+   * Keeps this deployment's keys apart from others on the same Redis (default `herald`): every key starts with
+   * `<namespace>:`. The same value as the runner's, the gateway's and the publisher's `namespace`.
+   */
+  namespace?: string | undefined;
   /**
    * Upper bound for one store call (default 10 s); a bulk call gets it for each chunk of 500. A call still waiting
    * then rejects with a `StoreError`, so a caller never hangs on an unreachable Redis even when the client queues
@@ -60,7 +63,6 @@ export interface RedisStoreSettings {
   logger?: Logger | undefined;
 }
 
-const DEFAULT_PREFIX = 'herald:';
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** Items per mark-all-read and prune script call: bounds how long one script holds Redis. */
 const SWEEP_CHUNK = 1_000;
@@ -114,16 +116,11 @@ export function createRedisStore(settings: RedisStoreSettings): RedisStore {
 /** RedisStore's keys and scripts. Its input is checked and chunked by the store kit. */
 function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
   const redis = clientOf(settings);
-  const keyPrefix = settings.prefix ?? DEFAULT_PREFIX;
-  if (typeof keyPrefix !== 'string' || /[{}]/.test(keyPrefix)) {
-    throw new ConfigurationError(
-      `RedisStore prefix ${JSON.stringify(keyPrefix)} must be a string without "{" or "}": the store adds its own hash tags.`,
-    );
-  }
+  const keyPrefix = `${namespaceSetting(settings, 'RedisStore', ['prefix'])}:`;
   const options = (redis as { options?: ClientOptions & { redisOptions?: ClientOptions } }).options;
   if (options?.keyPrefix || options?.redisOptions?.keyPrefix) {
     throw new ConfigurationError(
-      'RedisStore cannot use a client with the ioredis `keyPrefix` option (scripts build key names): use the store’s `prefix` setting instead.',
+      'RedisStore cannot use a client with the ioredis `keyPrefix` option (scripts build key names): use the store’s `namespace` setting instead.',
     );
   }
   // ioredis 6 can hand RESP3 maps over as objects and scores as numbers; the store reads the v5 shapes.

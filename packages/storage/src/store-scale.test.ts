@@ -17,7 +17,8 @@ const KINDS = ['inApp', 'email' as ChannelKind] as const;
 
 const url = process.env.HERALD_TEST_REDIS_URL;
 if (!url) throw new Error('HERALD_TEST_REDIS_URL is not set: run the tests through the root vitest config.');
-const prefix = `test:store-scale:${Math.random().toString(36).slice(2, 10)}:`;
+const namespace = `test-store-scale-${Math.random().toString(36).slice(2, 10)}`;
+const prefix = `${namespace}:`;
 const redis = new Redis(url, { maxRetriesPerRequest: 1 });
 afterAll(async () => {
   await redis.quit();
@@ -146,7 +147,7 @@ describe('200,000 recipients × 2 kinds through the store kit', () => {
   }, 90_000);
 
   it('RedisStore stores every item and record, each once, and indexes each once', async () => {
-    const store = new RedisStore({ redis, prefix, timeoutMs: 30_000 });
+    const store = new RedisStore({ redis, namespace, timeoutMs: 30_000 });
     const { id } = await writeOneNotification('RedisStore', store);
     // Walking 4,000 pages over the network would measure paging; the index sizes say the same in one call each.
     expect(await redis.zcard(`${prefix}{n:${id}}:deliveries`)).toBe(RECIPIENTS * KINDS.length);

@@ -49,6 +49,14 @@ describe('settings', () => {
       [{ maxConnections: 1.5 }, 'maxConnections: expected a positive integer, got 1.5'],
       [{ drainTimeoutMs: -1 }, 'drainTimeoutMs: expected a positive integer, got -1'],
       [{ maxBufferedBytes: Number.NaN }, 'maxBufferedBytes: expected a positive integer, got NaN'],
+      [
+        { namespace: 'herald:realtime:' },
+        'createWebSocketGateway namespace must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit: got "herald:realtime:".',
+      ],
+      [
+        { redisPrefix: 'herald:realtime:' } as Partial<WebSocketGatewaySettings>,
+        'createWebSocketGateway has no `redisPrefix` setting any more: give it `namespace` (default "herald"), the one name the store, the runner, the gateway and the publisher share.',
+      ],
     ];
     for (const [settings, message] of cases) {
       let thrown: unknown;

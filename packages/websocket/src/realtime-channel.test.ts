@@ -24,12 +24,12 @@ function redisClient(): Redis {
 
 describe('realtime channel', () => {
   it('relays the read events of every Herald it is attached to, and none after close()', async () => {
-    const prefix = `test:${randomUUID()}:`;
+    const namespace = `test-${randomUUID()}`;
     const subscriber = redisClient();
     const received: { kind: string; userId: string }[] = [];
     subscriber.on('message', (_channel, text: string) => received.push(JSON.parse(text)));
-    await subscriber.subscribe(`${prefix}user:ann`);
-    const publisher = createRealtimePublisher({ redis: redisClient(), prefix });
+    await subscriber.subscribe(`${namespace}:realtime:user:ann`);
+    const publisher = createRealtimePublisher({ redis: redisClient(), namespace });
     const stores = [new MemoryStore(), new MemoryStore()];
     const heralds = stores.map((store) => createHerald({ store, channels: [publisher] }));
     for (const [index, store] of stores.entries()) {
@@ -47,7 +47,7 @@ describe('realtime channel', () => {
       await heralds[index]!.inbox.markRead('ann', [late!.id]);
     }
     // Published from a connection opened after those reads: anything they published arrives before it.
-    await redisClient().publish(`${prefix}user:ann`, JSON.stringify({ kind: 'marker', userId: 'ann' }));
+    await redisClient().publish(`${namespace}:realtime:user:ann`, JSON.stringify({ kind: 'marker', userId: 'ann' }));
     await waitUntil(() => received.length === 3);
     expect(received.at(-1)?.kind).toBe('marker');
     for (const herald of heralds) await herald.close();

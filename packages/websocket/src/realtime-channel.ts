@@ -5,6 +5,7 @@
 
 import { DeliveryError, type HeraldEvents, type InboxItem, type Logger } from '@herald/core';
 import type { Channel, HeraldHost, SendResult } from '@herald/core/spec';
+import type { NamespaceCheck } from './namespace-registry';
 import {
   archivedRelayMessage,
   publishRelayMessage,
@@ -32,7 +33,9 @@ export interface LocalRealtime {
 export interface RealtimeChannelSettings {
   /** Publishes to the other processes; without it only this process's sockets are reached. */
   redis?: Pick<RealtimeRedis, 'publish'>;
-  prefix: string;
+  namespace: string;
+  /** Told when a publish reached no other process (a publisher checks its namespace against the gateways'). */
+  namespaceCheck?: NamespaceCheck;
   /** This process's id in relay messages, so its own messages are not applied twice. */
   origin: string;
   logger: Logger;
@@ -44,14 +47,16 @@ export interface RealtimeChannelSettings {
 export type RealtimeChannel = Channel<'inApp'> & { close(): Promise<void> };
 
 export function createRealtimeChannel(settings: RealtimeChannelSettings): RealtimeChannel {
-  const { redis, prefix, origin, logger, local } = settings;
+  const { redis, namespace, origin, logger, local, namespaceCheck } = settings;
   /** One per Herald attached (a publisher may serve several); `close()` runs what is left. */
   const detachers = new Set<() => void>();
   let closed: Promise<void> | undefined;
 
   async function publish(message: RelayMessage, selfSubscribed = false): Promise<number> {
     if (!redis) return 0;
-    return (await publishRelayMessage(redis, prefix, message, logger, selfSubscribed)) ?? 0;
+    const receivers = await publishRelayMessage(redis, namespace, message, logger, selfSubscribed);
+    if (receivers === 0) namespaceCheck?.nobodyReceived();
+    return receivers ?? 0;
   }
 
   /** A read-state change reaches this process's sockets at once and every other process through Redis. */

@@ -35,13 +35,13 @@ function redisClient(): Redis {
 
 async function gatewayPair(settings: Partial<WebSocketGatewaySettings> = {}) {
   const store = new MemoryStore();
-  const redisPrefix = `test:${randomUUID()}:`;
+  const namespace = `test-${randomUUID()}`;
   const start = async (): Promise<TestGateway> => {
-    const gateway = await startTestGateway({ store, redis: redisClient(), redisPrefix, ...settings });
+    const gateway = await startTestGateway({ store, redis: redisClient(), namespace, ...settings });
     cleanups.push(() => gateway.stop());
     return gateway;
   };
-  return { store, redisPrefix, first: await start(), second: await start() };
+  return { store, namespace, first: await start(), second: await start() };
 }
 
 async function hello(url: string, userId: string, lastPosition?: number) {
@@ -129,9 +129,9 @@ describe('multi-process fan-out through Redis', () => {
 
   it('replays from a RedisStore: undelivered on a first connect, everything after the position on resume', async () => {
     const redis = redisClient();
-    const prefix = `test:${randomUUID()}:`;
-    const store = new RedisStore({ redis, prefix });
-    const gateway = await startTestGateway({ store, redis, redisPrefix: prefix });
+    const namespace = `test-${randomUUID()}`;
+    const store = new RedisStore({ redis, namespace });
+    const gateway = await startTestGateway({ store, redis, namespace });
     cleanups.push(() => gateway.stop());
     const items = await insertItems(store, 'ann', 4);
     await store.markDelivered('ann', [items[0]!.id, items[2]!.id], new Date().toISOString());
@@ -151,10 +151,10 @@ describe('multi-process fan-out through Redis', () => {
   });
 
   it('lets a worker with no sockets publish items and read state that gateways push', async () => {
-    const { store, redisPrefix, first } = await gatewayPair();
+    const { store, namespace, first } = await gatewayPair();
     const worker = createHerald({
       store,
-      channels: [createRealtimePublisher({ redis: redisClient(), prefix: redisPrefix })],
+      channels: [createRealtimePublisher({ redis: redisClient(), namespace })],
     });
     cleanups.push(() => worker.close());
 
@@ -170,5 +170,60 @@ describe('multi-process fan-out through Redis', () => {
     await worker.inbox.markRead('ann', [live.item.id]);
     expect(await client.next('read')).toEqual({ type: 'read', ids: [live.item.id] });
     await waitUntil(() => client.frames.some((frame) => frame.type === 'unread'));
+  });
+
+  it('warns once, naming both, when a publisher uses a namespace no gateway listens on', async () => {
+    const { store, namespace } = await gatewayPair();
+    const warnings: { message: string; context: unknown }[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn(message: string, context?: unknown) {
+        warnings.push({ message, context });
+      },
+      error() {},
+    };
+    const mismatched = `${namespace}-elsewhere`;
+    const worker = createHerald({
+      store,
+      channels: [createRealtimePublisher({ redis: redisClient(), namespace: mismatched, logger })],
+    });
+    cleanups.push(() => worker.close());
+    for (const title of ['first', 'second']) {
+      await (await worker.notify(ticketAssigned, { to: 'ann', payload: { title } })).settled;
+    }
+    await waitUntil(() => warnings.length > 0);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toContain(`no gateway listens on namespace "${mismatched}", but gateways listen on "`);
+    expect((warnings[0]!.context as { gatewayNamespaces: string[] }).gatewayNamespaces).toContain(namespace);
+
+    // The publisher with the gateways' namespace stays quiet though nobody is online to receive.
+    const quietWarnings: unknown[] = [];
+    const matched = createHerald({
+      store,
+      channels: [
+        createRealtimePublisher({
+          redis: redisClient(),
+          namespace,
+          logger: { ...logger, warn: (message: string) => void quietWarnings.push(message) },
+        }),
+      ],
+    });
+    cleanups.push(() => matched.close());
+    const offline = await matched.notify(ticketAssigned, { to: 'bea', payload: { title: 'offline' } });
+    expect((await offline.settled).queued).toBe(1);
+    const registry = await redisClient().zrangebyscore('herald:realtime-namespaces', Date.now() - 60_000, '+inf');
+    expect(registry).toContain(namespace);
+    expect(quietWarnings).toEqual([]);
+  });
+
+  it('refuses the settings the namespace replaced, before connecting anything', () => {
+    const redis = redisClient();
+    expect(() => createRealtimePublisher({ redis, prefix: 'herald:realtime:' } as never)).toThrow(
+      'createRealtimePublisher has no `prefix` setting any more: give it `namespace` (default "herald"), the one name the store, the runner, the gateway and the publisher share.',
+    );
+    expect(() => createRealtimePublisher({ redis, namespace: 'app:realtime' })).toThrow(
+      'createRealtimePublisher namespace must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit: got "app:realtime".',
+    );
   });
 });

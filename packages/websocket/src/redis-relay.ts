@@ -3,6 +3,7 @@
 // Pub/sub is lossy; the gateway repairs what is lost by position (see gateway-connection.ts).
 
 import type { HeraldEvents, InboxItem, Logger, UnreadCount } from '@herald/core';
+import { announceNamespace } from './namespace-registry';
 
 /** What the gateway needs of an ioredis client used for publishing. */
 export interface RealtimeRedis {
@@ -101,10 +102,9 @@ export function archivedRelayMessage(origin: string, event: HeraldEvents['inbox.
   return message;
 }
 
-export const DEFAULT_REDIS_PREFIX = 'herald:realtime:';
-
-export function userChannel(prefix: string, userId: string): string {
-  return `${prefix}user:${userId}`;
+/** The user's pub/sub channel in a namespace: `<namespace>:realtime:user:<userId>`. */
+export function userChannel(namespace: string, userId: string): string {
+  return `${namespace}:realtime:user:${userId}`;
 }
 
 function messageUserId(message: RelayMessage): string {
@@ -117,13 +117,13 @@ function messageUserId(message: RelayMessage): string {
  */
 export async function publishRelayMessage(
   redis: Pick<RealtimeRedis, 'publish'>,
-  prefix: string,
+  namespace: string,
   message: RelayMessage,
   logger: Logger,
   selfSubscribed = false,
 ): Promise<number | undefined> {
   try {
-    const receivers = await redis.publish(userChannel(prefix, messageUserId(message)), JSON.stringify(message));
+    const receivers = await redis.publish(userChannel(namespace, messageUserId(message)), JSON.stringify(message));
     return Math.max(0, receivers - (selfSubscribed ? 1 : 0));
   } catch (error) {
     logger.warn('herald websocket: publishing to Redis failed; open sockets catch up by position', {
@@ -142,7 +142,8 @@ export interface RelaySubscription {
 
 export interface RelaySubscriptionSettings {
   redis: RealtimeRedis;
-  prefix: string;
+  /** The gateways' namespace: its channels are subscribed, and it is announced for publishers to check. */
+  namespace: string;
   origin: string;
   logger: Logger;
   onMessage(message: RelayMessage): void;
@@ -152,7 +153,8 @@ export interface RelaySubscriptionSettings {
 
 export function createRelaySubscription(settings: RelaySubscriptionSettings): RelaySubscription {
   const subscriber = settings.redis.duplicate();
-  const channelPrefix = userChannel(settings.prefix, '');
+  const channelPrefix = userChannel(settings.namespace, '');
+  const announcement = announceNamespace(settings.redis, settings.namespace);
   const subscribed = new Map<string, Promise<void>>();
   let readyBefore = false;
   // Subscribing before the connection is ready races ioredis's ready check (an INFO that subscriber mode refuses).
@@ -189,7 +191,7 @@ export function createRelaySubscription(settings: RelaySubscriptionSettings): Re
       const existing = subscribed.get(userId);
       if (existing) return existing;
       const pending = ready
-        .then(() => subscriber.subscribe(userChannel(settings.prefix, userId)))
+        .then(() => subscriber.subscribe(userChannel(settings.namespace, userId)))
         .then(
           () => undefined,
           (error: unknown) => {
@@ -205,9 +207,10 @@ export function createRelaySubscription(settings: RelaySubscriptionSettings): Re
     },
     remove(userId) {
       if (!subscribed.delete(userId)) return;
-      subscriber.unsubscribe(userChannel(settings.prefix, userId)).catch(() => {});
+      subscriber.unsubscribe(userChannel(settings.namespace, userId)).catch(() => {});
     },
     async close() {
+      announcement.stop();
       subscribed.clear();
       await subscriber.quit().catch(() => {});
     },

@@ -40,9 +40,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startGatewayProcess(port: number, prefix: string): Promise<ChildProcess> {
+async function startGatewayProcess(port: number, namespace: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=herald-source', gatewayScript], {
-    env: { ...process.env, GATEWAY_PORT: String(port), GATEWAY_REDIS_URL: redisUrl, GATEWAY_PREFIX: prefix },
+    env: { ...process.env, GATEWAY_PORT: String(port), GATEWAY_REDIS_URL: redisUrl, GATEWAY_NAMESPACE: namespace },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   cleanups.push(async () => {
@@ -62,15 +62,15 @@ async function startGatewayProcess(port: number, prefix: string): Promise<ChildP
 
 describe('gateway process restart', () => {
   it('clients reconnect to a restarted gateway and catch up on everything, once and in order', async () => {
-    const prefix = `test:${randomUUID()}:`;
+    const namespace = `test-${randomUUID()}`;
     const port = await freePort();
-    let gatewayProcess = await startGatewayProcess(port, prefix);
+    let gatewayProcess = await startGatewayProcess(port, namespace);
 
     const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
     cleanups.push(() => redis.quit());
     const worker = createHerald({
-      store: new RedisStore({ redis, prefix }),
-      channels: [createRealtimePublisher({ redis, prefix })],
+      store: new RedisStore({ redis, namespace }),
+      channels: [createRealtimePublisher({ redis, namespace })],
     });
     cleanups.push(() => worker.close());
 
@@ -107,7 +107,7 @@ describe('gateway process restart', () => {
     const whileDown = await notifyAll(5);
     expect(whileDown.every((report) => report.queued === users.length)).toBe(true);
 
-    gatewayProcess = await startGatewayProcess(port, prefix);
+    gatewayProcess = await startGatewayProcess(port, namespace);
     await waitUntil(() => clients.every(({ client }) => client.getSnapshot().status === 'open'), 20_000);
     await notifyAll(5);
 

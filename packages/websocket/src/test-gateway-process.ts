@@ -10,11 +10,11 @@ import { createWebSocketGateway } from './websocket-gateway';
 
 const port = Number(process.env.GATEWAY_PORT);
 const redisUrl = process.env.GATEWAY_REDIS_URL ?? '';
-const prefix = process.env.GATEWAY_PREFIX ?? 'test:';
+const namespace = process.env.GATEWAY_NAMESPACE ?? 'test';
 
 const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
-const store = new RedisStore({ redis, prefix });
+const store = new RedisStore({ redis, namespace });
 const server = createServer();
-const gateway = createWebSocketGateway({ server, authenticate: authenticateTestToken, redis, redisPrefix: prefix });
+const gateway = createWebSocketGateway({ server, authenticate: authenticateTestToken, redis, namespace });
 createHerald({ store, channels: [gateway.channel] });
 server.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));

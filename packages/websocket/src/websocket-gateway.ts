@@ -6,19 +6,13 @@ import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'n
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Authenticate, AuthenticatedUser, AuthenticationRequest, InboxApi, InboxItem, Logger } from '@herald/core';
-import { type Channel, ConfigurationError, silentLogger } from '@herald/core/spec';
+import { type Channel, ConfigurationError, namespaceSetting, silentLogger } from '@herald/core/spec';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { isLargerThan } from './frame-size';
 import { createGatewayConnection, type GatewayConnection, type GatewayCounters } from './gateway-connection';
 import { CloseCode, HERALD_SUBPROTOCOL, type ServerFrame } from './protocol';
 import { createRealtimeChannel } from './realtime-channel';
-import {
-  createRelaySubscription,
-  DEFAULT_REDIS_PREFIX,
-  type RealtimeRedis,
-  type RelayMessage,
-  type RelaySubscription,
-} from './redis-relay';
+import { createRelaySubscription, type RealtimeRedis, type RelayMessage, type RelaySubscription } from './redis-relay';
 import { createTokenBucket, type RateLimitSettings } from './token-bucket';
 import { UpgradeHeaders } from './upgrade-headers';
 
@@ -49,8 +43,11 @@ export interface WebSocketGatewaySettings {
   path?: string;
   /** An ioredis client: sockets on every process receive what any process sends. It is `duplicate()`d to subscribe. */
   redis?: RealtimeRedis;
-  /** Prefix of the Redis pub/sub channels (default `herald:realtime:`); the same on every process. */
-  redisPrefix?: string;
+  /**
+   * Keeps this deployment's pub/sub channels apart from others on the same Redis (default `herald`; channels are
+   * `<namespace>:realtime:user:<id>`). The same on every gateway and publisher, like the store's and the runner's.
+   */
+  namespace?: string;
   /** ws-level ping interval; a peer that has not answered the previous ping is terminated (default 30 s). */
   heartbeatMs?: number;
   /**
@@ -166,7 +163,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
   // Half the buffer bound: a paced replay sends at or below half, so such a frame always fits under the bound.
   const maxItemBytes = Math.floor(maxBufferedBytes / 2);
   const helloTimeoutMs = positiveInteger(settings.helloTimeoutMs, 'helloTimeoutMs', 10_000);
-  const redisPrefix = settings.redisPrefix ?? DEFAULT_REDIS_PREFIX;
+  const namespace = namespaceSetting(settings, 'createWebSocketGateway', ['redisPrefix']);
   const origin = randomUUID();
   const allowedOrigins = settings.allowedOrigins;
 
@@ -204,7 +201,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
   const relay: RelaySubscription | undefined = settings.redis
     ? createRelaySubscription({
         redis: settings.redis,
-        prefix: redisPrefix,
+        namespace,
         origin,
         logger,
         onMessage: applyRelayMessage,
@@ -537,7 +534,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
   // Read state changed anywhere (sockets, HTTP, code, other processes) reaches every tab through Herald's events.
   const channel = createRealtimeChannel({
     ...(settings.redis ? { redis: settings.redis } : {}),
-    prefix: redisPrefix,
+    namespace,
     origin,
     logger,
     local: {

@@ -27,6 +27,7 @@ export type { HeraldEventName, HeraldEvents } from '../events';
 export type { InboxApi } from '../herald-types';
 export { htmlToString, isSafeHtml, type SafeHtml } from '../html';
 export { type Logger, silentLogger } from '../logger';
+export { DEFAULT_NAMESPACE, namespaceSetting } from '../namespace';
 export type { Recipient } from '../recipient';
 export * from './channel';
 export type { HeraldHost } from './host';
