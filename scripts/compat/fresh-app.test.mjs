@@ -182,7 +182,7 @@ describe('a fresh app on the packed packages and today’s majors', () => {
     const outcome = JSON.parse(run.stdout.trim().split('\n').at(-1));
     expect(outcome.report).toMatchObject({ sent: 2, failed: 0 });
     expect(outcome.inbox).toEqual(['Ticket assigned']);
-    expect(outcome.unread).toEqual({ total: 1, byType: { 'ticket.assigned': 1 } });
+    expect(outcome.unread).toEqual({ total: 1, unseen: 1, byType: { 'ticket.assigned': 1 } });
     expect(smtp.received.map((mail) => mail.envelopeTo)).toEqual([['ben@fresh-app.test']]);
     expect(smtp.received[0].parsed.subject).toBe('Assigned: Printer on fire');
   });
