@@ -229,6 +229,36 @@ describe('a digest outlives the worker that was to close it', () => {
   }, 60_000);
 });
 
+describe('an escalation read before it is due', () => {
+  it('is withdrawn from BullMQ at the read: its delayed job removed, its record skipped with the reason', async () => {
+    const { store, config, records } = lane('esc-early');
+    const letter = createTestChannel('letter', { skipsRecipientsWithoutAddress: false });
+    const runner = createBullMQRunner({
+      connection: connectionFor(testRedisUrl()),
+      prefix: 'hbq',
+      queueName: config.queueName,
+    });
+    const herald = createHerald({ store, channels: [letter], notifications: [ticketEscalated], runner, relay: false });
+    opened.push(herald);
+    const skipped: string[] = [];
+    herald.on('delivery.skipped', ({ delivery, code }) => skipped.push(`${delivery.kind}:${code}`));
+    const result = await herald.notify(ticketEscalated, { to: 'ana', payload: { ticketId: 't-3', title: 'Read me' } });
+    const step = (await records()).find((record) => record.kind === 'letter');
+    expect(await runner.queue('letter').getJobState(step?.id as string)).toBe('delayed');
+    const [item] = (await herald.inbox.list('ana')).items;
+    await herald.inbox.markRead('ana', [item?.id as string]);
+    expect(skipped).toEqual(['letter:condition']);
+    expect(await runner.queue('letter').getJobState(step?.id as string)).toBe('unknown');
+    expect((await store.getDeliveries([step?.id as string]))[0]).toMatchObject({
+      status: 'skipped',
+      reasonCode: 'condition',
+      reason: 'condition: read',
+    });
+    expect((await result.settled).skips).toEqual([expect.objectContaining({ kind: 'letter', code: 'condition' })]);
+    expect(letter.calls).toHaveLength(0);
+  });
+});
+
 describe('an escalation whose worker dies between its due time and its send', () => {
   async function killedAtTheSend(label: string) {
     const setup = lane(label);
