@@ -71,6 +71,11 @@ export interface BullMQRunnerSettings {
   eventsMaxLength?: number;
   /** Jobs per `addBulk` call (default 1,000). */
   addChunkSize?: number;
+  /**
+   * The clock the Herald that uses this runner is on, when it is given one (`createHerald({ clock })`): a task
+   * due at `runAt` on that clock becomes a job delayed by `runAt - clock.now()`. Default: the system clock.
+   */
+  clock?: { now(): number };
   logger?: Logger;
 }
 
@@ -167,6 +172,7 @@ export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner
   const addChunkSize = Math.max(1, Math.floor(settings.addChunkSize ?? 1_000));
   const eventsMaxLength = Math.max(1_000, Math.floor(settings.eventsMaxLength ?? 100_000));
   const logger = settings.logger ?? silentLogger;
+  const clock = settings.clock ?? { now: () => Date.now() };
   const { connection } = settings;
   // Made on first use (a producer-only runner never blocks), closed with the runner.
   let blocking: { connection: ConnectionOptions; derived?: IoredisLike } | undefined;
@@ -282,7 +288,9 @@ export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner
       const outcome = await batcher.run(task);
       if (!outcome.final && 'deferUntil' in outcome) {
         // Not due yet (quiet hours, a digest still open): back to delayed without using up an attempt.
-        await job.moveToDelayed(Math.max(Date.now(), Math.ceil(outcome.deferUntil)), token);
+        // BullMQ times jobs by the system clock; `deferUntil` is on Herald's.
+        const waitMs = Math.max(0, Math.ceil(outcome.deferUntil - clock.now()));
+        await job.moveToDelayed(Date.now() + waitMs, token);
         throw new DelayedError();
       }
       if (!outcome.final) throw new RetryLaterError(outcome.retryInMs, outcome.error);
@@ -351,7 +359,7 @@ export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner
       if (closed) throw new HeraldError('CLOSED', 'The BullMQ runner is closed: it accepts no new deliveries.');
       if (!executor) throw new HeraldError('NOT_STARTED', 'The runner was not started: pass it to createHerald first.');
       if (tasks.length === 0) return;
-      const delay = options.runAt === undefined ? 0 : Math.max(0, Math.ceil(options.runAt - Date.now()));
+      const delay = options.runAt === undefined ? 0 : Math.max(0, Math.ceil(options.runAt - clock.now()));
       const byKind = new Map<ChannelKind, DeliveryTask[]>();
       for (const task of tasks) {
         const group = byKind.get(task.kind);
@@ -403,7 +411,7 @@ export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner
           if (kind === undefined) return;
           const job = await lane(kind).queue.getJob(deliveryId);
           if (!job || !(await job.isDelayed())) return;
-          await job.changeDelay(Math.max(0, runAt - Date.now()));
+          await job.changeDelay(Math.max(0, Math.ceil(runAt - clock.now())));
           moved.push(deliveryId);
         }),
       );

@@ -28,7 +28,10 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
   let queueHead = 0;
   let active = 0;
   let closed = false;
-  const waiting = new Map<TimerHandle, DeliveryTask[]>();
+  /** Tasks waiting on a timer, by timer, each group by delivery id. */
+  const waiting = new Map<TimerHandle, Map<string, DeliveryTask>>();
+  /** The timer each waiting task is on: a withdrawal (an escalation withdrawn by a read) finds its task at once. */
+  const timerOf = new Map<string, TimerHandle>();
   /** When each waiting group is due (epoch ms). */
   const dueAt = new Map<TimerHandle, number>();
   /** Delivery ids queued, waiting or running: handing one over again (a resumed dispatch) changes nothing. */
@@ -58,27 +61,39 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
 
   function later(tasks: DeliveryTask[], delayMs: number): void {
     const handle = clock.setTimeout(() => {
+      const group = waiting.get(handle);
       waiting.delete(handle);
       dueAt.delete(handle);
-      if (!closed) push(tasks);
+      if (!group) return;
+      for (const deliveryId of group.keys()) timerOf.delete(deliveryId);
+      if (!closed) push([...group.values()]);
     }, delayMs);
-    waiting.set(handle, tasks);
+    const group = new Map<string, DeliveryTask>();
+    for (const task of tasks) {
+      group.set(task.deliveryId, task);
+      timerOf.set(task.deliveryId, handle);
+    }
+    waiting.set(handle, group);
     dueAt.set(handle, clock.now() + Math.max(0, delayMs));
   }
 
   /** Takes the tasks `wanted` names out of the timers they wait on; the timers of emptied groups are cleared. */
   function takeWaiting(wanted: ReadonlySet<string>, when: (handle: TimerHandle) => boolean): DeliveryTask[] {
     const taken: DeliveryTask[] = [];
-    for (const [handle, tasks] of waiting) {
-      if (!when(handle)) continue;
-      const remaining: DeliveryTask[] = [];
-      for (const task of tasks) (wanted.has(task.deliveryId) ? taken : remaining).push(task);
-      if (remaining.length === tasks.length) continue;
-      if (remaining.length === 0) {
+    for (const deliveryId of wanted) {
+      const handle = timerOf.get(deliveryId);
+      if (handle === undefined || !when(handle)) continue;
+      const group = waiting.get(handle);
+      const task = group?.get(deliveryId);
+      if (!group || !task) continue;
+      group.delete(deliveryId);
+      timerOf.delete(deliveryId);
+      taken.push(task);
+      if (group.size === 0) {
         clock.clearTimeout(handle);
         waiting.delete(handle);
         dueAt.delete(handle);
-      } else waiting.set(handle, remaining);
+      }
     }
     return taken;
   }
@@ -181,6 +196,15 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
         return false;
       };
       for (const task of takeWaiting(wanted, () => true)) keep(task);
+      // The ready queue is looked through only for ids still held (queued or running), not for every withdrawal.
+      let isHeld = false;
+      for (const deliveryId of wanted) {
+        if (known.has(deliveryId)) {
+          isHeld = true;
+          break;
+        }
+      }
+      if (!isHeld) return cancelled;
       for (let index = queueHead; index < queue.length; index++) {
         queue[index] = (queue[index] as DeliveryTask[]).filter(keep);
       }
@@ -195,8 +219,9 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
     async close() {
       if (closed) return;
       closed = true;
-      for (const [handle, tasks] of waiting) {
+      for (const [handle, group] of waiting) {
         clock.clearTimeout(handle);
+        const tasks = [...group.values()];
         for (const task of tasks) {
           hooks?.onSettled(task, {
             final: true,
@@ -211,6 +236,7 @@ export function createInProcessRunner(settings: InProcessRunnerSettings = {}): R
         }
       }
       waiting.clear();
+      timerOf.clear();
       dueAt.clear();
       known.clear();
       if (active > 0 || queueHead < queue.length) {

@@ -464,3 +464,82 @@ describe('reason codes', () => {
     expect(records.find((record) => record.kind === 'email')).toMatchObject({ reasonCode: 'preference' });
   });
 });
+
+describe('reason codes in every place a host looks', () => {
+  it('gives each withheld delivery the same code in its record, the settled report, the event and herald.deliveries', async () => {
+    const plain = defineNotification({
+      type: 'ticket.plain-everywhere',
+      schema,
+      channels: { inApp: () => ({ title: 't', body: 'b' }), email: () => ({ subject: 's' }) },
+    });
+    const picky = defineNotification({
+      type: 'ticket.picky-everywhere',
+      schema,
+      channels: { push: () => skip('no device') },
+    });
+    const once = defineNotification({
+      type: 'ticket.once-an-hour',
+      schema,
+      quietHours: 'drop',
+      throttle: { limit: 1, per: '1h', channels: ['push'] },
+      channels: { push: () => ({ title: 't', body: 'b' }) },
+    });
+    const addressed = createTestChannel('email');
+    const push = createTestChannel('push', { skipsRecipientsWithoutAddress: false });
+    const { herald, clock } = rig({
+      channels: [addressed, push],
+      resolveRecipients: (ids) =>
+        ids.filter((id) => id !== 'ghost').map((id) => (id === 'ana' ? { id } : { id, email: `${id}@example.test` })),
+    });
+    const events = new Map<string, string>();
+    herald.on('delivery.skipped', ({ delivery, code }) => events.set(delivery.id, code));
+    await herald.preferences.set('ben', { channels: { email: false } });
+    // 15:00 UTC falls inside dee's quiet hours.
+    await herald.preferences.set('dee', { timeZone: 'UTC', quietHours: { from: '14:00', to: '16:00' } });
+
+    const results = [
+      await herald.notify(plain, { to: ['ana', 'ben', 'ghost'], payload }),
+      await herald.notify(picky, { to: 'cy', payload }),
+      await herald.notify(once, { to: 'cy', payload }),
+      await herald.notify(once, { to: 'cy', payload }),
+      await herald.notify(once, { to: 'dee', payload }),
+      await herald.notify(escalated, { to: 'cy', payload }),
+      await herald.notify(commented, { to: 'cy', payload }),
+      await herald.notify(commented, { to: 'cy', payload: { ...payload, ticketId: 't-9' }, idempotencyKey: 'gone' }),
+    ];
+    const [escalatedItem] = (await herald.inbox.list('cy')).items.filter((item) => item.type === 'ticket.escalated');
+    await herald.inbox.markRead('cy', [escalatedItem?.id as string]);
+    await herald.cancel('gone');
+    await clock.advance(HOUR);
+
+    const reported = new Map<string, string>();
+    for (const result of results) {
+      for (const entry of (await result.settled).skips) reported.set(entry.deliveryId, entry.code);
+    }
+    const records = (await herald.deliveries.list({ status: 'skipped', limit: 100 })).records;
+    const byCode = new Map(records.map((record) => [record.reasonCode, record]));
+    expect([...byCode.keys()].sort()).toEqual(
+      [
+        'condition',
+        'digested',
+        'empty-digest',
+        'no-address',
+        'preference',
+        'quiet-hours',
+        'skip',
+        'throttled',
+        'unknown-recipient',
+      ].sort(),
+    );
+    for (const record of records) {
+      expect(events.get(record.id), record.id).toBe(record.reasonCode);
+      expect((await herald.deliveries.get(record.id))?.reasonCode).toBe(record.reasonCode);
+      // A digest's own delivery belongs to no notification's report.
+      if (record.reasonCode !== 'empty-digest') expect(reported.get(record.id), record.id).toBe(record.reasonCode);
+    }
+    // A digested event names the digest it went out in.
+    const digestId = byCode.get('digested')?.digestDeliveryId as string;
+    expect(await herald.deliveries.get(digestId)).toMatchObject({ status: 'sent', kind: 'email', recipientId: 'cy' });
+    expect(byCode.get('skip')?.reason).toBe('no device');
+  });
+});
