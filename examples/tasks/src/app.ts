@@ -89,7 +89,8 @@ export function createTasksApp(settings: TasksAppSettings) {
   });
 
   app.post('/api/broadcasts', async (c) => {
-    if (c.get('user').role !== 'office') return c.json({ error: 'FORBIDDEN', message: 'Only office staff broadcast' }, 403);
+    if (c.get('user').role !== 'office')
+      return c.json({ error: 'FORBIDDEN', message: 'Only office staff broadcast' }, 403);
     const parsed = broadcastInput.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success) return c.json(validationError(parsed.error), 400);
     const report = await board.broadcast(c.get('user').id, parsed.data);

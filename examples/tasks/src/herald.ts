@@ -52,7 +52,8 @@ export function createTasksHerald(settings: TasksHeraldSettings): TasksHerald {
   if (role === 'worker') {
     realtime = createRealtimePublisher({ redis: redis as Redis });
   } else {
-    if (!settings.server || !settings.authenticate) throw new Error('The web process needs its server and authenticate.');
+    if (!settings.server || !settings.authenticate)
+      throw new Error('The web process needs its server and authenticate.');
     gateway = createWebSocketGateway({
       server: settings.server,
       path: '/realtime',

@@ -4,7 +4,10 @@ import { build } from 'esbuild';
 
 export async function bundleInboxElement(): Promise<string> {
   const result = await build({
-    stdin: { contents: "import '@herald/inbox-element/define';", resolveDir: fileURLToPath(new URL('.', import.meta.url)) },
+    stdin: {
+      contents: "import '@herald/inbox-element/define';",
+      resolveDir: fileURLToPath(new URL('.', import.meta.url)),
+    },
     bundle: true,
     format: 'esm',
     platform: 'browser',

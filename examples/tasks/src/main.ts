@@ -4,14 +4,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { createAdaptorServer } from '@hono/node-server';
-import { createTestClock } from '@herald/testing';
 import { startSmtpPeer } from '@herald/test-peers/smtp';
+import { createTestClock } from '@herald/testing';
+import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createTasksApp } from './app';
+import { users } from './domain';
 import { createTasksHerald, schedulePruning } from './herald';
 import { bundleInboxElement } from './inbox-bundle';
-import { users } from './domain';
 import { createSessions } from './session';
 
 const redisUrl = process.env.REDIS_URL;
@@ -39,17 +39,27 @@ const wiring = createTasksHerald({
   authenticate: sessions.authenticate,
 });
 const { herald, clock } = wiring;
-app = createTasksApp({ herald, clock, testClock, sessions, inboxScript: await bundleInboxElement() }) as unknown as Hono;
+app = createTasksApp({
+  herald,
+  clock,
+  testClock,
+  sessions,
+  inboxScript: await bundleInboxElement(),
+}) as unknown as Hono;
 const stopPruning = schedulePruning(herald, clock, (removed) => {
   if (removed !== 0) console.log(`pruned ${removed} read notifications older than 30 days`);
 });
 
 let worker: ChildProcess | undefined;
 if (redisUrl) {
-  worker = spawn(process.execPath, ['--import', 'tsx', '--conditions=herald-source', fileURLToPath(new URL('./worker.ts', import.meta.url))], {
-    stdio: 'inherit',
-    env: { ...process.env, SMTP_HOST: smtp.host, SMTP_PORT: String(smtp.port) },
-  });
+  worker = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=herald-source', fileURLToPath(new URL('./worker.ts', import.meta.url))],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, SMTP_HOST: smtp.host, SMTP_PORT: String(smtp.port) },
+    },
+  );
 }
 
 server.listen(port, '127.0.0.1', () => {

@@ -67,7 +67,11 @@ export const broadcast = defineNotification({
   type: 'broadcast',
   schema: z.object({ message: z.string().min(1).max(500), sentBy: z.string() }),
   channels: {
-    inApp: ({ payload }) => ({ title: `Office: ${payload.sentBy}`, body: payload.message, data: { priority: 'normal' } }),
+    inApp: ({ payload }) => ({
+      title: `Office: ${payload.sentBy}`,
+      body: payload.message,
+      data: { priority: 'normal' },
+    }),
   },
 });
 

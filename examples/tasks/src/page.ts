@@ -84,9 +84,21 @@ export function boardPage(user: User, users: User[]) {
   const api = (path, init = {}) =>
     fetch(path, { ...init, headers: { 'content-type': 'application/json', ...init.headers } }).then((r) => r.json());
   const local = (iso) => (iso ? iso.slice(0, 16) : '');
+  // Item times relative to the app's clock (which tests move), not the browser's.
+  let clockOffsetMs = 0;
+  const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+  document.querySelector('herald-inbox').formatters = {
+    time(date) {
+      const minutes = Math.round((date.getTime() - (Date.now() + clockOffsetMs)) / 60000);
+      if (Math.abs(minutes) < 60) return relative.format(minutes, 'minute');
+      const hours = Math.round(minutes / 60);
+      return Math.abs(hours) < 24 ? relative.format(hours, 'hour') : relative.format(Math.round(hours / 24), 'day');
+    },
+  };
 
   async function refresh() {
     const [{ tasks }, me] = await Promise.all([api('/api/tasks'), api('/api/me')]);
+    clockOffsetMs = Date.parse(me.now) - Date.now();
     document.getElementById('clock').textContent = 'now ' + me.now.slice(0, 16).replace('T', ' ') + ' UTC';
     const mine = isOffice ? tasks : tasks.filter((task) => task.assigneeId === document.body.dataset.user);
     const rows = mine.map((task) => {
