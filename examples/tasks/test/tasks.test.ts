@@ -182,6 +182,54 @@ describe('tasks app', () => {
     expect(app.output()).toMatch(/pruned \d+ read notifications older than 30 days/);
   });
 
+  it('gives an offline technician everything on reconnect, once each, and tracks delivered and read', async () => {
+    const { context, page } = await signIn(browser, app.url, 'tina');
+    contexts.push(context);
+    const tasksBefore = (await inbox('tina', 'task.assigned')).length;
+    await context.setOffline(true);
+    await waitFor(page, 'the bell to go offline', async () => (await bellState(page)).connection !== 'online');
+    const first = await createTask('Offline job A', 'tina', 5 * 60 * minute);
+    const second = await createTask('Offline job B', 'tina', 5 * 60 * minute);
+    const waiting = (await inbox('tina', 'task.assigned')).filter((item) => item.deliveredAt === undefined);
+    expect(waiting.map((item) => item.url).sort()).toEqual([`/tasks/${first}`, `/tasks/${second}`]);
+
+    await context.setOffline(false);
+    await page.locator('herald-inbox').locator('.bell').click();
+    await waitFor(page, 'both jobs in the panel', async () => {
+      const { items } = await bellState(page);
+      return (
+        items.some((text) => text.includes('Offline job A')) && items.some((text) => text.includes('Offline job B'))
+      );
+    });
+    const shown = (await bellState(page)).items;
+    expect(shown.filter((text) => text.includes('Offline job A'))).toHaveLength(1);
+    expect(shown.filter((text) => text.includes('Offline job B'))).toHaveLength(1);
+    await waitFor(page, 'both acknowledged as delivered', async () =>
+      (await inbox('tina', 'task.assigned')).every((item) => item.deliveredAt !== undefined),
+    );
+    expect((await inbox('tina', 'task.assigned')).length).toBe(tasksBefore + 2);
+
+    // Reading one in the panel: the office's tracking view says read for it, delivered for the other.
+    await page
+      .locator('herald-inbox')
+      .locator('li.item', { hasText: 'Offline job A' })
+      .locator('.action[data-action="read"]')
+      .click();
+    await waitFor(undefined, 'the read state in the tracking view', async () => {
+      const { body } = await olga<{ technicians: { user: { id: string }; items: InboxItem[] }[] }>(
+        'GET',
+        '/api/tracking',
+      );
+      const items = body.technicians.find((row) => row.user.id === 'tina')?.items ?? [];
+      const stateOf = (taskId: string) => items.find((item) => item.url === `/tasks/${taskId}`);
+      return (
+        stateOf(first)?.readAt !== undefined &&
+        stateOf(second)?.readAt === undefined &&
+        stateOf(second)?.deliveredAt !== undefined
+      );
+    });
+  });
+
   it('refuses a task without a title with the field named, and creates nothing', async () => {
     const before = (await olga<{ tasks: unknown[] }>('GET', '/api/tasks')).body.tasks.length;
     const response = await olga<{ error: string; issues: { path: string }[] }>('POST', '/api/tasks', {
