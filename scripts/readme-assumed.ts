@@ -65,6 +65,15 @@ export declare const realtime: AnyChannel;
 export declare const whatsappCloud: AnyChannel;
 export declare const whatsappTwilio: AnyChannel;
 
+/** A host's catalog module (`import * as notifications from './notifications'`). */
+export declare const notifications: Record<string, NotificationDefinition>;
+/** Local provider stand-ins that list what they received (the devtools' sources). */
+export declare const smtpSink: {
+  listReceived(): { from: string; to: string[]; subject: string; receivedAt: string }[];
+};
+export declare const whatsappPeer: { listReceived(): { to: string; type: string; receivedAt: string }[] };
+export declare const fcmPeer: { listReceived(): { token: string; receivedAt: string }[] };
+
 // Values an example passes along.
 export declare const userId: string;
 export declare const ids: string[];

@@ -33,6 +33,18 @@ export interface FcmPeerRequest {
   token: string | undefined;
 }
 
+/** A message the peer accepted (answered 200, not `validate_only`), in plain fields (what a developer page lists). */
+export interface FcmPeerMessage {
+  token: string;
+  title: string | undefined;
+  body: string | undefined;
+  data: Record<string, string> | undefined;
+  /** The FCM v1 message as sent. */
+  message: Record<string, unknown>;
+  /** ISO 8601. */
+  receivedAt: string;
+}
+
 export interface FcmPeerReply {
   status: number;
   body?: unknown;
@@ -125,6 +137,8 @@ export interface FcmPeer extends FcmPeerClient, FcmPeerAddress {
   readonly connectionCount: number;
   /** Every request received, in arrival order. */
   readonly requests: FcmPeerRequest[];
+  /** Every message the peer accepted, oldest first. */
+  listReceived(): FcmPeerMessage[];
   /** Tokens answered 404 UNREGISTERED. */
   readonly deadTokens: Set<string>;
   /** Tokens answered 400 INVALID_ARGUMENT "not a valid FCM registration token". */
@@ -289,6 +303,7 @@ export async function createFcmPeer(settings: FcmPeerSettings = {}): Promise<Fcm
   const deadTokens = new Set<string>();
   const malformedTokens = new Set<string>();
   const queue: FcmPeerReply[] = [];
+  const accepted: FcmPeerMessage[] = [];
   const sockets = new Set<tls.TLSSocket>();
   let messageSequence = 0;
   let connectionCount = 0;
@@ -351,6 +366,18 @@ export async function createFcmPeer(settings: FcmPeerSettings = {}): Promise<Fcm
         else req.socket.destroy();
         return;
       }
+      const message = request.body.message;
+      if (reply.status === 200 && message && request.token !== undefined && request.body.validate_only !== true) {
+        const notification = message.notification as { title?: unknown; body?: unknown } | undefined;
+        accepted.push({
+          token: request.token,
+          title: typeof notification?.title === 'string' ? notification.title : undefined,
+          body: typeof notification?.body === 'string' ? notification.body : undefined,
+          data: message.data as Record<string, string> | undefined,
+          message,
+          receivedAt: new Date().toISOString(),
+        });
+      }
       res.writeHead(reply.status, { 'content-type': 'application/json; charset=UTF-8', ...reply.headers });
       res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
       if (reply.goaway && req.httpVersionMajor === 2) req.stream.session?.goaway(http2.constants.NGHTTP2_NO_ERROR);
@@ -376,6 +403,7 @@ export async function createFcmPeer(settings: FcmPeerSettings = {}): Promise<Fcm
       return connectionCount;
     },
     requests,
+    listReceived: () => [...accepted],
     deadTokens,
     malformedTokens,
     handler: undefined,
@@ -386,6 +414,7 @@ export async function createFcmPeer(settings: FcmPeerSettings = {}): Promise<Fcm
     createMessaging: (options) => client.createMessaging(options),
     reset() {
       requests.length = 0;
+      accepted.length = 0;
       queue.length = 0;
       connectionCount = 0;
       deadTokens.clear();

@@ -12,6 +12,19 @@ export interface GraphPeerRequest {
   body: Record<string, unknown>;
 }
 
+/** A message the peer accepted (answered 2xx), in plain fields (what a developer page lists). */
+export interface GraphPeerMessage {
+  to: string;
+  /** `text`, `template`, … as sent. */
+  type: string;
+  text: string | undefined;
+  template: { name: string; language: string; parameters: string[] } | undefined;
+  /** The request body as sent. */
+  body: Record<string, unknown>;
+  /** ISO 8601. */
+  receivedAt: string;
+}
+
 export interface GraphPeerReply {
   status: number;
   body: unknown;
@@ -38,6 +51,8 @@ export interface GraphPeer {
   /** Replies scripted for the next requests, consumed in order before `script` is asked. */
   queue: GraphPeerAnswer[];
   script: GraphPeerScript | undefined;
+  /** Every message the peer accepted, oldest first (kept whether or not `record` is set). */
+  listReceived(): GraphPeerMessage[];
   /** Resolves once this many requests have reached the peer in total. */
   waitForRequests(count: number): Promise<void>;
   close(): Promise<void>;
@@ -82,6 +97,30 @@ function reply(response: import('node:http').ServerResponse, answer: GraphPeerRe
   response.end(payload);
 }
 
+function messageOf(to: string, body: Record<string, unknown>): GraphPeerMessage {
+  const text = (body.text as { body?: unknown } | undefined)?.body;
+  const template = body.template as
+    | { name?: unknown; language?: { code?: unknown }; components?: { parameters?: { text?: unknown }[] }[] }
+    | undefined;
+  return {
+    to,
+    type: typeof body.type === 'string' ? body.type : 'text',
+    text: typeof text === 'string' ? text : undefined,
+    template:
+      template === undefined
+        ? undefined
+        : {
+            name: String(template.name),
+            language: String(template.language?.code ?? ''),
+            parameters: (template.components ?? []).flatMap((component) =>
+              (component.parameters ?? []).map((parameter) => String(parameter.text ?? '')),
+            ),
+          },
+    body,
+    receivedAt: new Date().toISOString(),
+  };
+}
+
 /** Starts the peer on a free loopback port. It checks the path, the bearer token and the message's shape like Meta does. */
 export async function startGraphPeer(
   options: { phoneNumberId?: string; accessToken?: string; apiVersion?: string; record?: boolean } = {},
@@ -94,6 +133,7 @@ export async function startGraphPeer(
   let server: Server | undefined;
   let received = 0;
   const waiters: { count: number; resolve: () => void }[] = [];
+  const accepted: GraphPeerMessage[] = [];
 
   const peer: GraphPeer = {
     url: '',
@@ -103,6 +143,7 @@ export async function startGraphPeer(
     requests: [],
     queue: [],
     script: undefined,
+    listReceived: () => [...accepted],
     waitForRequests(count) {
       if (received >= count) return Promise.resolve();
       return new Promise((resolve) => waiters.push({ count, resolve }));
@@ -155,6 +196,8 @@ export async function startGraphPeer(
       const answer = peer.queue.shift() ?? peer.script?.(seen, index);
       if (answer === 'hang') return;
       const scripted = answer instanceof Promise ? await answer : answer;
+      if (scripted && scripted.status >= 300) return reply(response, scripted);
+      accepted.push(messageOf(to, body));
       if (scripted) return reply(response, scripted);
       sequence += 1;
       reply(response, graphMessageAccepted(to, `wamid.peer${sequence}`));

@@ -16,6 +16,19 @@ export interface ReceivedMail {
   envelopeTo: string[];
   raw: string;
   parsed: ParsedMail;
+  receivedAt: Date;
+}
+
+/** One accepted message in plain fields (what a developer page lists). */
+export interface ReceivedMailSummary {
+  messageId: string | undefined;
+  from: string;
+  to: string[];
+  subject: string;
+  html: string | undefined;
+  text: string | undefined;
+  /** ISO 8601. */
+  receivedAt: string;
 }
 
 export interface SmtpPeerOptions {
@@ -45,6 +58,8 @@ export interface SmtpPeer {
   secureSessions: boolean[];
   /** RCPT TO commands seen, accepted or not. */
   recipientAttempts: string[];
+  /** Every accepted message so far, oldest first, in plain fields (not kept when `countOnly`). */
+  listReceived(): ReceivedMailSummary[];
   /** Resolves once `count` messages have been accepted. */
   waitForMessages(count: number): Promise<ReceivedMail[]>;
   close(): Promise<void>;
@@ -123,7 +138,7 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
     }
     simpleParser(raw).then(
       (parsed) => {
-        received.push({ envelopeFrom, envelopeTo, raw, parsed });
+        received.push({ envelopeFrom, envelopeTo, raw, parsed, receivedAt: new Date() });
         accepted += 1;
         callback(null);
         notify();
@@ -144,6 +159,16 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
     received,
     recipientAttempts,
     acceptedCount: () => accepted,
+    listReceived: () =>
+      received.map((mail) => ({
+        messageId: mail.parsed.messageId,
+        from: mail.parsed.from?.text ?? mail.envelopeFrom,
+        to: mail.envelopeTo,
+        subject: mail.parsed.subject ?? '',
+        html: typeof mail.parsed.html === 'string' ? mail.parsed.html : undefined,
+        text: mail.parsed.text,
+        receivedAt: mail.receivedAt.toISOString(),
+      })),
     connectionCount: () => connections,
     secureSessions,
     waitForMessages(count) {

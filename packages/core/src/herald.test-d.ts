@@ -53,4 +53,29 @@ describe('types', () => {
       },
     });
   });
+
+  it('types preview payloads as what notify takes (the schema input)', () => {
+    const withPreviews = defineNotification({
+      type: 'ticket.previewed',
+      schema: z.object({ ticketId: z.string(), due: z.coerce.date().optional() }),
+      channels: { inApp: ({ payload }) => ({ title: 'Previewed', body: payload.ticketId }) },
+      // The input side: coerce accepts a string.
+      previews: { default: { ticketId: 'T-1' }, due: { ticketId: 'T-2', due: '2026-01-01' } },
+    });
+    expectTypeOf(withPreviews.previews).toEqualTypeOf<Readonly<Record<string, { ticketId: string; due?: unknown }>>>();
+    defineNotification({
+      type: 'ticket.badPreview',
+      schema: z.object({ ticketId: z.string() }),
+      channels: { inApp: ({ payload }) => ({ title: 'x', body: payload.ticketId }) },
+      // @ts-expect-error: ticketId must be a string
+      previews: { default: { ticketId: 42 } },
+    });
+    defineNotification({
+      type: 'ticket.missingField',
+      schema: z.object({ ticketId: z.string(), title: z.string() }),
+      channels: { inApp: ({ payload }) => ({ title: payload.title, body: payload.ticketId }) },
+      // @ts-expect-error: title is required
+      previews: { default: { ticketId: 'T-1' } },
+    });
+  });
 });

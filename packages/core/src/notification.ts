@@ -159,6 +159,8 @@ export interface NotificationDefinition<
   readonly digest: NormalisedDigest | undefined;
   readonly throttle: NormalisedThrottle | undefined;
   readonly quietHours: QuietHoursPolicy;
+  /** Sample payloads by name, for previews in development (`@herald/devtools`); empty when none were given. */
+  readonly previews: Readonly<Record<string, SchemaInput<Schema>>>;
 }
 
 /** Any definition, whatever its payload. */
@@ -183,9 +185,15 @@ export interface NotificationDefinitionInput<
   throttle?: ThrottleSettings<SchemaOutput<Schema>, ChannelKind>;
   /** Default `'defer'`; critical notifications always ignore quiet hours. */
   quietHours?: QuietHoursPolicy;
+  /**
+   * Sample payloads by name (`{ default: {...}, urgent: {...} }`), typed as what `notify` takes: development tools
+   * render every channel's content with each. Herald never sends them.
+   */
+  previews?: Readonly<Record<string, SchemaInput<Schema>>>;
 }
 
 const typePattern = /^[A-Za-z0-9][\w.:-]*$/;
+const previewNamePattern = /^[A-Za-z0-9][\w.:-]*$/;
 const kindPattern = /^[A-Za-z][A-Za-z0-9]*$/;
 const MAX_DIGEST_EVENTS = 10_000;
 
@@ -311,6 +319,27 @@ function normaliseThrottle(
   });
 }
 
+// The payloads themselves are checked against the schema where they are used (a schema may validate asynchronously).
+function normalisePreviews<Payload>(
+  type: string,
+  previews: Readonly<Record<string, Payload>> | undefined,
+): Readonly<Record<string, Payload>> {
+  if (previews === undefined) return Object.freeze({});
+  if (typeof previews !== 'object' || previews === null || Array.isArray(previews)) {
+    throw new ConfigurationError(
+      `defineNotification("${type}"): previews must map preview names to sample payloads, e.g. { default: { … } }.`,
+    );
+  }
+  for (const name of Object.keys(previews)) {
+    if (!previewNamePattern.test(name)) {
+      throw new ConfigurationError(
+        `defineNotification("${type}"): previews: ${JSON.stringify(name)} is not a valid preview name (letters, digits, ".", "_", ":" or "-").`,
+      );
+    }
+  }
+  return Object.freeze({ ...previews });
+}
+
 /**
  * Defines a notification type: its payload schema, a content builder (or step) per channel kind, and its timing.
  * The payload type is inferred from the schema, each builder's return type is checked against the content type of
@@ -365,6 +394,7 @@ export function defineNotification<
     definition.throttle === undefined
       ? undefined
       : normaliseThrottle(type, definition.throttle as ThrottleSettings<unknown, ChannelKind>, kinds);
+  const previews = normalisePreviews(type, definition.previews);
   return Object.freeze({
     type,
     schema,
@@ -375,5 +405,6 @@ export function defineNotification<
     digest,
     throttle,
     quietHours,
+    previews,
   });
 }
