@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { createDevtoolsHandler } from '@herald/devtools';
 import { startSmtpPeer } from '@herald/test-peers/smtp';
 import { createTestClock } from '@herald/testing';
 import { createAdaptorServer } from '@hono/node-server';
@@ -12,6 +13,7 @@ import { createTasksApp } from './app';
 import { users } from './domain';
 import { createTasksHerald, schedulePruning } from './herald';
 import { bundleInboxElement } from './inbox-bundle';
+import { notifications } from './notifications';
 import { createSessions } from './session';
 
 const redisUrl = process.env.REDIS_URL;
@@ -39,12 +41,23 @@ const wiring = createTasksHerald({
   authenticate: sessions.authenticate,
 });
 const { herald, clock } = wiring;
+// The developer page: every email the SMTP sink received, each notification's deliveries, template previews.
+// Development only: it refuses to run under NODE_ENV=production, so the app leaves it out there.
+const devtools =
+  process.env.NODE_ENV === 'production'
+    ? undefined
+    : createDevtoolsHandler({ herald, definitions: [...notifications], ...(smtpPeer ? { mail: smtpPeer } : {}) });
 app = createTasksApp({
   herald,
   clock,
   testClock,
   sessions,
   inboxScript: await bundleInboxElement(),
+  mount: (routes) => {
+    if (!devtools) return;
+    routes.get('/dev', (c) => devtools(c.req.raw));
+    routes.all('/dev/*', (c) => devtools(c.req.raw));
+  },
 }) as unknown as Hono;
 const stopPruning = schedulePruning(herald, clock, (removed) => {
   if (removed !== 0) console.log(`pruned ${removed} read notifications older than 30 days`);
@@ -70,6 +83,7 @@ server.listen(port, '127.0.0.1', () => {
 
 async function shutdown(): Promise<void> {
   stopPruning();
+  devtools?.close();
   worker?.kill('SIGTERM');
   await wiring.close();
   server.close();

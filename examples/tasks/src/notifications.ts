@@ -15,6 +15,7 @@ export const taskAssigned = defineNotification({
       url: `/tasks/${payload.taskId}`,
     }),
   },
+  previews: { default: { taskId: 'T-1', title: 'Replace the pump seal', assignedBy: 'Olga' } },
 });
 
 export const taskUnassigned = defineNotification({
@@ -27,6 +28,7 @@ export const taskUnassigned = defineNotification({
       url: `/tasks/${payload.taskId}`,
     }),
   },
+  previews: { default: { taskId: 'T-1', title: 'Replace the pump seal', changedBy: 'Olga' } },
 });
 
 export const statusLabels = { todo: 'To do', in_progress: 'In progress', done: 'Done' } as const;
@@ -41,6 +43,10 @@ export const taskStatusChanged = defineNotification({
       body: `${payload.changedBy} moved "${payload.title}" to ${statusLabels[payload.status]}`,
       url: `/tasks/${payload.taskId}`,
     }),
+  },
+  previews: {
+    started: { taskId: 'T-1', title: 'Replace the pump seal', status: 'in_progress', changedBy: 'Tara' },
+    done: { taskId: 'T-1', title: 'Replace the pump seal', status: 'done', changedBy: 'Tara' },
   },
 });
 
@@ -60,6 +66,7 @@ export const deadlineWarning = defineNotification({
       text: `Hi ${recipient.name}, "${payload.title}" is due at ${payload.dueAt} (UTC).`,
     }),
   },
+  previews: { default: { taskId: 'T-1', title: 'Replace the pump seal', dueAt: '2026-06-10T15:00:00.000Z' } },
 });
 
 // The office's manual broadcast to every technician. Technicians may opt out of it…
@@ -73,6 +80,7 @@ export const broadcast = defineNotification({
       data: { priority: 'normal' },
     }),
   },
+  previews: { default: { message: 'Van 3 is back in the yard', sentBy: 'Olga' } },
 });
 
 // … but not out of an urgent one: critical notifications bypass preferences.
@@ -87,6 +95,7 @@ export const urgentBroadcast = defineNotification({
       data: { priority: 'urgent' },
     }),
   },
+  previews: { default: { message: 'Gas leak on Elm Street: stay away', sentBy: 'Olga' } },
 });
 
 export const notifications = [

@@ -67,6 +67,13 @@ describe('tasks app', () => {
     const [warning] = await warningsFor('tara', taskId);
     expect(warning?.title).toBe('Due in one hour');
     expect(warning?.body).toContain('Replace the pump seal');
+    // The email half of the warning, as the developer page shows what the local SMTP sink received.
+    await waitFor(undefined, 'the warning email on /dev', async () => {
+      const { body } = await olga<{ messages: { to: string[]; subject: string }[] }>('GET', '/dev/api/mail');
+      return body.messages.some(
+        (mail) => mail.subject === 'Due in one hour: Replace the pump seal' && mail.to.includes('tara@tasks.example'),
+      );
+    });
     // Shown in the open tab, so the client acknowledged it: delivered, not yet read.
     await waitFor(
       tara,
@@ -228,6 +235,30 @@ describe('tasks app', () => {
         stateOf(second)?.deliveredAt !== undefined
       );
     });
+  });
+
+  it('previews every definition × channel on /dev from the samples declared with it', async () => {
+    const page = await fetch(`${app.url}/dev`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('task.deadline-warning');
+    const { body } = await olga<{
+      previews: { type: string; name: string; issues?: unknown[]; channels: { kind: string; status: string }[] }[];
+    }>('GET', '/dev/api/previews');
+    expect(body.previews.map((preview) => preview.type)).toEqual([
+      'task.assigned',
+      'task.unassigned',
+      'task.status-changed',
+      'task.status-changed',
+      'task.deadline-warning',
+      'broadcast',
+      'broadcast.urgent',
+    ]);
+    for (const preview of body.previews) {
+      expect(preview.issues).toBeUndefined();
+      expect(preview.channels.every((channel) => channel.status === 'rendered')).toBe(true);
+    }
+    const warning = body.previews.find((preview) => preview.type === 'task.deadline-warning');
+    expect(warning?.channels.map((channel) => channel.kind)).toEqual(['inApp', 'email']);
   });
 
   it('refuses a task without a title with the field named, and creates nothing', async () => {
