@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { createDevtoolsHandler } from '@herald/devtools';
 import { createFcmPeer } from '@herald/test-peers/fcm';
 import { createTestClock } from '@herald/testing';
 import { createAdaptorServer } from '@hono/node-server';
@@ -13,6 +14,7 @@ import { createSocialApp } from './app';
 import { uninstalledTokens, users } from './domain';
 import { createSocialHerald, type PushBatch, registerDevices } from './herald';
 import { bundleInboxElement } from './inbox-bundle';
+import { notifications } from './notifications';
 import { createSessions } from './session';
 
 const redisUrl = process.env.REDIS_URL;
@@ -50,6 +52,12 @@ herald.on('device.removed', ({ device, reason }) => {
   console.log(`device removed: ${device.token} of ${device.userId} (${reason})`);
 });
 await registerDevices(herald);
+// The developer page: every push the FCM stand-in received, each notification's deliveries, template previews.
+// Development only: it refuses to run under NODE_ENV=production, so the app leaves it out there.
+const devtools =
+  process.env.NODE_ENV === 'production'
+    ? undefined
+    : createDevtoolsHandler({ herald, definitions: [...notifications], push: fcmPeer });
 app = createSocialApp({
   herald,
   sessions,
@@ -57,9 +65,10 @@ app = createSocialApp({
   pushBatches,
   removedDevices,
   testClock,
-  // What the local FCM stand-in received (one request per device), until the developer page shows it.
   mount: (routes) => {
-    routes.get('/dev/api/push', (c) => c.json({ messages: fcmPeer.requests.map((request) => request.body.message) }));
+    if (!devtools) return;
+    routes.get('/dev', (c) => devtools(c.req.raw));
+    routes.all('/dev/*', (c) => devtools(c.req.raw));
   },
 }) as unknown as Hono;
 
@@ -81,6 +90,7 @@ server.listen(port, '127.0.0.1', () => {
 
 async function shutdown(): Promise<void> {
   worker?.kill('SIGTERM');
+  devtools?.close();
   await wiring.close();
   server.close();
   await fcmPeer.close();

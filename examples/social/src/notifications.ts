@@ -21,6 +21,9 @@ export const newPostFromConnection = defineNotification({
       data: { event: 'new_post_from_connection', postId: payload.postId },
     }),
   },
+  previews: {
+    default: { author: { id: 'ana', name: 'Ana' }, postId: 'post-1', excerpt: 'New personal best at the lake loop!' },
+  },
 });
 
 export const vibeOptions = ['like', 'love', 'laugh', 'wow'] as const;
@@ -69,6 +72,7 @@ export const vibeReactionOnPost = defineNotification({
   },
   // Reactions to one post gather for 30 s after the latest, for at most 5 minutes.
   digest: { key: ({ payload }) => payload.postId, window: '30s', maxWindow: '5m', channels: ['inApp', 'push'] },
+  previews: { default: { reactor: { id: 'ana', name: 'Ana' }, postId: 'post-1', vibe: 'love' } },
 });
 
 export const newConnectionRequest = defineNotification({
@@ -86,6 +90,7 @@ export const newConnectionRequest = defineNotification({
       data: { event: 'new_connection_request', requestId: payload.requestId },
     }),
   },
+  previews: { default: { from: { id: 'ana', name: 'Ana' }, requestId: 'request-1' } },
 });
 
 export const connectionAccepted = defineNotification({
@@ -102,6 +107,7 @@ export const connectionAccepted = defineNotification({
       data: { event: 'connection_accepted', userId: payload.by.id },
     }),
   },
+  previews: { default: { by: { id: 'ana', name: 'Ana' } } },
 });
 
 export const connectionRejected = defineNotification({
@@ -118,6 +124,7 @@ export const connectionRejected = defineNotification({
       data: { event: 'connection_rejected', userId: payload.by.id },
     }),
   },
+  previews: { default: { by: { id: 'ana', name: 'Ana' } } },
 });
 
 export const newCommunityPost = defineNotification({
@@ -140,6 +147,14 @@ export const newCommunityPost = defineNotification({
       data: { event: 'new_community_post', postId: payload.postId, communityId: payload.community.id },
     }),
   },
+  previews: {
+    default: {
+      author: { id: 'ana', name: 'Ana' },
+      community: { id: 'trail-runners', name: 'Trail runners' },
+      postId: 'post-2',
+      excerpt: 'Sunday long run, 7am at the lake',
+    },
+  },
 });
 
 export const newStoryFromConnection = defineNotification({
@@ -158,6 +173,7 @@ export const newStoryFromConnection = defineNotification({
       ttlSeconds: 86_400, // a story is gone after a day
     }),
   },
+  previews: { default: { author: { id: 'ana', name: 'Ana' }, storyId: 'story-1' } },
 });
 
 export const notifications = [
