@@ -63,6 +63,10 @@ export function createSocialApp(settings: SocialAppSettings) {
     const user = users.find((candidate) => candidate.id === userId);
     return c.html(user ? feedPage(user, users.slice(0, 5)) : signInPage(users.slice(0, 8)));
   });
+  // Where a notification's link leads: the feed (a post's own entry highlighted).
+  app.get('/posts/:id', (c) => c.redirect(`/#${encodeURIComponent(c.req.param('id'))}`));
+  app.get('/connections/:id', (c) => c.redirect('/'));
+  app.get('/stories/:id', (c) => c.redirect('/'));
   settings.mount?.(app as unknown as Hono);
 
   app.use('/api/*', async (c, next) => {

@@ -21,6 +21,7 @@ const styles = `
   table { width: 100%; border-collapse: collapse; font-size: .85rem; }
   th, td { text-align: left; padding: .3rem; border-bottom: 1px solid #ede9fe; }
   herald-inbox { --herald-inbox-accent: #6d28d9; }
+  .post:target { background: #fef9c3; }
 `;
 
 export function signInPage(users: User[]) {
@@ -81,7 +82,7 @@ export function feedPage(user: User, people: User[]) {
     const [{ posts, requests, now }, log] = await Promise.all([api('/api/feed'), api('/api/log')]);
     clockOffsetMs = Date.parse(now) - Date.now();
     document.getElementById('feed').innerHTML = posts.map((post) =>
-      '<div class="post" data-post="' + post.id + '"><b>' + text(post.authorName) + '</b> ' + text(post.text) +
+      '<div class="post" id="' + post.id + '" data-post="' + post.id + '"><b>' + text(post.authorName) + '</b> ' + text(post.text) +
       '<div>' + ['like', 'love', 'laugh', 'wow'].map((vibe) => '<button data-vibe="' + vibe + '">' + vibe + '</button>').join('') + '</div></div>'
     ).join('') || '<p class="muted">Nothing yet</p>';
     document.getElementById('requests').innerHTML = requests.map((request) =>

@@ -60,6 +60,8 @@ export function createTasksApp(settings: TasksAppSettings) {
     const user = users.find((candidate) => candidate.id === userId);
     return c.html(user ? boardPage(user, users) : signInPage(users));
   });
+  // Where a notification's link leads: the board, the task's row highlighted.
+  app.get('/tasks/:id', (c) => c.redirect(`/#task-${encodeURIComponent(c.req.param('id'))}`));
   settings.mount?.(app as unknown as Hono);
 
   // Everything under /api needs a session.

@@ -21,6 +21,7 @@ const styles = `
   .state { font-size: .8rem; }
   ul { padding-left: 1rem; margin: .25rem 0; }
   herald-inbox { --herald-inbox-accent: #1e40af; }
+  tr:target { background: #fef9c3; }
 `;
 
 export function signInPage(users: User[]) {
@@ -113,7 +114,7 @@ export function boardPage(user: User, users: User[]) {
       const due = isOffice ? '<input type="datetime-local" data-field="dueAt" value="' + local(task.dueAt) + '">' : local(task.dueAt).replace('T', ' ');
       const title = document.createElement('span');
       title.textContent = task.title;
-      return '<tr data-task="' + task.id + '"><td>' + task.id + ' ' + title.innerHTML + '</td><td>' + assignee + '</td><td>' + status + '</td><td>' + due + '</td></tr>';
+      return '<tr id="task-' + task.id + '" data-task="' + task.id + '"><td>' + task.id + ' ' + title.innerHTML + '</td><td>' + assignee + '</td><td>' + status + '</td><td>' + due + '</td></tr>';
     });
     document.getElementById('tasks').innerHTML = rows.join('') || '<tr><td colspan="4" class="muted">No tasks</td></tr>';
     if (isOffice) {
