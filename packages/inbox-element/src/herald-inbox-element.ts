@@ -3,7 +3,12 @@
 // the client it needs anyway.
 
 import type { InboxItem } from '@herald/core';
-import { createHeraldClient, type HeraldClient, type HeraldClientSnapshot } from '@herald/websocket/client';
+import {
+  createHeraldClient,
+  type HeraldClient,
+  type HeraldClientSnapshot,
+  type InboxChange,
+} from '@herald/websocket/client';
 import { createInboxFeed, type InboxFeed, type InboxPageResult, type LoadInboxPage } from './inbox-feed';
 import { inboxStyles } from './inbox-styles';
 import { type HeraldInboxFormatters, type HeraldInboxTexts, relativeTime, textsFor } from './inbox-texts';
@@ -366,7 +371,7 @@ export class HeraldInboxElement extends ElementBase {
     this.#client = client;
     this.#snapshot = client?.getSnapshot();
     if (client) {
-      this.#unsubscribe = client.subscribe(() => {
+      const unsubscribeSnapshot = client.subscribe(() => {
         const next = client.getSnapshot();
         const previous = this.#snapshot;
         this.#snapshot = next;
@@ -375,8 +380,56 @@ export class HeraldInboxElement extends ElementBase {
         }
         this.#render();
       });
+      // Changes made in another tab reach the items this tab loaded through the HTTP API too, not only the snapshot's.
+      const unsubscribeChanges = client.on('inboxChange', (change) => {
+        this.#applyChange(change);
+        this.#render();
+      });
+      this.#unsubscribe = () => {
+        unsubscribeSnapshot();
+        unsubscribeChanges();
+      };
     }
     this.#resetFeed();
+  }
+
+  #applyChange(change: InboxChange): void {
+    const at = new Date().toISOString();
+    const upTo =
+      'upToPosition' in change ? (change.upToPosition ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
+    const type = 'notificationType' in change ? change.notificationType : undefined;
+    const covers = (item: InboxItem): boolean => item.position <= upTo && (type === undefined || item.type === type);
+    switch (change.type) {
+      case 'read':
+        this.#feed.update(change.all ? 'all' : change.ids, (item) =>
+          item.readAt === undefined && (!change.all || covers(item))
+            ? { ...item, readAt: at, seenAt: item.seenAt ?? at }
+            : undefined,
+        );
+        return;
+      case 'unreadItems':
+        this.#feed.update(change.ids, (item) => {
+          const { readAt: _readAt, ...rest } = item;
+          return rest;
+        });
+        return;
+      case 'seen':
+        this.#feed.update(change.all ? 'all' : change.ids, (item) =>
+          item.seenAt === undefined && (!change.all || covers(item)) ? { ...item, seenAt: at } : undefined,
+        );
+        return;
+      case 'archived':
+        if (!change.all) this.#feed.archived(change.ids);
+        else {
+          const archived: string[] = [];
+          this.#feed.update('all', (item) => {
+            if (item.readAt !== undefined && covers(item)) archived.push(item.id);
+            return undefined;
+          });
+          this.#feed.archived(archived);
+        }
+        return;
+    }
   }
 
   #closeOwnClient(): void {

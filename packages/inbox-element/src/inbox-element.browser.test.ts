@@ -3,6 +3,7 @@
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { waitUntil } from '@herald/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath, type InboxStack, launchChromium, startInboxStack } from './inbox-browser.fixture';
@@ -121,6 +122,31 @@ describe('<herald-inbox> in a browser', () => {
     await until(tabB, (seen) => seen.items.length === 0, 'the archived item to leave tab B');
     expect((await stack.herald.inbox.list('ann')).items).toEqual([]);
     expect((await stack.herald.inbox.list('ann', { archived: 'only' })).items).toHaveLength(1);
+  });
+
+  it('applies reads and archives from another tab to the items it loaded through the HTTP API', async () => {
+    stack = await startInboxStack();
+    const tabA = await openPage(await newContext(), stack.pageUrl('ann'));
+    for (const title of ['first', 'second', 'third']) await stack.notify('ann', title);
+    await until(tabA, (seen) => seen.badge === '3', 'tab A to receive the items');
+    // Acknowledged by tab A: a tab opened now is not replayed them, it reads them through the HTTP API.
+    await waitUntil('the items to be delivered', async () =>
+      (await stack.herald.inbox.list('ann')).items.every((item) => item.deliveredAt !== undefined),
+    );
+    const tabB = await openPage(await newContext(), stack.pageUrl('ann'));
+    await bell(tabB).click();
+    const loaded = await until(tabB, (seen) => seen.items.length === 3, 'tab B to load the items');
+    expect(loaded.items.every((item) => item.unread)).toBe(true);
+
+    await bell(tabA).click();
+    await until(tabA, (seen) => seen.items.length === 3, 'the items in tab A');
+    await tabA.locator('herald-inbox').locator('li.item .action[data-action="read"]').first().click();
+    await until(tabB, (seen) => seen.items.filter((item) => item.unread).length === 2, 'one read in tab B');
+    await tabA.locator('herald-inbox').locator('[part="mark-all"]').click();
+    await until(tabB, (seen) => seen.items.every((item) => !item.unread), 'every item read in tab B');
+    await tabA.locator('herald-inbox').locator('li.item .action[data-action="archive"]').first().click();
+    const rest = await until(tabB, (seen) => seen.items.length === 2, 'the archived item to leave tab B');
+    expect(rest.items.map((item) => item.text.match(/(first|second|third)/)?.[1])).toEqual(['second', 'first']);
   });
 
   it('goes offline and back: each missed item appears once, in order, with an exact badge', async () => {

@@ -1,7 +1,13 @@
 // The public shape of the realtime client (`@herald/websocket/client`): settings, snapshot, events, methods.
 
 import type { InboxItem, UnreadCount } from '@herald/core';
-import type { ProtocolErrorCode } from './protocol';
+import type {
+  ArchivedUpdateFrame,
+  ProtocolErrorCode,
+  ReadUpdateFrame,
+  SeenUpdateFrame,
+  UnreadUpdateFrame,
+} from './protocol';
 
 /** Any WebSocket constructor: the browser's global one, or `ws` in Node. */
 export type WebSocketConstructorLike = new (url: string, protocols?: string | string[]) => object;
@@ -72,7 +78,16 @@ export interface HeraldClientEvents {
   status: HeraldClientStatus;
   /** An `error` frame from the gateway, or a problem of the client's own (`CONNECTION`, `TOKEN`, `UNAUTHORIZED`). */
   error: { code: HeraldClientErrorCode; message: string; ids?: string[] };
+  /**
+   * Items changed elsewhere (another tab or device, the HTTP inbox API, the host's code), as the gateway relayed it.
+   * The snapshot applies it to its own items; a UI that also shows items it loaded itself (older pages from the HTTP
+   * API) applies it to those.
+   */
+  inboxChange: InboxChange;
 }
+
+/** A relayed change to a user's items: read (one by one, or all up to a position), unread, seen, archived. */
+export type InboxChange = ReadUpdateFrame | UnreadUpdateFrame | SeenUpdateFrame | ArchivedUpdateFrame;
 
 export interface HeraldClient {
   getSnapshot(): HeraldClientSnapshot;

@@ -203,6 +203,34 @@ describe('createHeraldClient', () => {
     expect((await store.unreadCount('ann')).total).toBe(0);
   });
 
+  it('tells listeners of every change relayed from elsewhere (inboxChange), for items outside its snapshot too', async () => {
+    const { store, herald, gateway } = await setup();
+    const [first, second] = await insertItems(store, 'ann', 2);
+    const tabA = client({ url: gateway.url, token: 'user:ann' });
+    await waitUntil(() => tabA.getSnapshot().items.length === 2);
+    const changes: unknown[] = [];
+    tabA.on('inboxChange', (change) => changes.push(change));
+
+    await herald.inbox.markRead('ann', [first!.id]);
+    await waitUntil(() => changes.length === 1);
+    expect(changes[0]).toEqual({ type: 'read', ids: [first!.id] });
+    await herald.inbox.markUnread('ann', [first!.id]);
+    await waitUntil(() => changes.length === 2);
+    expect(changes[1]).toEqual({ type: 'unreadItems', ids: [first!.id] });
+    await herald.inbox.markSeen('ann', [second!.id]);
+    await waitUntil(() => changes.length === 3);
+    expect(changes[2]).toEqual({ type: 'seen', ids: [second!.id] });
+    await herald.inbox.markAllRead('ann');
+    await waitUntil(() => changes.length === 4);
+    expect(changes[3]).toMatchObject({ type: 'read', ids: [], all: true });
+    await herald.inbox.archive('ann', [second!.id]);
+    await waitUntil(() => changes.length === 5);
+    expect(changes[4]).toEqual({ type: 'archived', ids: [second!.id] });
+    // The snapshot applied each change too.
+    expect(tabA.getSnapshot().items.map((item) => item.id)).toEqual([first!.id]);
+    expect(tabA.getSnapshot().items[0]?.readAt).toBeDefined();
+  });
+
   it('reports gateway errors for ids that are not the user’s', async () => {
     const { store, gateway } = await setup();
     const [bobItem] = await insertItems(store, 'bob', 1);

@@ -82,6 +82,13 @@ export function createHeraldClient(settings: HeraldClientSettings): HeraldClient
         return;
       case 'pong':
         return;
+      case 'read':
+      case 'unreadItems':
+      case 'seen':
+      case 'archived':
+        snapshot.apply(frame);
+        events.emit('inboxChange', frame);
+        return;
       default:
         snapshot.apply(frame);
     }
