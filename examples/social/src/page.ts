@@ -78,9 +78,19 @@ export function feedPage(user: User, people: User[]) {
   };
   const text = (value) => { const span = document.createElement('span'); span.textContent = value; return span.innerHTML; };
 
+  // Runs of the same event with the same outcome (20 reactions, each digested) read as one row "× 20".
+  const outcome = (entry) => [entry.type, entry.recipients, entry.report.sent, entry.report.skipped, entry.report.failed].join('|');
+  const collapse = (entries) => entries.reduce((rows, entry) => {
+    const last = rows[rows.length - 1];
+    if (last && outcome(last.entry) === outcome(entry)) last.times += 1;
+    else rows.push({ entry, times: 1 });
+    return rows;
+  }, []);
+
   async function refresh() {
     const [{ posts, requests, now }, log] = await Promise.all([api('/api/feed'), api('/api/log')]);
     clockOffsetMs = Date.parse(now) - Date.now();
+    document.body.dataset.appNow = now;
     document.getElementById('feed').innerHTML = posts.map((post) =>
       '<div class="post" id="' + post.id + '" data-post="' + post.id + '"><b>' + text(post.authorName) + '</b> ' + text(post.text) +
       '<div>' + ['like', 'love', 'laugh', 'wow'].map((vibe) => '<button data-vibe="' + vibe + '">' + vibe + '</button>').join('') + '</div></div>'
@@ -90,9 +100,9 @@ export function feedPage(user: User, people: User[]) {
       '<button data-answer="accept">Accept</button> <button data-answer="reject">Decline</button></p>').join('');
     document.getElementById('log').innerHTML =
       '<table><thead><tr><th>Event</th><th>To</th><th>Sent</th><th>Skipped</th><th>Failed</th></tr></thead><tbody>' +
-      log.notifications.slice(0, 12).map((entry) => {
+      collapse(log.notifications).slice(0, 12).map(({ entry, times }) => {
         const reasons = [...new Set(entry.report.skips.map((skip) => skip.code))].join(', ');
-        return '<tr><td>' + text(entry.type) + '</td><td>' + entry.recipients + (entry.excluded.length ? ' (actor left out)' : '') +
+        return '<tr><td>' + text(entry.type) + (times > 1 ? ' × ' + times : '') + '</td><td>' + entry.recipients + (entry.excluded.length ? ' (actor left out)' : '') +
           '</td><td>' + entry.report.sent + '</td><td title="' + text(reasons) + '">' + entry.report.skipped + (reasons ? ' · ' + text(reasons) : '') +
           '</td><td>' + entry.report.failed + '</td></tr>';
       }).join('') + '</tbody></table>' +

@@ -163,11 +163,19 @@ describe('social app', () => {
     expect(reactionPushes.every((message) => message.data?.count === '20')).toBe(true);
 
     await waitFor(author, 'the digest in her bell', async () => (await bellState(author)).badge === '1');
+    // The page reads the app's (moved) clock on each refresh: wait for one, so item times read against it.
+    const appNow = Date.parse((await ana<{ now: string }>('GET', '/api/feed')).body.now);
+    await waitFor(
+      author,
+      'the page to read the moved clock',
+      async () => Date.parse((await author.locator('body').getAttribute('data-app-now')) ?? '0') >= appNow,
+    );
     await author.locator('herald-inbox').locator('.bell').click();
     await waitFor(author, 'the panel', async () =>
       (await bellState(author)).items.some((text) => text.includes('Runner 1 and 19 others reacted')),
     );
     await waitFor(author, 'the send log', async () => (await author.locator('#log tr').count()) > 3);
+
     await author.screenshot({ path: screenshot });
   });
 
