@@ -62,6 +62,9 @@ function withBatchLog(channel: Channel<'push'>, onBatch: ((batch: PushBatch) => 
   };
 }
 
+/** The gateways' and the worker's pub/sub prefix: this app's own, so apps sharing a Redis never cross. */
+const realtimePrefix = 'social:realtime:';
+
 export function createSocialHerald(settings: SocialHeraldSettings): SocialHerald {
   const { role, redisUrl } = settings;
   const redis = redisUrl ? new Redis(redisUrl, { maxRetriesPerRequest: null }) : undefined;
@@ -70,7 +73,7 @@ export function createSocialHerald(settings: SocialHeraldSettings): SocialHerald
   let gateway: WebSocketGateway | undefined;
   let realtime: AnyChannel;
   if (role === 'worker') {
-    realtime = createRealtimePublisher({ redis: redis as Redis });
+    realtime = createRealtimePublisher({ redis: redis as Redis, prefix: realtimePrefix });
   } else {
     if (!settings.server || !settings.authenticate)
       throw new Error('The web process needs its server and authenticate.');
@@ -78,7 +81,7 @@ export function createSocialHerald(settings: SocialHeraldSettings): SocialHerald
       server: settings.server,
       path: '/realtime',
       authenticate: settings.authenticate,
-      ...(redis ? { redis } : {}),
+      ...(redis ? { redis, redisPrefix: realtimePrefix } : {}),
     });
     realtime = gateway.channel;
   }

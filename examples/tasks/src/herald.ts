@@ -40,6 +40,9 @@ const wallClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+/** The gateways' and the worker's pub/sub prefix: this app's own, so apps sharing a Redis never cross. */
+const realtimePrefix = 'tasks:realtime:';
+
 export function createTasksHerald(settings: TasksHeraldSettings): TasksHerald {
   const { role, redisUrl } = settings;
   const clock = settings.clock ?? wallClock;
@@ -50,7 +53,7 @@ export function createTasksHerald(settings: TasksHeraldSettings): TasksHerald {
   let gateway: WebSocketGateway | undefined;
   let realtime: ReturnType<typeof createRealtimePublisher> | WebSocketGateway['channel'];
   if (role === 'worker') {
-    realtime = createRealtimePublisher({ redis: redis as Redis });
+    realtime = createRealtimePublisher({ redis: redis as Redis, prefix: realtimePrefix });
   } else {
     if (!settings.server || !settings.authenticate)
       throw new Error('The web process needs its server and authenticate.');
@@ -58,7 +61,7 @@ export function createTasksHerald(settings: TasksHeraldSettings): TasksHerald {
       server: settings.server,
       path: '/realtime',
       authenticate: settings.authenticate,
-      ...(redis ? { redis } : {}),
+      ...(redis ? { redis, redisPrefix: realtimePrefix } : {}),
     });
     realtime = gateway.channel;
   }
