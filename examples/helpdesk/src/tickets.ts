@@ -109,11 +109,11 @@ export function createDesk(herald: Herald, now: () => number = Date.now): Desk {
     return ticket;
   };
   const managers = (): User[] => usersWithRole('manager');
-  const base = (ticket: Ticket, actor: User) => ({
+  const base = (ticket: Ticket, by: string) => ({
     ticketId: ticket.id,
     title: ticket.title,
     priority: ticket.priority,
-    by: actor.name,
+    by,
   });
   const remember = (ticket: Ticket, notificationId: string): void => {
     ticket.notificationIds.unshift(notificationId);
@@ -130,7 +130,7 @@ export function createDesk(herald: Herald, now: () => number = Date.now): Desk {
     ticket.slaKey = key(ticket, `sla:${ticket.version}`);
     const result = await herald.notify(ticketSlaBreached, {
       to: ids([findUser(ticket.assigneeId), ...managers()]),
-      payload: { ...base(ticket, { name: 'SLA monitor' } as User), dueAt: ticket.dueAt },
+      payload: { ...base(ticket, 'SLA monitor'), dueAt: ticket.dueAt },
       at: ticket.dueAt,
       idempotencyKey: ticket.slaKey,
     });
@@ -167,7 +167,7 @@ export function createDesk(herald: Herald, now: () => number = Date.now): Desk {
       const result = await herald.notify(ticketCreated, {
         to: ids(managers()),
         actor: actor.id,
-        payload: base(ticket, actor),
+        payload: base(ticket, actor.name),
         idempotencyKey: key(ticket, 'created'),
       });
       remember(ticket, result.id);
@@ -192,7 +192,7 @@ export function createDesk(herald: Herald, now: () => number = Date.now): Desk {
       const result = await herald.notify(ticketAssigned, {
         to: assignee.id,
         actor: actor.id,
-        payload: { ...base(ticket, actor), assignee: assignee.name },
+        payload: { ...base(ticket, actor.name), assignee: assignee.name },
         idempotencyKey: key(ticket, `assigned:${ticket.version}`),
       });
       remember(ticket, result.id);
@@ -209,7 +209,7 @@ export function createDesk(herald: Herald, now: () => number = Date.now): Desk {
       const result = await herald.notify(ticketStatusChanged, {
         to: ids([findUser(ticket.reporterId), findUser(ticket.assigneeId), ...ticket.watcherIds.map(findUser)]),
         actor: actor.id,
-        payload: { ...base(ticket, actor), from, to: status },
+        payload: { ...base(ticket, actor.name), from, to: status },
       });
       remember(ticket, result.id);
       return ticket;
@@ -222,7 +222,7 @@ export function createDesk(herald: Herald, now: () => number = Date.now): Desk {
       const result = await herald.notify(ticketCommented, {
         to: ids([findUser(ticket.reporterId), findUser(ticket.assigneeId), ...ticket.watcherIds.map(findUser)]),
         actor: actor.id,
-        payload: { ...base(ticket, actor), comment: text },
+        payload: { ...base(ticket, actor.name), comment: text },
       });
       remember(ticket, result.id);
       return ticket;
@@ -238,7 +238,7 @@ export function createDesk(herald: Herald, now: () => number = Date.now): Desk {
       const result = await herald.notify(ticketResolved, {
         to: ids([findUser(ticket.reporterId), ...ticket.watcherIds.map(findUser)]),
         actor: actor.id,
-        payload: { ...base(ticket, actor), resolution },
+        payload: { ...base(ticket, actor.name), resolution },
       });
       remember(ticket, result.id);
       return ticket;
@@ -259,7 +259,7 @@ export function createDesk(herald: Herald, now: () => number = Date.now): Desk {
       const result = await herald.notify(ticketRejected, {
         to: ids([findUser(ticket.assigneeId), ...managers()]),
         actor: actor.id,
-        payload: { ...base(ticket, actor), reason },
+        payload: { ...base(ticket, actor.name), reason },
       });
       remember(ticket, result.id);
       await scheduleSla(ticket);
