@@ -1,5 +1,5 @@
 // The worker process (with REDIS_URL): takes deliveries off BullMQ and sends them; in-app items reach the web
-// process's sockets through Redis. `npm start` starts it; run more with `npm run worker`.
+// process's sockets through Redis. `npm start` starts it, with SMTP_HOST/SMTP_PORT naming its SMTP sink.
 import { createTasksHerald } from './herald';
 
 const wiring = createTasksHerald({
