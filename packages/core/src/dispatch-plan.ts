@@ -72,6 +72,11 @@ export function digestDeliveryId(digestId: string, kind: ChannelKind): string {
   return `${digestId}.${kind}`;
 }
 
+/** The in-app item a digest becomes when it closes. */
+export function digestInboxItemId(digestId: string): string {
+  return `${digestId}.item`;
+}
+
 /** When the recipient's quiet hours, if they cover `kind` and hold `at`, end. */
 export function quietUntil(
   recipient: Recipient,
@@ -241,7 +246,7 @@ function planDigested(
   withhold(record, plan, 'digested', `digested into ${digestDelivery}`);
   if (!placement.isOpener) return;
   const closesAt = Date.parse(placement.result.closesAt);
-  plan.records.push({
+  const digestRecord: DeliveryRecord = {
     id: digestDelivery,
     notificationId: digestId,
     type: record.type,
@@ -252,17 +257,23 @@ function planDigested(
     scheduledFor: placement.result.closesAt,
     createdAt,
     updatedAt: createdAt,
-  });
-  plan.tasks.push({
-    task: {
-      deliveryId: digestDelivery,
-      notificationId: digestId,
-      type: record.type,
-      kind,
-      recipient,
-      digestId,
-      attempt: 1,
-    },
-    runAt: closesAt,
-  });
+  };
+  const task: DeliveryTask = {
+    deliveryId: digestDelivery,
+    notificationId: digestId,
+    type: record.type,
+    kind,
+    recipient,
+    digestId,
+    attempt: 1,
+  };
+  if (kind === 'inApp') {
+    // A digested in-app notification enters the inbox as one item when the digest closes (the executor stores it),
+    // as a scheduled one does; its id derives from the digest's, so a re-run stores it once.
+    const itemId = digestInboxItemId(digestId);
+    digestRecord.inboxItemId = itemId;
+    task.inboxItemId = itemId;
+  }
+  plan.records.push(digestRecord);
+  plan.tasks.push({ task, runAt: closesAt });
 }

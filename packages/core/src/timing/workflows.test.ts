@@ -236,6 +236,43 @@ describe('digest', () => {
     expect(digestRecord).toMatchObject({ status: 'sent', kind: 'email', recipientId: 'ana' });
   });
 
+  it('digests the in-app kind too: one inbox item when the digest closes, none before', async () => {
+    const reacted = defineNotification({
+      type: 'post.reacted',
+      schema: z.object({ postId: z.string() }),
+      channels: {
+        inApp: ({ digest }) => ({ title: `${digest.count} reactions`, body: digest.actorIds.join(', ') }),
+        push: ({ digest }) => ({ title: `${digest.count} reactions`, body: 'open the app' }),
+      },
+      digest: { key: ({ payload: p }) => p.postId, window: '30s', channels: ['inApp', 'push'] },
+    });
+    const { herald, clock, push } = rig();
+    const created: unknown[] = [];
+    herald.on('inbox.created', (event) => created.push(...event.items));
+    for (const actor of ['cy', 'dee', 'eve']) {
+      await herald.notify(reacted, { to: ['ana', 'ben'], actor, payload: { postId: 'p-1' } });
+    }
+    expect((await herald.inbox.list('ana')).items).toHaveLength(0);
+    expect((await herald.inbox.unreadCount('ana')).total).toBe(0);
+
+    await clock.advance(30_000);
+    for (const userId of ['ana', 'ben']) {
+      const { items } = await herald.inbox.list(userId);
+      expect(items.map((item) => [item.type, item.title, item.body])).toEqual([
+        ['post.reacted', '3 reactions', 'cy, dee, eve'],
+      ]);
+      expect((await herald.inbox.unreadCount(userId)).total).toBe(1);
+    }
+    expect(created).toHaveLength(2);
+    expect(push.calls.map((call) => [call.request.recipient.id, call.request.content.title]).sort()).toEqual([
+      ['ana', '3 reactions'],
+      ['ben', '3 reactions'],
+    ]);
+    // Running the digest's delivery again (a resumed dispatch) stores nothing twice.
+    await clock.advance(60_000);
+    expect((await herald.inbox.list('ana')).items).toHaveLength(1);
+  });
+
   it('caps a sliding window at maxWindow and closes early at maxEvents', async () => {
     const { herald, clock, email } = rig();
     // One event every 9 minutes keeps sliding the 10-minute window; the 1-hour cap closes it.

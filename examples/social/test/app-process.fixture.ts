@@ -1,0 +1,129 @@
+// Runs the app as its README says (`npm start --workspace examples/social`, from the repository root), waits for
+// the URL it prints, and drives Debian's Chromium against it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+
+const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface AppProcess {
+  url: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function startApp(workspace: string, env: Record<string, string> = {}): Promise<AppProcess> {
+  const child: ChildProcess = spawn('npm', ['start', '--workspace', workspace], {
+    cwd: repositoryRoot,
+    env: { ...process.env, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    // npm, tsx and the app (and its worker) are one process group: end them together.
+    process.kill(-(child.pid as number), 'SIGTERM');
+    await exited;
+  };
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${workspace} printed no URL in 90 s:\n${output}`)), 90_000);
+    child.on('exit', (code) => reject(new Error(`${workspace} exited with ${code}:\n${output}`)));
+    const look = (): void => {
+      const match = /on (http:\/\/localhost:\d+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', look);
+  }).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+  return { url, output: () => output, stop };
+}
+
+/** Debian's Chromium, headless, with nothing running in the background that could reach the network. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** A browser context signed in as `userId`, on the board page, its bell online. */
+export async function signIn(
+  browser: Browser,
+  url: string,
+  userId: string,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  const page = await context.newPage();
+  await page.goto(`${url}/sign-in/${userId}`);
+  await waitFor(page, 'the bell to go online', async () => (await bellState(page)).connection === 'online');
+  return { context, page };
+}
+
+export interface BellState {
+  badge: string;
+  connection: string;
+  items: string[];
+}
+
+/** What the user sees in `<herald-inbox>`: the badge, the connection state and the listed items' text. */
+export function bellState(page: Page): Promise<BellState> {
+  return page.evaluate(() => {
+    const host = document.querySelector('herald-inbox');
+    const root = host?.shadowRoot;
+    const badge = root?.querySelector<HTMLElement>('.badge');
+    return {
+      badge: !badge || badge.hidden ? '' : (badge.textContent ?? ''),
+      connection: host?.getAttribute('connection') ?? '',
+      items: Array.from(root?.querySelectorAll<HTMLElement>('li.item') ?? []).map((li) => li.textContent ?? ''),
+    };
+  });
+}
+
+/** Polls until `check` holds; fails naming what it waited for. Nothing asserts on how long it took. */
+export async function waitFor(
+  page: Page | undefined,
+  what: string,
+  check: () => Promise<boolean> | boolean,
+): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what}`);
+    await (page ? page.waitForTimeout(50) : new Promise((resolve) => setTimeout(resolve, 50)));
+  }
+}
+
+/** The app's JSON API as one signed-in user (the session cookie from /sign-in). */
+export async function apiAs(url: string, userId: string) {
+  const response = await fetch(`${url}/sign-in/${userId}`, { redirect: 'manual' });
+  const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] as string;
+  return async <T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> => {
+    const answer = await fetch(`${url}${path}`, {
+      method,
+      headers: { cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await answer.text();
+    return { status: answer.status, body: (text ? JSON.parse(text) : {}) as T };
+  };
+}
