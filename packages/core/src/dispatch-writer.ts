@@ -21,7 +21,7 @@ export const DISPATCH_CHUNK = 1_000;
 
 export interface DispatchWriterSettings {
   store: Store;
-  runner: Runner;
+  runner: Pick<Runner, 'enqueue'>;
   runnerStarted: Promise<void>;
   hasRealtimeInApp: boolean;
   events: EventBus;

@@ -21,6 +21,7 @@ import type { Settlement } from './settlement';
 import type { ChannelKind } from './spec/channel';
 import type { Runner } from './spec/runner';
 import type { NotificationRecord, Store } from './spec/store';
+import { notifyInTransaction } from './transactional-notify';
 
 const SETTLED_POLL_MS = 1_000;
 
@@ -244,6 +245,19 @@ export function createDispatcher(settings: DispatcherSettings): Dispatcher {
         ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
         ...(request.scheduledFor === undefined ? {} : { scheduledFor: new Date(request.scheduledFor).toISOString() }),
       };
+      if (options.transaction !== undefined) {
+        // Written in the host's transaction and handed over by the outbox relay after its commit.
+        const written = await notifyInTransaction(
+          { ...settings, now: () => clock.now() },
+          { record, definition: request.definition, transaction: options.transaction },
+        );
+        const outcome = { ...written, settled: undefined };
+        return result(written.record, outcome, {
+          deduplicated: written.deduplicated,
+          resumed: false,
+          excluded: written.deduplicated ? [] : excluded,
+        });
+      }
       const key = request.idempotencyKey;
       let begun = await store.beginNotification(record, {
         leaseUntil: leaseUntil(),

@@ -23,10 +23,11 @@ import { Settlement } from './settlement';
 import { channelsByKind, checkRunner, checkStore } from './setup-checks';
 import type { AnyChannel } from './spec/channel';
 import type { DeliveryTask, TaskOutcome } from './spec/runner';
+import type { Store } from './spec/store';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export function createHerald(settings: HeraldSettings): Herald {
+export function createHerald<S extends Store = Store>(settings: HeraldSettings<S>): Herald<S> {
   checkStore(settings.store);
   if (settings.runner !== undefined) checkRunner(settings.runner);
   const { store } = settings;
@@ -113,7 +114,7 @@ export function createHerald(settings: HeraldSettings): Herald {
 
   let closing: Promise<void> | undefined;
   const allChannels = (): AnyChannel[] => [...byKind.values()].flat();
-  const herald: Herald = {
+  const herald: Herald<S> = {
     notify(definition, options) {
       if (closing)
         return Promise.reject(new HeraldError('CLOSED', 'Herald is closed: notify() was called after close().'));

@@ -40,5 +40,6 @@ export type {
   NotificationRecord,
   Preferences,
   Store,
+  StoreTransaction,
   UnreadCount,
 } from './spec/store';
