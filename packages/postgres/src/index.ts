@@ -8,5 +8,6 @@ export {
   type PostgresQueryResult,
   withTransaction,
 } from './postgres-client';
+export { createPostgresRelay, MAX_SIGNAL_BYTES, type PostgresRelaySettings } from './postgres-relay';
 export { createPostgresStore, PostgresStore, type PostgresStoreSettings } from './postgres-store';
 export { DEFAULT_SCHEMA } from './schema-name';
