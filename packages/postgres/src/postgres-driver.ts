@@ -26,8 +26,8 @@ export interface PostgresDriverSettings {
   schema: string;
   /** Bound to the host's open transaction: no retries (the host's transaction is aborted), no housekeeping. */
   inTransaction: boolean;
-  /** NOTIFY channel that wakes relays; sent (at commit) by a bound driver's beginNotification. */
-  outboxChannel: string;
+  /** NOTIFY channel that wakes relays, sent (at commit) by a bound driver's beginNotification; none when undefined. */
+  wakeChannel: string | undefined;
 }
 
 type Row = Record<string, unknown>;
@@ -260,7 +260,7 @@ SELECT (SELECT count(*) FROM changed)::text AS changed, (SELECT count(*) FROM ta
   };
 
   function beginStatement(withKey: boolean): string {
-    const wake = inTransaction ? `, pg_notify('${settings.outboxChannel}', '')` : '';
+    const wake = settings.wakeChannel === undefined ? '' : `, pg_notify('${settings.wakeChannel}', '')`;
     const created = `
 created AS (
   INSERT INTO ${s}.notifications (id, type, status, lease_until, idempotency_key, created_at, record)

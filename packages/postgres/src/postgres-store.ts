@@ -40,6 +40,13 @@ export interface PostgresStoreSettings {
    * then hands over what transactions committed, up to its interval later.
    */
   listener?: PostgresQueryable | false | undefined;
+  /**
+   * Whether a transaction that began a notification sends a NOTIFY on `<schema>_outbox` (delivered at its commit) to
+   * wake the relays at once (default true). NOTIFY serialises the commits of the transactions that send one behind a
+   * global lock; a host whose notifying transactions run at thousands per second can turn it off and let the
+   * relay's sweep (`relay.intervalMs`) find them instead.
+   */
+  notifyOnCommit?: boolean | undefined;
   /** Time source for idempotency expiry and delivery `updatedAt` stamps. Defaults to `Date.now`. */
   clock?: Pick<Clock, 'now'> | undefined;
   /** Receives a line when the LISTEN connection drops. Silent by default. */
@@ -96,9 +103,8 @@ export class PostgresStore extends CheckedStore {
     const db = checkDb(settings?.db, 'PostgresStore db');
     const schema = checkSchemaName(settings.schema);
     const isBound = (settings as InternalSettings)[boundTransaction] === true;
-    super(createPostgresDriver({ db, schema, inTransaction: isBound, outboxChannel: outboxChannel(schema) }), {
-      clock: settings.clock,
-    });
+    const wake = isBound && settings.notifyOnCommit !== false ? outboxChannel(schema) : undefined;
+    super(createPostgresDriver({ db, schema, inTransaction: isBound, wakeChannel: wake }), { clock: settings.clock });
     this.#settings = settings;
     this.#schema = schema;
     this.#isBound = isBound;
