@@ -2,7 +2,8 @@
 // processes where that user has an open socket, so PUBLISH's answer says how many such processes got it.
 // Pub/sub is lossy; the gateway repairs what is lost by position (see gateway-connection.ts).
 
-import type { HeraldEvents, InboxItem, Logger, UnreadCount } from '@herald/core';
+import type { HeraldEvents, Logger } from '@herald/core';
+import type { RealtimeRelay, RealtimeRelayMessage, RealtimeRelaySubscription } from '@herald/core/spec';
 
 /** What the gateway needs of an ioredis client used for publishing. */
 export interface RealtimeRedis {
@@ -23,39 +24,7 @@ export interface RealtimeRedisSubscriber {
   readonly status?: string;
 }
 
-export type RelayMessage =
-  | { kind: 'item'; origin: string; item: InboxItem }
-  | {
-      kind: 'read';
-      origin: string;
-      userId: string;
-      ids: string[];
-      all: boolean;
-      notificationType?: string;
-      upToPosition?: number;
-      unread: UnreadCount;
-    }
-  | { kind: 'unread'; origin: string; userId: string; ids: string[]; unread: UnreadCount }
-  | {
-      kind: 'seen';
-      origin: string;
-      userId: string;
-      ids: string[];
-      all: boolean;
-      upToPosition?: number;
-      unread: UnreadCount;
-    }
-  | {
-      kind: 'archived';
-      origin: string;
-      userId: string;
-      ids: string[];
-      all: boolean;
-      notificationType?: string;
-      upToPosition?: number;
-      unread: UnreadCount;
-    }
-  | { kind: 'unarchived'; origin: string; userId: string; ids: string[]; unread: UnreadCount };
+export type RelayMessage = RealtimeRelayMessage;
 
 /** The relay message for Herald's `inbox.read` event (a read-all limited to a type keeps the type). */
 export function readRelayMessage(origin: string, event: HeraldEvents['inbox.read']): RelayMessage {
@@ -107,7 +76,7 @@ export function userChannel(prefix: string, userId: string): string {
   return `${prefix}user:${userId}`;
 }
 
-function messageUserId(message: RelayMessage): string {
+export function messageUserId(message: RelayMessage): string {
   return message.kind === 'item' ? message.item.userId : message.userId;
 }
 
@@ -133,12 +102,7 @@ export async function publishRelayMessage(
   }
 }
 
-export interface RelaySubscription {
-  /** Starts receiving a user's messages (idempotent); resolves once Redis confirmed. */
-  add(userId: string): Promise<void>;
-  remove(userId: string): void;
-  close(): Promise<void>;
-}
+export type RelaySubscription = RealtimeRelaySubscription;
 
 export interface RelaySubscriptionSettings {
   redis: RealtimeRedis;
@@ -211,5 +175,32 @@ export function createRelaySubscription(settings: RelaySubscriptionSettings): Re
       subscribed.clear();
       await subscriber.quit().catch(() => {});
     },
+  };
+}
+
+export interface RedisRelaySettings {
+  /** An ioredis client: it publishes, and is `duplicate()`d for each subscription. */
+  redis: RealtimeRedis;
+  /** Prefix of the pub/sub channels (default `herald:realtime:`); the same on every process. */
+  prefix?: string | undefined;
+  logger: Logger;
+}
+
+/** The realtime relay over Redis pub/sub: one channel per user, so PUBLISH's answer counts the receiving processes. */
+export function createRedisRelay(settings: RedisRelaySettings): RealtimeRelay {
+  const prefix = settings.prefix ?? DEFAULT_REDIS_PREFIX;
+  return {
+    specificationVersion: 'v1',
+    publish: (message, selfSubscribed) =>
+      publishRelayMessage(settings.redis, prefix, message, settings.logger, selfSubscribed),
+    subscribe: (subscriber) =>
+      createRelaySubscription({
+        redis: settings.redis,
+        prefix,
+        origin: subscriber.origin,
+        logger: settings.logger,
+        onMessage: (message) => subscriber.onMessage(message),
+        onResubscribed: () => subscriber.onResubscribed(),
+      }),
   };
 }

@@ -30,5 +30,6 @@ export { type Logger, silentLogger } from '../logger';
 export type { Recipient } from '../recipient';
 export * from './channel';
 export type { HeraldHost } from './host';
+export type * from './realtime-relay';
 export * from './runner';
 export * from './store';
