@@ -37,6 +37,53 @@ interface TransactionRunner extends PostgresQueryable {
   transaction<T>(run: (transaction: PostgresQueryable) => Promise<T>): Promise<T>;
 }
 
+/** node-postgres's query config: a named statement is parsed and planned once per connection, then reused. */
+interface NamedQueryable {
+  query(config: { name: string; text: string; values?: unknown[] }): Promise<PostgresQueryResult>;
+}
+
+/** A node-postgres Pool, Client or PoolClient, which take a query config with a statement name. */
+export function takesNamedStatements(db: PostgresQueryable): boolean {
+  const candidate = db as { totalCount?: unknown; connectionParameters?: unknown; escapeLiteral?: unknown };
+  return (
+    isPool(db) || (typeof candidate.connectionParameters === 'object' && typeof candidate.escapeLiteral === 'function')
+  );
+}
+
+/** A stable name for a statement's text (a 53-bit hash): the same text gets the same name in every store. */
+export function statementName(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let index = 0; index < text.length; index++) {
+    const unit = text.charCodeAt(index);
+    h1 = Math.imul(h1 ^ unit, 2654435761);
+    h2 = Math.imul(h2 ^ unit, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return `herald_${(4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36)}_${text.length.toString(36)}`;
+}
+
+/**
+ * The query function the driver runs its statements through: named (prepared once per connection) on node-postgres
+ * when `prepared`, plain otherwise (PGlite, postgres.js adapters, or `preparedStatements: false`).
+ */
+export function queryFunction(
+  db: PostgresQueryable,
+  prepared: boolean,
+): (text: string, values: unknown[]) => Promise<PostgresQueryResult> {
+  if (!prepared || !takesNamedStatements(db)) return (text, values) => db.query(text, values);
+  const names = new Map<string, string>();
+  return (text, values) => {
+    let name = names.get(text);
+    if (name === undefined) {
+      name = statementName(text);
+      names.set(text, name);
+    }
+    return (db as unknown as NamedQueryable).query({ name, text, values });
+  };
+}
+
 export function isPool(db: PostgresQueryable): db is PostgresPool {
   // A node-postgres Client has connect() too, but it connects itself (and has no pool counters).
   const candidate = db as Partial<PostgresPool> & { totalCount?: unknown };

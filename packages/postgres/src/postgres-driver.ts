@@ -21,7 +21,7 @@ import type {
   UnreadCount,
 } from '@herald/core/spec';
 import type { CheckedBulkOptions, CheckedDate, CheckedInboxQuery, StoreDriver } from '@herald/core/store-kit';
-import { type PostgresQueryable, withTransaction } from './postgres-client';
+import { type PostgresQueryable, queryFunction, withTransaction } from './postgres-client';
 import { type PostgresFailureContext, toStoreFailure } from './postgres-errors';
 import { isStorableText } from './text-checks';
 
@@ -32,6 +32,8 @@ export interface PostgresDriverSettings {
   inTransaction: boolean;
   /** NOTIFY channel that wakes relays, sent (at commit) by a bound driver's beginNotification; none when undefined. */
   wakeChannel: string | undefined;
+  /** Named statements on node-postgres, so each is parsed and planned once per connection. */
+  preparedStatements: boolean;
 }
 
 type Row = Record<string, unknown>;
@@ -238,6 +240,7 @@ counted AS (
 
 export function createPostgresDriver(settings: PostgresDriverSettings): StoreDriver {
   const { db, inTransaction } = settings;
+  const query = queryFunction(db, settings.preparedStatements);
   const s = settings.schema;
   let lastKeySweep = 0;
 
@@ -245,7 +248,7 @@ export function createPostgresDriver(settings: PostgresDriverSettings): StoreDri
   async function run(operation: string, sql: string, values: unknown[]): Promise<Row[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await db.query(sql, values)).rows;
+        return (await query(sql, values)).rows;
       } catch (error) {
         const context: PostgresFailureContext = { operation, schema: s, inTransaction, attempt };
         const failure = toStoreFailure(error, context);
@@ -266,10 +269,11 @@ export function createPostgresDriver(settings: PostgresDriverSettings): StoreDri
     for (let attempt = 1; ; attempt++) {
       const context: PostgresFailureContext = { operation, schema: s, inTransaction, attempt };
       try {
-        if (inTransaction) return await work(async (sql, values) => (await db.query(sql, values)).rows);
-        return await withTransaction(db, (connection) =>
-          work(async (sql, values) => (await connection.query(sql, values)).rows),
-        );
+        if (inTransaction) return await work(async (sql, values) => (await query(sql, values)).rows);
+        return await withTransaction(db, (connection) => {
+          const onConnection = queryFunction(connection, settings.preparedStatements);
+          return work(async (sql, values) => (await onConnection(sql, values)).rows);
+        });
       } catch (error) {
         const failure = toStoreFailure(error, context);
         if (failure === 'retry' && attempt < MAX_ATTEMPTS) {

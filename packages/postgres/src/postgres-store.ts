@@ -53,6 +53,12 @@ export interface PostgresStoreSettings {
    * relay's sweep (`relay.intervalMs`) find them instead.
    */
   notifyOnCommit?: boolean | undefined;
+  /**
+   * Whether statements are named on node-postgres (default true), so each is parsed and planned once per connection
+   * and then only executed. Turn it off behind a pooler that cannot keep prepared statements (PgBouncer in
+   * transaction mode before 1.21, or without `max_prepared_statements`). PGlite always runs them unnamed.
+   */
+  preparedStatements?: boolean | undefined;
   /** Time source for idempotency expiry and delivery `updatedAt` stamps. Defaults to `Date.now`. */
   clock?: Pick<Clock, 'now'> | undefined;
   /** Receives a line when the LISTEN connection drops. Silent by default. */
@@ -112,7 +118,10 @@ export class PostgresStore extends CheckedStore {
     const schema = checkSchemaName(settings.schema);
     const isBound = (settings as InternalSettings)[boundTransaction] === true;
     const wake = isBound && settings.notifyOnCommit !== false ? outboxChannel(schema) : undefined;
-    super(createPostgresDriver({ db, schema, inTransaction: isBound, wakeChannel: wake }), { clock: settings.clock });
+    const preparedStatements = settings.preparedStatements !== false;
+    super(createPostgresDriver({ db, schema, inTransaction: isBound, wakeChannel: wake, preparedStatements }), {
+      clock: settings.clock,
+    });
     this.#settings = settings;
     this.#schema = schema;
     this.#isBound = isBound;
