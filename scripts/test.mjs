@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `npm test`: installs the system packages the tests need (when root and they are missing), builds,
-// typechecks, lints the code and the published packages, then runs every vitest project.
+// `npm test`: installs the system packages the tests need (when root and they are missing: redis-server,
+// chromium, openssl, postgresql), builds, typechecks, lints the code and the published packages, then runs every
+// vitest project.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { writeFailureReport } from './test-reports.mjs';
 
@@ -19,13 +20,22 @@ function has(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
+/** Debian keeps PostgreSQL's server programs off PATH, in /usr/lib/postgresql/<major>/bin. */
+function hasPostgres() {
+  if (process.env.HERALD_POSTGRES_BIN) return existsSync(`${process.env.HERALD_POSTGRES_BIN}/initdb`);
+  const root = '/usr/lib/postgresql';
+  const installed = existsSync(root) && readdirSync(root).some((major) => existsSync(`${root}/${major}/bin/initdb`));
+  return installed || has('initdb');
+}
+
 function ensureSystemPackages() {
   const wanted = [
     { command: 'redis-server', pkg: 'redis-server', why: 'RedisStore, BullMQ and multi-node gateway tests' },
     { command: 'chromium', pkg: 'chromium', why: 'the browser test of the WebSocket client' },
     { command: 'openssl', pkg: 'openssl', why: 'test certificates for the FCM peer' },
+    { command: 'initdb', pkg: 'postgresql', why: 'PostgresStore and the Postgres realtime relay', check: hasPostgres },
   ];
-  const missing = wanted.filter((entry) => !has(entry.command));
+  const missing = wanted.filter((entry) => !(entry.check ?? (() => has(entry.command)))());
   if (missing.length === 0) return;
   if (!isRoot) {
     for (const entry of missing) {

@@ -1,7 +1,10 @@
 // Herald quickstart: two notifications, three users (one of them the actor), in-app + email,
 // on embedded defaults: an in-memory store and a local SMTP sink (set SMTP_HOST/SMTP_PORT to use yours).
-import { createHerald } from '@herald/core';
+// HERALD_PGLITE_DIR=./.herald-data (or `--pglite <dir>`) stores everything in an embedded Postgres (PGlite) in that
+// directory instead, so the demo's inbox survives a restart.
+import { createHerald, type Store } from '@herald/core';
 import { createEmailChannel } from '@herald/email';
+import { migrate, PostgresStore } from '@herald/postgres';
 import { MemoryStore } from '@herald/storage';
 import { ticketAssigned, ticketCommented } from './notifications';
 import { startSmtpSink } from './smtp-sink';
@@ -12,13 +15,27 @@ const users = [
   { id: 'cy', name: 'Cy', email: 'cy@example.com' },
 ];
 
+const flag = process.argv.indexOf('--pglite');
+const pgliteDir = flag >= 0 ? process.argv[flag + 1] : process.env.HERALD_PGLITE_DIR;
+
+/** The in-memory store, or PostgresStore on a PGlite data directory (created and migrated on first start). */
+async function openStore(): Promise<{ store: Store; close(): Promise<void> }> {
+  if (!pgliteDir) return { store: new MemoryStore(), close: async () => {} };
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db = new PGlite(pgliteDir);
+  await migrate(db);
+  console.log(`Storing in PGlite at ${pgliteDir}`);
+  return { store: new PostgresStore({ db }), close: () => db.close() };
+}
+
+const opened = await openStore();
 const sink = process.env.SMTP_HOST ? undefined : await startSmtpSink();
 const smtp = sink
   ? { host: sink.host, port: sink.port, ignoreTLS: true }
   : { host: process.env.SMTP_HOST as string, port: Number(process.env.SMTP_PORT ?? 587) };
 
 const herald = createHerald({
-  store: new MemoryStore(),
+  store: opened.store,
   channels: [createEmailChannel({ smtp, from: 'Helpdesk <helpdesk@example.com>' })],
   resolveRecipients: (ids) => users.filter((user) => ids.includes(user.id)),
 });
@@ -73,4 +90,5 @@ if (sink) {
 }
 
 await herald.close();
+await opened.close();
 await sink?.close();

@@ -27,7 +27,8 @@ export interface DispatchWriterSettings {
   clock: Clock;
   /** A throttle across every type (settings), on top of each definition's own. */
   throttleBudget: ThrottleBudget | undefined;
-  runner: Runner;
+  /** Enqueues the chunk's tasks; reschedules a digest's closing delivery when the digest filled up. */
+  runner: Pick<Runner, 'enqueue' | 'reschedule'>;
   runnerStarted: Promise<void>;
   hasRealtimeInApp: boolean;
   events: EventBus;

@@ -22,6 +22,7 @@ import type { ChannelKind } from './spec/channel';
 import type { Runner } from './spec/runner';
 import type { NotificationRecord, Store } from './spec/store';
 import type { ThrottleBudget } from './timing/timing-decisions';
+import { notifyInTransaction } from './transactional-notify';
 
 const SETTLED_POLL_MS = 1_000;
 
@@ -247,6 +248,20 @@ export function createDispatcher(settings: DispatcherSettings): Dispatcher {
         ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
         ...(request.scheduledFor === undefined ? {} : { scheduledFor: new Date(request.scheduledFor).toISOString() }),
       };
+      if (options.transaction !== undefined) {
+        // Written in the host's transaction and handed over by the outbox relay after its commit.
+        const written = await notifyInTransaction(settings, {
+          record,
+          definition: request.definition,
+          transaction: options.transaction,
+        });
+        const outcome = { ...written, settled: undefined };
+        return result(written.record, outcome, {
+          deduplicated: written.deduplicated,
+          resumed: false,
+          excluded: written.deduplicated ? [] : excluded,
+        });
+      }
       const key = request.idempotencyKey;
       let begun = await store.beginNotification(record, {
         leaseUntil: leaseUntil(),

@@ -24,6 +24,7 @@ import type {
   QuietHours,
   SkipReasonCode,
   Store,
+  StoreTransaction,
   TypedBulkInboxOptions,
   UnreadCount,
 } from './spec/store';
@@ -36,8 +37,9 @@ import type { Duration } from './timing/duration';
  */
 export type ResolveRecipients = (ids: string[]) => Promise<Iterable<Recipient>> | Iterable<Recipient>;
 
-export interface HeraldSettings {
-  store: Store;
+/** `S` is the store's own type, so `notify`'s `transaction` option takes what that store's `inTransaction` takes. */
+export interface HeraldSettings<S extends Store = Store> {
+  store: S;
   /** Channels to deliver through. Several of one kind are tried in order, as fallbacks. */
   channels?: AnyChannel[];
   /** The notification catalog; needed by workers in other processes. `notify` adds what it sees. */
@@ -72,7 +74,7 @@ export interface HeraldSettings {
 
 export type RecipientInput = string | Recipient;
 
-export interface NotifyOptions<D extends AnyNotificationDefinition> {
+export interface NotifyOptions<D extends AnyNotificationDefinition, S extends Store = Store> {
   to: RecipientInput | readonly RecipientInput[];
   payload: PayloadInput<D>;
   /** Who caused it; never notified of their own action unless `notifyActor` is true. */
@@ -86,6 +88,14 @@ export interface NotifyOptions<D extends AnyNotificationDefinition> {
   delayMs?: number;
   /** Deliver at this time (a Date or an ISO 8601 string). */
   at?: Date | string;
+  /**
+   * The host's open transaction, for a store that can join one (`PostgresStore`: a node-postgres client after
+   * BEGIN, a PGlite transaction). The notification, its inbox items and delivery records are written in it and
+   * nothing is sent: after COMMIT the outbox relay hands the deliveries over; after ROLLBACK nothing exists.
+   * `notify` resolves once everything is written (in the transaction) and throws the store's own error when a
+   * write fails, leaving the transaction to be rolled back.
+   */
+  transaction?: StoreTransaction<S>;
 }
 
 export interface DeliveryFailureReport {
@@ -238,8 +248,8 @@ export interface DeliveriesApi {
 
 type Listener<T> = (event: T) => void;
 
-export interface Herald {
-  notify<D extends AnyNotificationDefinition>(definition: D, options: NotifyOptions<D>): Promise<NotifyResult>;
+export interface Herald<S extends Store = Store> {
+  notify<D extends AnyNotificationDefinition>(definition: D, options: NotifyOptions<D, S>): Promise<NotifyResult>;
   /** Cancels a scheduled notification, by the idempotency key it was sent with, if it has not gone out. */
   cancel(idempotencyKey: string): Promise<CancelResult>;
   readonly inbox: InboxApi;
@@ -248,10 +258,10 @@ export interface Herald {
   readonly deliveries: DeliveriesApi;
   /** Digests: close a key's open digests now (`flush`) instead of at the end of their window. */
   readonly digests: DigestsApi;
-  readonly store: Store;
-  on<E extends keyof HeraldEvents>(event: E, listener: Listener<HeraldEvents[E]>): Herald;
-  off<E extends keyof HeraldEvents>(event: E, listener: Listener<HeraldEvents[E]>): Herald;
-  once<E extends keyof HeraldEvents>(event: E, listener: Listener<HeraldEvents[E]>): Herald;
+  readonly store: S;
+  on<E extends keyof HeraldEvents>(event: E, listener: Listener<HeraldEvents[E]>): Herald<S>;
+  off<E extends keyof HeraldEvents>(event: E, listener: Listener<HeraldEvents[E]>): Herald<S>;
+  once<E extends keyof HeraldEvents>(event: E, listener: Listener<HeraldEvents[E]>): Herald<S>;
   /** Waits for in-flight deliveries, then closes runner and channels; later calls to notify reject. */
   close(): Promise<void>;
 }

@@ -23,6 +23,7 @@ import { Settlement } from './settlement';
 import { channelsByKind, checkRunner, checkStore } from './setup-checks';
 import type { AnyChannel } from './spec/channel';
 import type { DeliveryTask, TaskOutcome } from './spec/runner';
+import type { Store } from './spec/store';
 import { createDigestsApi } from './timing/digests';
 import { durationMs } from './timing/duration';
 import { createEscalationWithdrawal } from './timing/escalations';
@@ -41,7 +42,7 @@ function throttleBudget(setting: HeraldSettings['throttle']): ThrottleBudget | u
   return { limit, perMs: durationMs(setting.per, 'throttle.per'), kinds: setting.channels };
 }
 
-export function createHerald(settings: HeraldSettings): Herald {
+export function createHerald<S extends Store = Store>(settings: HeraldSettings<S>): Herald<S> {
   checkStore(settings.store);
   if (settings.runner !== undefined) checkRunner(settings.runner);
   const { store } = settings;
@@ -130,7 +131,7 @@ export function createHerald(settings: HeraldSettings): Herald {
 
   let closing: Promise<void> | undefined;
   const allChannels = (): AnyChannel[] => [...byKind.values()].flat();
-  const herald: Herald = {
+  const herald: Herald<S> = {
     notify(definition, options) {
       if (closing)
         return Promise.reject(new HeraldError('CLOSED', 'Herald is closed: notify() was called after close().'));

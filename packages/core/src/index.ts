@@ -49,6 +49,7 @@ export type {
   QuietHours,
   SkipReasonCode,
   Store,
+  StoreTransaction,
   TypedBulkInboxOptions,
   UnreadCount,
 } from './spec/store';

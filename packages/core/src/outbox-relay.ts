@@ -1,7 +1,8 @@
 // The outbox relay: completes notifications whose dispatch stopped part-way (the process died, the store failed
 // mid-notify) when nobody retries them. Every process with Herald runs one. Each pass takes the notifications
 // whose lease has ended — atomically, so relays of several processes never take the same one — and resumes them.
-// Worst case, a stopped dispatch is completed `leaseMs + intervalMs` after its last lease renewal.
+// Worst case, a stopped dispatch is completed `leaseMs + intervalMs` after its last lease renewal. A store that
+// watches its outbox (`watchOutbox`) wakes a pass at once when a notification written in a transaction commits.
 
 import type { Clock, TimerHandle } from './clock';
 import type { Logger } from './logger';
@@ -42,6 +43,8 @@ export function createOutboxRelay(
   let timer: TimerHandle | undefined;
   let stopped = false;
   let pass: Promise<number> | undefined;
+  /** A wake-up came during a pass: what woke it may have committed after that pass looked. */
+  let passAgain = false;
 
   async function takeOver(): Promise<number> {
     let completed = 0;
@@ -72,9 +75,24 @@ export function createOutboxRelay(
   function runOnce(): Promise<number> {
     pass ??= takeOver().finally(() => {
       pass = undefined;
+      if (passAgain && !stopped) {
+        passAgain = false;
+        wake();
+      }
     });
     return pass;
   }
+
+  /** A store that can tell when notifications fell due (a transaction that began one committed) wakes a pass. */
+  function wake(): void {
+    if (stopped) return;
+    if (pass) {
+      passAgain = true;
+      return;
+    }
+    runOnce().catch((error: unknown) => logger.warn('herald: an outbox relay pass failed', { error }));
+  }
+  const unwatch = store.watchOutbox?.(wake);
 
   function schedule(): void {
     if (stopped) return;
@@ -90,6 +108,7 @@ export function createOutboxRelay(
     runOnce,
     async stop() {
       stopped = true;
+      unwatch?.();
       if (timer !== undefined) clock.clearTimeout(timer);
       await pass?.catch(() => undefined);
     },

@@ -1,19 +1,11 @@
 // The one `inApp` channel (id `websocket`) behind both the gateway and the socket-less publisher: it hands each
-// stored inbox item to this process's sockets (when there are any) and to the other processes through Redis,
+// stored inbox item to this process's sockets (when there are any) and to the other processes through its relay,
 // and relays Herald's inbox state events (`inbox.read`, `inbox.unread`, `inbox.seen`, `inbox.archived`,
 // `inbox.unarchived`) the same two ways.
 
 import { DeliveryError, type HeraldEvents, type InboxItem, type Logger } from '@herald/core';
-import type { Channel, HeraldHost, SendResult } from '@herald/core/spec';
-import type { NamespaceCheck } from './namespace-registry';
-import {
-  archivedRelayMessage,
-  publishRelayMessage,
-  type RealtimeRedis,
-  type RelayMessage,
-  readRelayMessage,
-  seenRelayMessage,
-} from './redis-relay';
+import type { Channel, HeraldHost, RealtimeRelay, SendResult } from '@herald/core/spec';
+import { archivedRelayMessage, type RelayMessage, readRelayMessage, seenRelayMessage } from './redis-relay';
 
 /** What a process holding sockets (the gateway) adds to the channel. */
 export interface LocalRealtime {
@@ -31,11 +23,8 @@ export interface LocalRealtime {
 }
 
 export interface RealtimeChannelSettings {
-  /** Publishes to the other processes; without it only this process's sockets are reached. */
-  redis?: Pick<RealtimeRedis, 'publish'>;
-  namespace: string;
-  /** Told when a publish reached no other process (a publisher checks its namespace against the gateways'). */
-  namespaceCheck?: NamespaceCheck;
+  /** Publishes to the other processes (Redis, Postgres); without it only this process's sockets are reached. */
+  relay?: Pick<RealtimeRelay, 'publish'>;
   /** This process's id in relay messages, so its own messages are not applied twice. */
   origin: string;
   logger: Logger;
@@ -47,19 +36,17 @@ export interface RealtimeChannelSettings {
 export type RealtimeChannel = Channel<'inApp'> & { close(): Promise<void> };
 
 export function createRealtimeChannel(settings: RealtimeChannelSettings): RealtimeChannel {
-  const { redis, namespace, origin, logger, local, namespaceCheck } = settings;
+  const { relay: remote, origin, local } = settings;
   /** One per Herald attached (a publisher may serve several); `close()` runs what is left. */
   const detachers = new Set<() => void>();
   let closed: Promise<void> | undefined;
 
   async function publish(message: RelayMessage, selfSubscribed = false): Promise<number> {
-    if (!redis) return 0;
-    const receivers = await publishRelayMessage(redis, namespace, message, logger, selfSubscribed);
-    if (receivers === 0) namespaceCheck?.nobodyReceived();
-    return receivers ?? 0;
+    if (!remote) return 0;
+    return (await remote.publish(message, selfSubscribed)) ?? 0;
   }
 
-  /** A read-state change reaches this process's sockets at once and every other process through Redis. */
+  /** A read-state change reaches this process's sockets at once and every other process through the relay. */
   function relay(message: RelayMessage): void {
     local?.apply(message);
     void publish(message);

@@ -2,8 +2,14 @@
 // processes where that user has an open socket, so PUBLISH's answer says how many such processes got it.
 // Pub/sub is lossy; the gateway repairs what is lost by position (see gateway-connection.ts).
 
-import type { HeraldEvents, InboxItem, Logger, UnreadCount } from '@herald/core';
-import { announceNamespace } from './namespace-registry';
+import type { HeraldEvents, Logger } from '@herald/core';
+import {
+  namespaceSetting,
+  type RealtimeRelay,
+  type RealtimeRelayMessage,
+  type RealtimeRelaySubscription,
+} from '@herald/core/spec';
+import { announceNamespace, createNamespaceCheck } from './namespace-registry';
 
 /** What the gateway needs of an ioredis client used for publishing. */
 export interface RealtimeRedis {
@@ -24,39 +30,7 @@ export interface RealtimeRedisSubscriber {
   readonly status?: string;
 }
 
-export type RelayMessage =
-  | { kind: 'item'; origin: string; item: InboxItem }
-  | {
-      kind: 'read';
-      origin: string;
-      userId: string;
-      ids: string[];
-      all: boolean;
-      notificationType?: string;
-      upToPosition?: number;
-      unread: UnreadCount;
-    }
-  | { kind: 'unread'; origin: string; userId: string; ids: string[]; unread: UnreadCount }
-  | {
-      kind: 'seen';
-      origin: string;
-      userId: string;
-      ids: string[];
-      all: boolean;
-      upToPosition?: number;
-      unread: UnreadCount;
-    }
-  | {
-      kind: 'archived';
-      origin: string;
-      userId: string;
-      ids: string[];
-      all: boolean;
-      notificationType?: string;
-      upToPosition?: number;
-      unread: UnreadCount;
-    }
-  | { kind: 'unarchived'; origin: string; userId: string; ids: string[]; unread: UnreadCount };
+export type RelayMessage = RealtimeRelayMessage;
 
 /** The relay message for Herald's `inbox.read` event (a read-all limited to a type keeps the type). */
 export function readRelayMessage(origin: string, event: HeraldEvents['inbox.read']): RelayMessage {
@@ -107,7 +81,7 @@ export function userChannel(namespace: string, userId: string): string {
   return `${namespace}:realtime:user:${userId}`;
 }
 
-function messageUserId(message: RelayMessage): string {
+export function messageUserId(message: RelayMessage): string {
   return message.kind === 'item' ? message.item.userId : message.userId;
 }
 
@@ -133,12 +107,7 @@ export async function publishRelayMessage(
   }
 }
 
-export interface RelaySubscription {
-  /** Starts receiving a user's messages (idempotent); resolves once Redis confirmed. */
-  add(userId: string): Promise<void>;
-  remove(userId: string): void;
-  close(): Promise<void>;
-}
+export type RelaySubscription = RealtimeRelaySubscription;
 
 export interface RelaySubscriptionSettings {
   redis: RealtimeRedis;
@@ -214,5 +183,39 @@ export function createRelaySubscription(settings: RelaySubscriptionSettings): Re
       subscribed.clear();
       await subscriber.quit().catch(() => {});
     },
+  };
+}
+
+export interface RedisRelaySettings {
+  /** An ioredis client: it publishes, and is `duplicate()`d for each subscription. */
+  redis: RealtimeRedis;
+  /** The deployment's namespace (default `herald`): channels are `<namespace>:realtime:user:<id>`. */
+  namespace?: string | undefined;
+  logger: Logger;
+}
+
+/**
+ * The realtime relay over Redis pub/sub: one channel per user, so PUBLISH's answer counts the receiving processes.
+ * Each subscription announces the namespace; a publish that reaches nobody checks it against the gateways'.
+ */
+export function createRedisRelay(settings: RedisRelaySettings): RealtimeRelay {
+  const namespace = namespaceSetting(settings, 'createRedisRelay', ['prefix']);
+  const namespaceCheck = createNamespaceCheck(settings.redis, namespace, settings.logger);
+  return {
+    specificationVersion: 'v1',
+    async publish(message, selfSubscribed) {
+      const receivers = await publishRelayMessage(settings.redis, namespace, message, settings.logger, selfSubscribed);
+      if (receivers === 0) namespaceCheck.nobodyReceived();
+      return receivers;
+    },
+    subscribe: (subscriber) =>
+      createRelaySubscription({
+        redis: settings.redis,
+        namespace,
+        origin: subscriber.origin,
+        logger: settings.logger,
+        onMessage: (message) => subscriber.onMessage(message),
+        onResubscribed: () => subscriber.onResubscribed(),
+      }),
   };
 }

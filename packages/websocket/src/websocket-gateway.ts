@@ -6,13 +6,13 @@ import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'n
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Authenticate, AuthenticatedUser, AuthenticationRequest, InboxApi, InboxItem, Logger } from '@herald/core';
-import { type Channel, ConfigurationError, namespaceSetting, silentLogger } from '@herald/core/spec';
+import { type Channel, ConfigurationError, namespaceSetting, type RealtimeRelay, silentLogger } from '@herald/core/spec';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { isLargerThan } from './frame-size';
 import { createGatewayConnection, type GatewayConnection, type GatewayCounters } from './gateway-connection';
 import { CloseCode, HERALD_SUBPROTOCOL, type ServerFrame } from './protocol';
 import { createRealtimeChannel } from './realtime-channel';
-import { createRelaySubscription, type RealtimeRedis, type RelayMessage, type RelaySubscription } from './redis-relay';
+import { createRedisRelay, type RealtimeRedis, type RelayMessage, type RelaySubscription } from './redis-relay';
 import { createTokenBucket, type RateLimitSettings } from './token-bucket';
 import { UpgradeHeaders } from './upgrade-headers';
 
@@ -48,6 +48,11 @@ export interface WebSocketGatewaySettings {
    * `<namespace>:realtime:user:<id>`). The same on every gateway and publisher, like the store's and the runner's.
    */
   namespace?: string;
+  /**
+   * Instead of `redis`: any realtime relay, e.g. `createPostgresRelay` from @herald/postgres (LISTEN / NOTIFY). The
+   * same relay (or one over the same database or Redis) on every process.
+   */
+  relay?: RealtimeRelay;
   /** ws-level ping interval; a peer that has not answered the previous ping is terminated (default 30 s). */
   heartbeatMs?: number;
   /**
@@ -165,6 +170,12 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
   const helloTimeoutMs = positiveInteger(settings.helloTimeoutMs, 'helloTimeoutMs', 10_000);
   const namespace = namespaceSetting(settings, 'createWebSocketGateway', ['redisPrefix']);
   const origin = randomUUID();
+  if (settings.relay && settings.redis) {
+    throw new ConfigurationError('Give the gateway either relay or redis, not both');
+  }
+  const remote: RealtimeRelay | undefined =
+    settings.relay ??
+    (settings.redis ? createRedisRelay({ redis: settings.redis, namespace, logger }) : undefined);
   const allowedOrigins = settings.allowedOrigins;
 
   let inbox: InboxApi | undefined;
@@ -198,18 +209,13 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
   });
 
   // Relay between processes.
-  const relay: RelaySubscription | undefined = settings.redis
-    ? createRelaySubscription({
-        redis: settings.redis,
-        namespace,
-        origin,
-        logger,
-        onMessage: applyRelayMessage,
-        onResubscribed: () => {
-          for (const set of users.values()) for (const connection of set) connection.resync();
-        },
-      })
-    : undefined;
+  const relay: RelaySubscription | undefined = remote?.subscribe({
+    origin,
+    onMessage: applyRelayMessage,
+    onResubscribed: () => {
+      for (const set of users.values()) for (const connection of set) connection.resync();
+    },
+  });
 
   /** The frame a live item travels in, serialised once for all of its user's sockets, or `too-large`. */
   function liveFrame(item: InboxItem): string | 'too-large' {
@@ -220,7 +226,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
   function deliverLocal(item: InboxItem): number | 'too-large' {
     const connections = users.get(item.userId);
     // Offline here and no other process to tell: leave the size to the replay that will read it.
-    if (!connections && !settings.redis) return 0;
+    if (!connections && !remote) return 0;
     const frame = liveFrame(item);
     let took = 0;
     for (const connection of connections ?? []) if (connection.deliver(item, frame)) took += 1;
@@ -236,6 +242,13 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
 
   /** Items from other processes, and read state from anywhere, for this process's sockets. */
   function applyRelayMessage(message: RelayMessage): void {
+    if (message.kind === 'item-at') {
+      // Too large for the relay to carry: the sockets behind it read it (and anything else missed) from the store.
+      for (const connection of users.get(message.userId) ?? []) {
+        if (connection.isGreeted && connection.lastSentPosition < message.position) connection.resync();
+      }
+      return;
+    }
     if (message.kind === 'item') {
       const connections = users.get(message.item.userId);
       if (!connections) return;
@@ -466,10 +479,10 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     });
   }
 
-  // Heartbeats, and (with Redis) a check that no user's newest item was lost in pub/sub.
+  // Heartbeats, and (with a relay) a check that no user's newest item was lost on the way.
   let tailCheckRunning = false;
   async function tailCheck(): Promise<void> {
-    if (tailCheckRunning || !settings.redis) return;
+    if (tailCheckRunning || !remote) return;
     tailCheckRunning = true;
     try {
       for (const [userId, set] of [...users]) {
@@ -533,8 +546,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
 
   // Read state changed anywhere (sockets, HTTP, code, other processes) reaches every tab through Herald's events.
   const channel = createRealtimeChannel({
-    ...(settings.redis ? { redis: settings.redis } : {}),
-    namespace,
+    ...(remote ? { relay: remote } : {}),
     origin,
     logger,
     local: {

@@ -31,5 +31,6 @@ export { DEFAULT_NAMESPACE, namespaceSetting } from '../namespace';
 export type { Recipient } from '../recipient';
 export * from './channel';
 export type { HeraldHost } from './host';
+export type * from './realtime-relay';
 export * from './runner';
 export * from './store';

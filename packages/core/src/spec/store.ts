@@ -1,4 +1,4 @@
-// The Store spec, v1. MemoryStore and RedisStore implement it and pass one contract suite
+// The Store spec, v1. MemoryStore, RedisStore and PostgresStore implement it and pass one contract suite
 // (`describeStoreContract` in @herald/testing). Counters change atomically with the state they count.
 
 import type { DeliveryFailureCode } from '../errors';
@@ -506,5 +506,29 @@ export interface Store {
   getPreferences(userIds: string[]): Promise<Map<string, Preferences>>;
   setPreferences(userId: string, preferences: Preferences): Promise<void>;
 
+  // Optional capabilities. A store that has none of them is a complete v1 store.
+  /**
+   * A store in the host's own database may join the host's open transaction: it returns a store whose every write
+   * goes through `transaction` and commits or rolls back with it. `notify(def, { transaction })` (typed by this
+   * parameter, see `StoreTransaction`) then begins the notification, writes its items and delivery records through
+   * the bound store and hands nothing to the runner: the notification stays in the outbox, due at once, and the
+   * outbox relay hands it over once the transaction has committed (rows of an open transaction are invisible to
+   * `leaseNotifications`). Rolled back, it never existed. The bound store must write nothing outside the
+   * transaction, and is used only while the transaction is open.
+   */
+  inTransaction?(transaction: never): Store;
+  /**
+   * Calls `onDue` whenever notifications may have become due sooner than the relay's next sweep would find them
+   * (a transaction that began one committed); the relay then runs a pass at once. Returns the function that stops
+   * watching. Signals may be lost: the relay's periodic sweep stays the guarantee, this only shortens the wait.
+   */
+  watchOutbox?(onDue: () => void): () => void;
+
   close?(): Promise<void>;
 }
+
+/**
+ * The transaction handle a store accepts in `inTransaction`, and so the type of `notify`'s `transaction` option:
+ * `never` for a store that cannot join a transaction.
+ */
+export type StoreTransaction<S> = S extends { inTransaction(transaction: infer T): Store } ? T : never;

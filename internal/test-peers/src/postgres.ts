@@ -1,0 +1,2 @@
+export * from './postgres-server';
+export * from './test-postgres';
