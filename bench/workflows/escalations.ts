@@ -141,7 +141,7 @@ export async function runWithdrawalBenchmark(url: string, rounds = 3): Promise<W
     const memory = new MemoryStore();
     const stores: [string, () => Store][] = [
       ['MemoryStore', () => memory],
-      ['RedisStore', () => new RedisStore({ redis, prefix: 'bench:escalations:', timeoutMs: 120_000 })],
+      ['RedisStore', () => new RedisStore({ redis, namespace: 'bench-escalations', timeoutMs: 120_000 })],
     ];
     for (const [name, store] of stores) {
       await withdrawalRound(store, `${name}-warm`, true);
@@ -173,7 +173,7 @@ async function collectedHeap(): Promise<number> {
 
 /** Heap retained while `PENDING` deliveries wait on the in-process runner's timers; the store is Redis. */
 async function pendingHeap(redis: Redis, escalations: boolean, run: string): Promise<number> {
-  const herald = makeHerald(new RedisStore({ redis, prefix: 'bench:escalation-heap:' }), true);
+  const herald = makeHerald(new RedisStore({ redis, namespace: 'bench-escalation-heap' }), true);
   try {
     // Warm: the first notify of a kind builds caches that are not per delivery.
     await herald.notify(escalations ? escalated : delayedMail, {

@@ -13,6 +13,9 @@ import { Redis } from 'ioredis';
 import { allNotifications } from './notifications';
 import { resolveRecipients } from './users';
 
+/** This app's namespace for its Redis keys, queues and pub/sub channels, so apps sharing a Redis never cross. */
+const namespace = 'helpdesk';
+
 /** Where the providers are: the local stand-ins by default (see providers.ts), real ones in production. */
 export interface ProviderSettings {
   smtp: { host: string; port: number };
@@ -52,21 +55,22 @@ export function createHeraldWiring(options: HeraldWiringOptions): HeraldWiring {
     role === 'web'
       ? createWebSocketGateway({
           authenticate: options.authenticate ?? (() => null),
-          ...(redis === undefined ? {} : { redis }),
+          ...(redis === undefined ? {} : { redis, namespace }),
         })
       : undefined;
-  const realtime = gateway?.channel ?? (redis === undefined ? undefined : createRealtimePublisher({ redis }));
+  const realtime =
+    gateway?.channel ?? (redis === undefined ? undefined : createRealtimePublisher({ redis, namespace }));
   if (realtime === undefined) throw new Error('A worker needs REDIS_URL.');
 
   const herald = createHerald({
-    store: redis === undefined ? new MemoryStore() : new RedisStore({ redis, prefix: 'helpdesk:' }),
+    store: redis === undefined ? new MemoryStore() : new RedisStore({ redis, namespace }),
     channels: [realtime, ...delivery],
     notifications: [...allNotifications],
     resolveRecipients,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(redis === undefined
       ? {}
-      : { runner: createBullMQRunner({ connection: redis, queueName: 'helpdesk', worker: role === 'worker' }) }),
+      : { runner: createBullMQRunner({ connection: redis, namespace, worker: role === 'worker' }) }),
   });
   return {
     herald,

@@ -62,8 +62,8 @@ function withBatchLog(channel: Channel<'push'>, onBatch: ((batch: PushBatch) => 
   };
 }
 
-/** The gateways' and the worker's pub/sub prefix: this app's own, so apps sharing a Redis never cross. */
-const realtimePrefix = 'social:realtime:';
+/** This app's namespace for its Redis keys, queues and pub/sub channels, so apps sharing a Redis never cross. */
+const namespace = 'social';
 
 export function createSocialHerald(settings: SocialHeraldSettings): SocialHerald {
   const { role, redisUrl } = settings;
@@ -73,7 +73,7 @@ export function createSocialHerald(settings: SocialHeraldSettings): SocialHerald
   let gateway: WebSocketGateway | undefined;
   let realtime: AnyChannel;
   if (role === 'worker') {
-    realtime = createRealtimePublisher({ redis: redis as Redis, prefix: realtimePrefix });
+    realtime = createRealtimePublisher({ redis: redis as Redis, namespace });
   } else {
     if (!settings.server || !settings.authenticate)
       throw new Error('The web process needs its server and authenticate.');
@@ -81,7 +81,7 @@ export function createSocialHerald(settings: SocialHeraldSettings): SocialHerald
       server: settings.server,
       path: '/realtime',
       authenticate: settings.authenticate,
-      ...(redis ? { redis, redisPrefix: realtimePrefix } : {}),
+      ...(redis ? { redis, namespace } : {}),
     });
     realtime = gateway.channel;
   }
@@ -89,16 +89,14 @@ export function createSocialHerald(settings: SocialHeraldSettings): SocialHerald
 
   const herald = createHerald({
     store: redis
-      ? new RedisStore({ redis, prefix: 'social:' })
+      ? new RedisStore({ redis, namespace })
       : new MemoryStore(settings.clock ? { clock: settings.clock } : {}),
     channels: [realtime, push],
     notifications: [...notifications],
     // Registered devices are merged in by Herald; users without any are skipped by the push channel, saying why.
     resolveRecipients: (ids) =>
       users.filter((user) => ids.includes(user.id)).map((user) => ({ id: user.id, name: user.name })),
-    ...(redis
-      ? { runner: createBullMQRunner({ connection: redis, queueName: 'social', worker: role === 'worker' }) }
-      : {}),
+    ...(redis ? { runner: createBullMQRunner({ connection: redis, namespace, worker: role === 'worker' }) } : {}),
     ...(settings.clock ? { clock: settings.clock } : {}),
   });
 

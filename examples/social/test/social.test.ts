@@ -8,7 +8,14 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppProcess, apiAs, bellState, launchChromium, signIn, startApp, waitFor } from './app-process.fixture';
 
-const screenshot = fileURLToPath(new URL('../docs/screenshot.png', import.meta.url));
+// The README's picture is refreshed only when asked (HERALD_UPDATE_SCREENSHOTS=1), so a test run leaves the tree
+// as it found it; otherwise the screenshot goes to the repository's .tmp/.
+const screenshot = fileURLToPath(
+  new URL(
+    process.env.HERALD_UPDATE_SCREENSHOTS ? '../docs/screenshot.png' : '../../../.tmp/screenshots/social.png',
+    import.meta.url,
+  ),
+);
 
 /** A push as the developer page lists what the FCM stand-in received. */
 interface PushMessage {

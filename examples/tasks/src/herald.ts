@@ -40,8 +40,8 @@ const wallClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
-/** The gateways' and the worker's pub/sub prefix: this app's own, so apps sharing a Redis never cross. */
-const realtimePrefix = 'tasks:realtime:';
+/** This app's namespace for its Redis keys, queues and pub/sub channels, so apps sharing a Redis never cross. */
+const namespace = 'tasks';
 
 export function createTasksHerald(settings: TasksHeraldSettings): TasksHerald {
   const { role, redisUrl } = settings;
@@ -53,7 +53,7 @@ export function createTasksHerald(settings: TasksHeraldSettings): TasksHerald {
   let gateway: WebSocketGateway | undefined;
   let realtime: ReturnType<typeof createRealtimePublisher> | WebSocketGateway['channel'];
   if (role === 'worker') {
-    realtime = createRealtimePublisher({ redis: redis as Redis, prefix: realtimePrefix });
+    realtime = createRealtimePublisher({ redis: redis as Redis, namespace });
   } else {
     if (!settings.server || !settings.authenticate)
       throw new Error('The web process needs its server and authenticate.');
@@ -61,7 +61,7 @@ export function createTasksHerald(settings: TasksHeraldSettings): TasksHerald {
       server: settings.server,
       path: '/realtime',
       authenticate: settings.authenticate,
-      ...(redis ? { redis, redisPrefix: realtimePrefix } : {}),
+      ...(redis ? { redis, namespace } : {}),
     });
     realtime = gateway.channel;
   }
@@ -72,13 +72,11 @@ export function createTasksHerald(settings: TasksHeraldSettings): TasksHerald {
   });
 
   const herald = createHerald({
-    store: redis ? new RedisStore({ redis, prefix: 'tasks:' }) : new MemoryStore({ clock }),
+    store: redis ? new RedisStore({ redis, namespace }) : new MemoryStore({ clock }),
     channels: [realtime, email],
     notifications: [...notifications],
     resolveRecipients: (ids) => users.filter((user) => ids.includes(user.id)),
-    ...(redis
-      ? { runner: createBullMQRunner({ connection: redis, queueName: 'tasks', worker: role === 'worker' }) }
-      : {}),
+    ...(redis ? { runner: createBullMQRunner({ connection: redis, namespace, worker: role === 'worker' }) } : {}),
     clock,
     // The test clock jumps days at a time; an hourly relay pass is plenty for one process and keeps that quick.
     ...(settings.clock ? { relay: { intervalMs: hourMs } } : {}),

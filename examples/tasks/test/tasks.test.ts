@@ -9,7 +9,14 @@ import { type AppProcess, apiAs, bellState, launchChromium, signIn, startApp, wa
 
 const minute = 60_000;
 const day = 24 * 60 * minute;
-const screenshot = fileURLToPath(new URL('../docs/screenshot.png', import.meta.url));
+// The README's picture is refreshed only when asked (HERALD_UPDATE_SCREENSHOTS=1), so a test run leaves the tree
+// as it found it; otherwise the screenshot goes to the repository's .tmp/.
+const screenshot = fileURLToPath(
+  new URL(
+    process.env.HERALD_UPDATE_SCREENSHOTS ? '../docs/screenshot.png' : '../../../.tmp/screenshots/tasks.png',
+    import.meta.url,
+  ),
+);
 
 type Api = Awaited<ReturnType<typeof apiAs>>;
 

@@ -50,7 +50,7 @@ if (config.startOn !== undefined) {
 let runner: Runner = createBullMQRunner({
   connection: connectionFor(config.redisUrl),
   prefix: 'hbq',
-  queueName: config.queueName,
+  namespace: config.namespace,
   concurrency: 8,
   discoveryIntervalMs: 100,
   // Short locks, so the jobs of a killed process are found stalled and run again within seconds.
@@ -70,7 +70,7 @@ if (config.stallDigestHandOver) {
 
 const digested = ticketDigested(config.digestWindowMs);
 const herald = createHerald({
-  store: new RedisStore({ redis, prefix: config.storePrefix }),
+  store: new RedisStore({ redis, namespace: config.namespace }),
   channels: [logging('letter'), logging('pager')],
   notifications: [ticketAssigned, digested, ticketEscalated, ticketThrottled],
   retry: { baseDelayMs: 10, maxDelayMs: 100 },

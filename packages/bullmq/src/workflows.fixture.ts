@@ -68,8 +68,8 @@ export interface WorkflowChildConfig {
   /** Written beside each send, so the parent sees which process sent it. */
   role: string;
   redisUrl: string;
-  storePrefix: string;
-  queueName: string;
+  /** The store's and the runner's namespace. */
+  namespace: string;
   /** `<runKey>:sends:<kind>` (JSON per send), `<runKey>:entered:<kind>` (a hung send), `<runKey>:stalled`. */
   runKey: string;
   digestWindowMs: number;

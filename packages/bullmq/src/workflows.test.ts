@@ -58,17 +58,16 @@ function standby(config: Omit<WorkflowChildConfig, 'role'>): { start(): Promise<
 function lane(label: string) {
   const config: Omit<WorkflowChildConfig, 'role'> = {
     redisUrl: testRedisUrl(),
-    storePrefix: `${uniqueName(label)}:`,
-    queueName: uniqueName(label),
+    namespace: uniqueName(label),
     runKey: uniqueName(`${label}-run`),
     digestWindowMs: WINDOW_MS,
   };
-  const store = new RedisStore({ redis, prefix: config.storePrefix });
+  const store = new RedisStore({ redis, namespace: config.namespace });
   // Reads the lane's queues; works on nothing.
   const inspector = createBullMQRunner({
     connection: connectionFor(testRedisUrl()),
     prefix: 'hbq',
-    queueName: config.queueName,
+    namespace: config.namespace,
     worker: false,
   });
   opened.push(inspector);
@@ -84,7 +83,7 @@ function lane(label: string) {
     const runner = createBullMQRunner({
       connection: connectionFor(testRedisUrl()),
       prefix: 'hbq',
-      queueName: config.queueName,
+      namespace: config.namespace,
       worker: false,
       settleFromEvents: false,
     });
@@ -236,7 +235,7 @@ describe('an escalation read before it is due', () => {
     const runner = createBullMQRunner({
       connection: connectionFor(testRedisUrl()),
       prefix: 'hbq',
-      queueName: config.queueName,
+      namespace: config.namespace,
     });
     const herald = createHerald({ store, channels: [letter], notifications: [ticketEscalated], runner, relay: false });
     opened.push(herald);
@@ -343,8 +342,8 @@ describe('quiet hours through BullMQ', () => {
     'defers a delivery and a digest to 07:00 in New York on %s, as delayed jobs sent once',
     async (_night, end) => {
       const clock = shiftedClock(end - 2_500);
-      const queueName = uniqueName('quiet');
-      const store = new RedisStore({ redis, prefix: `${uniqueName('quiet')}:` });
+      const namespace = uniqueName('quiet');
+      const store = new RedisStore({ redis, namespace });
       const sent: { deliveryId: string; text: string; at: number }[] = [];
       const pager: Channel<'pager'> = {
         specificationVersion: 'v1',
@@ -358,7 +357,7 @@ describe('quiet hours through BullMQ', () => {
       const runner: BullMQRunner = createBullMQRunner({
         connection: connectionFor(testRedisUrl()),
         prefix: 'hbq',
-        queueName,
+        namespace,
         clock,
       });
       const herald = createHerald({

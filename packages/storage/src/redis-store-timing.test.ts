@@ -45,7 +45,7 @@ const commented = defineNotification({
 
 describe('digests on RedisStore, four Heralds on four connections', () => {
   it('puts each event arriving in the millisecond of the close in exactly one sent digest', async () => {
-    const prefix = `test:redis-timing:${Math.random().toString(36).slice(2, 10)}:`;
+    const namespace = `test-redis-timing-${Math.random().toString(36).slice(2, 10)}`;
     const start = Date.UTC(2026, 5, 10, 15, 0);
     const clock = createTestClock(start);
     const letters: TestChannel<'letter'>[] = [];
@@ -57,7 +57,7 @@ describe('digests on RedisStore, four Heralds on four connections', () => {
       letters.push(letter);
       heralds.push(
         createHerald({
-          store: new RedisStore({ redis, prefix }),
+          store: new RedisStore({ redis, namespace }),
           clock,
           channels: [letter],
           notifications: [commented],

@@ -4,7 +4,13 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@herald/core';
-import { type Channel, ConfigurationError, namespaceSetting, type RealtimeRelay, silentLogger } from '@herald/core/spec';
+import {
+  type Channel,
+  ConfigurationError,
+  namespaceSetting,
+  type RealtimeRelay,
+  silentLogger,
+} from '@herald/core/spec';
 import type { NamespaceReader } from './namespace-registry';
 import { createRealtimeChannel } from './realtime-channel';
 import { createRedisRelay, type RealtimeRedis } from './redis-relay';

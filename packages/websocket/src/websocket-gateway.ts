@@ -6,7 +6,13 @@ import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'n
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Authenticate, AuthenticatedUser, AuthenticationRequest, InboxApi, InboxItem, Logger } from '@herald/core';
-import { type Channel, ConfigurationError, namespaceSetting, type RealtimeRelay, silentLogger } from '@herald/core/spec';
+import {
+  type Channel,
+  ConfigurationError,
+  namespaceSetting,
+  type RealtimeRelay,
+  silentLogger,
+} from '@herald/core/spec';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { isLargerThan } from './frame-size';
 import { createGatewayConnection, type GatewayConnection, type GatewayCounters } from './gateway-connection';
@@ -174,8 +180,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     throw new ConfigurationError('Give the gateway either relay or redis, not both');
   }
   const remote: RealtimeRelay | undefined =
-    settings.relay ??
-    (settings.redis ? createRedisRelay({ redis: settings.redis, namespace, logger }) : undefined);
+    settings.relay ?? (settings.redis ? createRedisRelay({ redis: settings.redis, namespace, logger }) : undefined);
   const allowedOrigins = settings.allowedOrigins;
 
   let inbox: InboxApi | undefined;
