@@ -347,8 +347,34 @@ for (const result of results) {
       `${format(result.heapPerConnectionKiB)} / ${format(result.rssPerConnectionKiB)} |\n`,
   );
 }
+// The targets, as ratios to the baselines of this run: a rate ≥ 0.7 of raw ws's (time ≤ ws time ÷ 0.7), faster
+// than Socket.IO, and a fan-out notify → receipt p99 no worse than Socket.IO's.
+const byKind = new Map(results.map((result) => [result.kind, result]));
+const ws = byKind.get('ws');
+const socketIo = byKind.get('socketio');
+for (const kind of ['herald', 'gateway'] as const) {
+  const herald = byKind.get(kind);
+  if (!herald) continue;
+  const parts: string[] = [];
+  const verdict = (isMet: boolean): string => (isMet ? 'met' : 'not met');
+  if (ws) {
+    const rate = ws.fanOutMs.p50 / herald.fanOutMs.p50;
+    parts.push(`fan-out rate ${rate.toFixed(2)} of raw ws (target ≥ 0.7, ${verdict(rate >= 0.7)})`);
+  }
+  if (socketIo) {
+    const rate = socketIo.fanOutMs.p50 / herald.fanOutMs.p50;
+    parts.push(`${rate.toFixed(2)}× Socket.IO's rate (target > 1, ${verdict(rate > 1)})`);
+    parts.push(
+      `p99 ${format(herald.latencyMs.p99)} vs Socket.IO ${format(socketIo.latencyMs.p99)} ms (target ≤, ${verdict(herald.latencyMs.p99 <= socketIo.latencyMs.p99)})`,
+    );
+  }
+  parts.push(
+    `heap ${format(herald.heapPerConnectionKiB)} KiB per idle connection (target ≤ 8, ${verdict(herald.heapPerConnectionKiB <= 8)})`,
+  );
+  process.stdout.write(`\n${kind}: ${parts.join('; ')}`);
+}
 process.stdout.write(
-  '\nHerald stores one inbox item per recipient, records a delivery per recipient, and the clients acknowledge ' +
-    'every item (a store write each); the raw ws and Socket.IO servers only send bytes. ' +
+  '\n\nHerald stores one inbox item per recipient, records a delivery per recipient, and the clients acknowledge ' +
+    'every item (the acks of one turn, from every socket, in one store write); the raw ws and Socket.IO servers only send bytes. ' +
     `Herald clients: ${clientMode === 'full' ? 'createHeraldClient' : 'lean protocol clients (hello + batched acks)'}.\n`,
 );

@@ -5,7 +5,9 @@
 import type {
   BeginNotificationResult,
   Clock,
+  DeliveryPatch,
   DeliveryRecord,
+  DeliveryStatus,
   Device,
   DigestBucket,
   DigestEvent,
@@ -468,6 +470,42 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
     return results;
   }
 
+  /** `heraldDeliveryUpdate`'s arguments: the record's key, the stamp, the allowed statuses (-1: any), the fields. */
+  function updateArguments(
+    id: string,
+    patch: DeliveryPatch,
+    onlyFrom: readonly DeliveryStatus[] | undefined,
+    updatedAt: string,
+  ): ScriptArgument[] {
+    const args: ScriptArgument[] = [deliveryKey(id), updatedAt];
+    if (onlyFrom === undefined) args.push(-1);
+    else {
+      args.push(onlyFrom.length);
+      for (const status of onlyFrom) args.push(status);
+    }
+    for (const [field, value] of Object.entries(patch)) args.push(field, JSON.stringify(value));
+    return args;
+  }
+
+  /** The record `heraldDeliveryUpdate` answered with; the provider-message-id lookup follows it. */
+  async function updatedRecord(
+    id: string,
+    result: [string, string] | null | undefined,
+  ): Promise<DeliveryRecord | undefined> {
+    if (!result) return undefined;
+    const [previousId, json] = result;
+    const record = JSON.parse(json) as DeliveryRecord;
+    const previous = previousId === '' ? undefined : previousId;
+    if (record.providerMessageId !== previous) {
+      // The lookup index lives on another slot; it follows the record (a stale entry is checked on read).
+      if (record.providerMessageId !== undefined) {
+        await redis.set(providerMessageKey(record.providerMessageId), id);
+      }
+      if (previous !== undefined) await script('heraldDelIfEqual', [providerMessageKey(previous), id]);
+    }
+    return record;
+  }
+
   /** A state change over ids, as one `heraldInboxChange` call. */
   function changeCall(userId: string, op: InboxChange, ids: readonly string[], at?: CheckedDate): ScriptCall {
     const base = userBase(userId);
@@ -700,6 +738,14 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
       );
     },
 
+    async markDeliveredMany(acks, at) {
+      // One pipeline: a script per entry (each user's inbox is one slot), in input order.
+      return withinTimeout(
+        'markDeliveredMany',
+        async () => (await batch(acks.map((ack) => changeCall(ack.userId, 'deliver', ack.ids, at)))) as string[][],
+      );
+    },
+
     async pruneInbox(readBefore) {
       const registry = pruneRegistry();
       return withinTimeout(
@@ -864,27 +910,26 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
     },
 
     async updateDelivery(id, patch, onlyFrom, updatedAt) {
-      const args: ScriptArgument[] = [deliveryKey(id), updatedAt];
-      if (onlyFrom === undefined) args.push(-1);
-      else {
-        args.push(onlyFrom.length);
-        for (const status of onlyFrom) args.push(status);
-      }
-      for (const [field, value] of Object.entries(patch)) args.push(field, JSON.stringify(value));
       return withinTimeout('updateDelivery', async () => {
-        const result = (await script('heraldDeliveryUpdate', args)) as [string, string] | null;
-        if (!result) return undefined;
-        const [previousId, json] = result;
-        const record = JSON.parse(json) as DeliveryRecord;
-        const previous = previousId === '' ? undefined : previousId;
-        if (record.providerMessageId !== previous) {
-          // The lookup index lives on another slot; it follows the record (a stale entry is checked on read).
-          if (record.providerMessageId !== undefined) {
-            await redis.set(providerMessageKey(record.providerMessageId), id);
-          }
-          if (previous !== undefined) await script('heraldDelIfEqual', [providerMessageKey(previous), id]);
-        }
-        return record;
+        const result = (await script('heraldDeliveryUpdate', updateArguments(id, patch, onlyFrom, updatedAt))) as
+          | [string, string]
+          | null;
+        return updatedRecord(id, result);
+      });
+    },
+
+    async updateDeliveries(updates, updatedAt) {
+      return withinTimeout('updateDeliveries', async () => {
+        // One pipeline of the single update's script, in input order: an id given twice sees its first update.
+        const results = (await batch(
+          updates.map((update) => [
+            'heraldDeliveryUpdate',
+            updateArguments(update.id, update.patch, update.onlyFrom, updatedAt),
+          ]),
+        )) as ([string, string] | null)[];
+        const records: (DeliveryRecord | undefined)[] = [];
+        for (const [index, update] of updates.entries()) records.push(await updatedRecord(update.id, results[index]));
+        return records;
       });
     },
 

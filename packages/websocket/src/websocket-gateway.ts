@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { Authenticate, AuthenticatedUser, AuthenticationRequest, InboxApi, InboxItem, Logger } from '@herald/core';
 import { type Channel, ConfigurationError, silentLogger } from '@herald/core/spec';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { createAckBatcher } from './ack-batcher';
 import { isLargerThan } from './frame-size';
 import { createGatewayConnection, type GatewayConnection, type GatewayCounters } from './gateway-connection';
 import { CloseCode, HERALD_SUBPROTOCOL, type ServerFrame } from './protocol';
@@ -301,6 +302,8 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     return inbox;
   }
 
+  const acks = createAckBatcher((batch) => attachedInbox().markDeliveredMany(batch));
+
   const host = {
     logger,
     heartbeatMs,
@@ -309,6 +312,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     drainTimeoutMs,
     counters,
     inbox: attachedInbox,
+    acknowledge: acks.acknowledge,
     async register(connection: GatewayConnection) {
       let set = users.get(connection.userId);
       if (!set) {
