@@ -900,7 +900,12 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
 
     async getDeliveries(ids) {
       return withinTimeout('getDeliveries', async () => {
-        const results = await batch(ids.map((id) => ['hget', [deliveryKey(id), 'j']]));
+        // A single Redis reads them all in one script call; a Cluster's records sit on many slots.
+        const results = redis.isCluster
+          ? await batch(ids.map((id) => ['hget', [deliveryKey(id), 'j']]))
+          : ids.length === 0
+            ? []
+            : ((await script('heraldDeliveriesGet', [deliveryKey(ids[0] as string), keyPrefix, ...ids])) as unknown[]);
         const found: DeliveryRecord[] = [];
         for (const json of results) {
           if (typeof json === 'string') found.push(JSON.parse(json) as DeliveryRecord);
@@ -919,8 +924,27 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
     },
 
     async updateDeliveries(updates, updatedAt) {
+      if (!redis.isCluster && updates.length > 0) {
+        // A single Redis applies them all in one script call, provider-message-id lookups included.
+        const args: ScriptArgument[] = [deliveryKey((updates[0] as (typeof updates)[0]).id), keyPrefix, updatedAt];
+        for (const { id, patch, onlyFrom } of updates) {
+          args.push(id);
+          if (onlyFrom === undefined) args.push(-1);
+          else {
+            args.push(onlyFrom.length);
+            for (const status of onlyFrom) args.push(status);
+          }
+          const fields = Object.entries(patch);
+          args.push(fields.length);
+          for (const [field, value] of fields) args.push(field, JSON.stringify(value));
+        }
+        return withinTimeout('updateDeliveries', async () => {
+          const results = (await script('heraldDeliveriesUpdate', args)) as (string | null)[];
+          return results.map((json) => (typeof json === 'string' ? (JSON.parse(json) as DeliveryRecord) : undefined));
+        });
+      }
       return withinTimeout('updateDeliveries', async () => {
-        // One pipeline of the single update's script, in input order: an id given twice sees its first update.
+        // A Cluster: one pipeline of the single update's script, in input order: an id given twice sees its first update.
         const results = (await batch(
           updates.map((update) => [
             'heraldDeliveryUpdate',
