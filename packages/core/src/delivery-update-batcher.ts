@@ -1,4 +1,4 @@
-// The outcomes of the attempts that finish in one turn of the event loop reach the store as one
+// The outcomes of the attempts that finish together (in one run of microtasks) reach the store as one
 // `updateDeliveries` call (a pipeline on Redis, one statement on SQL) instead of a call each. Every update keeps
 // its own condition and answer; they are applied in the order they were asked for.
 
@@ -51,14 +51,16 @@ export function createDeliveryUpdateBatcher(store: Pick<Store, 'updateDelivery' 
     );
   }
 
-  const nextTurn = (run: () => void): void => {
-    if (typeof setImmediate === 'function') setImmediate(run);
-    else setTimeout(run, 0);
+  // Once the microtasks running now are done, not a turn of the event loop later: an attempt holds its runner slot
+  // until its outcome is written, so waiting for the next turn would cap the runner at one slot-full per turn.
+  const afterMicrotasks = (run: () => void): void => {
+    if (typeof process === 'object' && typeof process.nextTick === 'function') process.nextTick(run);
+    else queueMicrotask(run);
   };
 
   return (id, patch, onlyFrom) =>
     new Promise<DeliveryRecord | undefined>((resolve, reject) => {
-      if (waiting.length === 0) nextTurn(flush);
+      if (waiting.length === 0) afterMicrotasks(flush);
       const update: DeliveryUpdate = onlyFrom === undefined ? { id, patch } : { id, patch, onlyFrom };
       waiting.push({ update, resolve, reject });
     });
