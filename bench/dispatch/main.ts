@@ -34,19 +34,32 @@ const noopChannel: Channel<'noop'> = {
 const recipients = Array.from({ length: RECIPIENTS }, (_, index) => `user-${index}`);
 const payload = { ticketId: 'T-1', title: 'Printer on fire' };
 
-async function herald(): Promise<number> {
+/** Wall time and this process's CPU time of one round (ms): CPU time holds better on a machine shared with others. */
+interface Round {
+  ms: number;
+  cpuMs: number;
+}
+
+function cpuSince(cpu: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(cpu);
+  return (used.user + used.system) / 1_000;
+}
+
+async function herald(): Promise<Round> {
   const instance = createHerald({ store: new MemoryStore(), channels: [noopChannel], concurrency: 256 });
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const result = await instance.notify(ticketAssigned, { to: recipients, payload });
   const report = await result.settled;
-  const elapsed = performance.now() - started;
+  const round = { ms: performance.now() - started, cpuMs: cpuSince(cpu) };
   if (report.sent !== RECIPIENTS * 2) throw new Error(`expected ${RECIPIENTS * 2} sent, got ${report.sent}`);
   await instance.close();
-  return elapsed;
+  return round;
 }
 
-async function baseline(): Promise<number> {
+async function baseline(): Promise<Round> {
   const store = new MemoryStore();
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const createdAt = new Date().toISOString();
   const items = [];
@@ -79,7 +92,7 @@ async function baseline(): Promise<number> {
       signal,
     });
   }
-  return performance.now() - started;
+  return { ms: performance.now() - started, cpuMs: cpuSince(cpu) };
 }
 
 function median(values: number[]): number {
@@ -116,14 +129,16 @@ const growth = await heapGrowth();
 await herald();
 await baseline();
 
-const heraldTimes: number[] = [];
-const baselineTimes: number[] = [];
+const heraldTimes: Round[] = [];
+const baselineTimes: Round[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   baselineTimes.push(await baseline());
   heraldTimes.push(await herald());
 }
-const heraldMs = median(heraldTimes);
-const baselineMs = median(baselineTimes);
+const heraldMs = median(heraldTimes.map((round) => round.ms));
+const baselineMs = median(baselineTimes.map((round) => round.ms));
+const heraldCpuMs = median(heraldTimes.map((round) => round.cpuMs));
+const baselineCpuMs = median(baselineTimes.map((round) => round.cpuMs));
 const deliveries = RECIPIENTS * 2;
 const per10k = (ms: number): string => ((ms * 10_000) / RECIPIENTS).toFixed(1);
 console.log(
@@ -136,7 +151,10 @@ console.log(
   `  baseline (hand loop)    : ${Math.round(deliveries / (baselineMs / 1000)).toLocaleString('en')} deliveries/s, ${per10k(baselineMs)} ms per 10,000 recipients`,
 );
 console.log(
-  `  Herald / baseline time  : ${(heraldMs / baselineMs).toFixed(2)}× (target ≤ 3×; target ≥ 100,000 deliveries/s)`,
+  `  Herald / baseline time  : ${(heraldMs / baselineMs).toFixed(2)}× (target ≤ 1.3×${heraldMs / baselineMs <= 1.3 ? ', met' : ', not met'})`,
+);
+console.log(
+  `  Herald / baseline CPU   : ${(heraldCpuMs / baselineCpuMs).toFixed(2)}× (${per10k(heraldCpuMs)} vs ${per10k(baselineCpuMs)} ms CPU per 10,000 recipients)`,
 );
 console.log(
   growth === undefined

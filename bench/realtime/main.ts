@@ -215,6 +215,8 @@ interface Result {
   heapPerConnectionKiB: number;
   rssPerConnectionKiB: number;
   fanOutMs: { p50: number; max: number };
+  /** Server CPU (ms) per 1,000 items delivered in the fan-out rounds, acknowledgements included. */
+  cpuMsPerThousand: number;
   latencyMs: { p50: number; p99: number };
   steadyLatencyMs: { p50: number; p99: number; received: number; sent: number };
 }
@@ -269,6 +271,8 @@ async function run(kind: Kind): Promise<Result> {
   const rssPerConnectionKiB = (process.memoryUsage().rss - rssBefore) / clients / 1024;
 
   const fanOut: number[] = [];
+  // The server's own CPU time over the fan-out rounds: what a delivery costs it, whatever else the machine runs.
+  const roundsCpu = process.cpuUsage();
   for (let round = 0; round < rounds; round++) {
     const done = new Promise<void>((resolve) => roundWaiters.set(round, { remaining: children.length, resolve }));
     const start = now();
@@ -276,6 +280,8 @@ async function run(kind: Kind): Promise<Result> {
     await done;
     fanOut.push(now() - start);
   }
+  const roundsCpuUsed = process.cpuUsage(roundsCpu);
+  const cpuMsPerThousand = (roundsCpuUsed.user + roundsCpuUsed.system) / 1_000 / ((rounds * clients) / 1_000);
   // Steady phase: `steadyRate` notifications a second, each to one random user, paced in 10 ms ticks.
   const steadyTotal = Math.round(steadyRate * steadySeconds);
   const steadyStart = now();
@@ -305,6 +311,7 @@ async function run(kind: Kind): Promise<Result> {
     heapPerConnectionKiB,
     rssPerConnectionKiB,
     fanOutMs: { p50: percentile(fanOut, 50), max: fanOut.at(-1)! },
+    cpuMsPerThousand,
     latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
     steadyLatencyMs: {
       p50: percentile(steady, 50),
@@ -336,19 +343,45 @@ for (const kind of kinds) {
 
 const format = (value: number): string => value.toFixed(1);
 process.stdout.write(
-  `\n| server | clients | fan-out to all p50 / max (ms) | fan-out notify → receipt p50 / p99 (ms) | ${steadyRate}/s to random users: notify → receipt p50 / p99 (ms), received | heap / RSS per idle connection (KiB) |\n` +
-    '|---|---|---|---|---|---|\n',
+  `\n| server | clients | fan-out to all p50 / max (ms) | server CPU per 1,000 delivered (ms) | fan-out notify → receipt p50 / p99 (ms) | ${steadyRate}/s to random users: notify → receipt p50 / p99 (ms), received | heap / RSS per idle connection (KiB) |\n` +
+    '|---|---|---|---|---|---|---|\n',
 );
 for (const result of results) {
   process.stdout.write(
-    `| ${result.kind} | ${clients} | ${format(result.fanOutMs.p50)} / ${format(result.fanOutMs.max)} | ` +
+    `| ${result.kind} | ${clients} | ${format(result.fanOutMs.p50)} / ${format(result.fanOutMs.max)} | ${format(result.cpuMsPerThousand)} | ` +
       `${format(result.latencyMs.p50)} / ${format(result.latencyMs.p99)} | ` +
       `${format(result.steadyLatencyMs.p50)} / ${format(result.steadyLatencyMs.p99)}, ${result.steadyLatencyMs.received} of ${result.steadyLatencyMs.sent} | ` +
       `${format(result.heapPerConnectionKiB)} / ${format(result.rssPerConnectionKiB)} |\n`,
   );
 }
+// The targets, as ratios to the baselines of this run: a rate ≥ 0.7 of raw ws's (time ≤ ws time ÷ 0.7), faster
+// than Socket.IO, and a fan-out notify → receipt p99 no worse than Socket.IO's.
+const byKind = new Map(results.map((result) => [result.kind, result]));
+const ws = byKind.get('ws');
+const socketIo = byKind.get('socketio');
+for (const kind of ['herald', 'gateway'] as const) {
+  const herald = byKind.get(kind);
+  if (!herald) continue;
+  const parts: string[] = [];
+  const verdict = (isMet: boolean): string => (isMet ? 'met' : 'not met');
+  if (ws) {
+    const rate = ws.fanOutMs.p50 / herald.fanOutMs.p50;
+    parts.push(`fan-out rate ${rate.toFixed(2)} of raw ws (target ≥ 0.7, ${verdict(rate >= 0.7)})`);
+  }
+  if (socketIo) {
+    const rate = socketIo.fanOutMs.p50 / herald.fanOutMs.p50;
+    parts.push(`${rate.toFixed(2)}× Socket.IO's rate (target > 1, ${verdict(rate > 1)})`);
+    parts.push(
+      `p99 ${format(herald.latencyMs.p99)} vs Socket.IO ${format(socketIo.latencyMs.p99)} ms (target ≤, ${verdict(herald.latencyMs.p99 <= socketIo.latencyMs.p99)})`,
+    );
+  }
+  parts.push(
+    `heap ${format(herald.heapPerConnectionKiB)} KiB per idle connection (target ≤ 8, ${verdict(herald.heapPerConnectionKiB <= 8)})`,
+  );
+  process.stdout.write(`\n${kind}: ${parts.join('; ')}`);
+}
 process.stdout.write(
-  '\nHerald stores one inbox item per recipient, records a delivery per recipient, and the clients acknowledge ' +
-    'every item (a store write each); the raw ws and Socket.IO servers only send bytes. ' +
+  '\n\nHerald stores one inbox item per recipient, records a delivery per recipient, and the clients acknowledge ' +
+    'every item (the acks of one turn, from every socket, in one store write); the raw ws and Socket.IO servers only send bytes. ' +
     `Herald clients: ${clientMode === 'full' ? 'createHeraldClient' : 'lean protocol clients (hello + batched acks)'}.\n`,
 );

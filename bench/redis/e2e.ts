@@ -283,7 +283,12 @@ export function printE2E(result: E2EResult): void {
       `delivery records and added the jobs in ${Math.round(result.heraldNotifyMs)} ms, while the worker ran; ` +
       `the last delivery settled ${Math.round(result.heraldAfterNotifyMs)} ms later)`,
   );
-  console.log(`  herald / raw BullMQ throughput: ${result.ratio.toFixed(2)}`);
+  const cpuRatio = result.heraldCpuMsPerThousand / result.rawCpuMsPerThousand;
+  const verdict = (isMet: boolean): string => (isMet ? 'met' : 'not met');
+  console.log(
+    `  herald / raw BullMQ throughput: ${result.ratio.toFixed(2)} (target ≥ 0.6, ${verdict(result.ratio >= 0.6)}); ` +
+      `Node CPU per 1,000, herald / raw: ${cpuRatio.toFixed(2)}× (target ≤ 2×, ${verdict(cpuRatio <= 2)})`,
+  );
 }
 
 /** The part bench/redis/main.ts runs. */

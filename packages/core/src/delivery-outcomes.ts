@@ -1,6 +1,7 @@
 // Recording the outcome of one delivery attempt: the record's new state (moved from `pending` only, so a
 // delivery settled elsewhere is never overwritten), the event, dead tokens removed, and what the runner does next.
 
+import { createDeliveryUpdateBatcher } from './delivery-update-batcher';
 import { type DeliveryError, describeError } from './errors';
 import type { ExecutorContext } from './executor-context';
 import type { AnyChannel, SendRequest, SendResult } from './spec/channel';
@@ -44,7 +45,9 @@ export function failure(error: DeliveryError): DeliveryFailure {
 const AHEAD_BY_RECEIPT = ['sent', 'delivered', 'read', 'failed'] as const;
 
 export function createOutcomeRecorder(context: ExecutorContext): OutcomeRecorder {
-  const { store, retry, logger } = context;
+  const { retry, logger } = context;
+  // Attempts finishing in the same turn (a batch, many workers' jobs) write their outcomes in one store call.
+  const updateDelivery = createDeliveryUpdateBatcher(context.store);
 
   async function finish(
     record: DeliveryRecord,
@@ -52,12 +55,12 @@ export function createOutcomeRecorder(context: ExecutorContext): OutcomeRecorder
     status: FinalOutcome['status'],
   ): Promise<{ outcome: FinalOutcome; record: DeliveryRecord }> {
     patch.status = status;
-    let updated = await store.updateDelivery(record.id, patch, ['pending']);
+    let updated = await updateDelivery(record.id, patch, ['pending']);
     if (!updated && status === 'sent') {
       // A provider receipt (a webhook that beat the send's own reply) moved the record on already: keep its
       // state (and a failure's error), but record what the send says — channel, attempts, the provider's message id.
       const { status: _ignored, ...sendFacts } = patch;
-      updated = await store.updateDelivery(record.id, sendFacts, AHEAD_BY_RECEIPT);
+      updated = await updateDelivery(record.id, sendFacts, AHEAD_BY_RECEIPT);
     }
     const outcome: FinalOutcome = { final: true, status };
     if (patch.error) outcome.error = patch.error;
@@ -106,7 +109,7 @@ export function createOutcomeRecorder(context: ExecutorContext): OutcomeRecorder
     const patch: DeliveryPatch = { attempts: task.attempt, error: failure(error) };
     if (channelId !== undefined) patch.channelId = channelId;
     if (retryInMs !== undefined) {
-      const updated = (await store.updateDelivery(record.id, patch, ['pending'])) ?? { ...record, ...patch };
+      const updated = (await updateDelivery(record.id, patch, ['pending'])) ?? { ...record, ...patch };
       context.emit('delivery.retrying', { delivery: updated, error, attempt: task.attempt, retryInMs });
       logger.debug('herald: delivery will be retried', { deliveryId: record.id, code: error.code, retryInMs });
       return { final: false, retryInMs, error };

@@ -11,6 +11,7 @@ import type { AnyChannel, ChannelKind } from './spec/channel';
 import type { Runner } from './spec/runner';
 import type {
   BulkInboxOptions,
+  DeliveredAck,
   DeliveryFailure,
   DeliveryPage,
   DeliveryQuery,
@@ -177,6 +178,12 @@ export interface InboxApi {
   /** Archives every read item (of `type`, when given) up to the watermark; returns how many. */
   archiveAllRead(userId: string, options?: TypedBulkInboxOptions): Promise<number>;
   markDelivered(userId: string, ids: string[]): Promise<string[]>;
+  /**
+   * `markDelivered` for many users in one store call (what the realtime gateway does with the acknowledgements of
+   * one turn of the event loop): each entry changes and reports exactly what `markDelivered` of it would, in input
+   * order, and `inbox.delivered` is emitted per entry that changed something. Returns the changed ids per entry.
+   */
+  markDeliveredMany(acks: DeliveredAck[]): Promise<string[][]>;
   /** Items not yet acknowledged by a client, oldest first. */
   undelivered(userId: string, options?: { limit?: number }): Promise<InboxItem[]>;
   /** Items after a position, oldest first (realtime replay). */

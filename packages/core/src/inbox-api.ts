@@ -4,7 +4,8 @@
 import { ValidationError } from './errors';
 import type { EventBus } from './event-bus';
 import type { InboxApi } from './herald-types';
-import type { BulkInboxOptions, Store } from './spec/store';
+import type { BulkInboxOptions, DeliveredAck, Store } from './spec/store';
+import { markDeliveredMany } from './store-kit/bulk-fallbacks';
 import type { EscalationWithdrawal } from './timing/escalations';
 import { assertIdList, assertNonEmptyString } from './validation';
 
@@ -157,6 +158,27 @@ export function createInboxApi(
         await onItemsChanged?.(userId, changed, 'delivered');
       }
       return changed;
+    },
+    async markDeliveredMany(acks) {
+      if (!Array.isArray(acks))
+        throw new ValidationError([{ path: 'acks', message: 'Expected an array of { userId, ids }' }]);
+      const checked: DeliveredAck[] = acks.map((ack: unknown, index) => {
+        if (ack === null || typeof ack !== 'object') {
+          throw new ValidationError([{ path: `acks.${index}`, message: 'Expected an object { userId, ids }' }]);
+        }
+        const { userId, ids } = ack as Partial<DeliveredAck>;
+        assertNonEmptyString(userId, `acks.${index}.userId`);
+        assertIdList(ids, `acks.${index}.ids`);
+        return { userId, ids };
+      });
+      const changed = await markDeliveredMany(store, checked, now());
+      for (const [index, { userId }] of checked.entries()) {
+        const ids = changed[index] ?? [];
+        if (ids.length === 0) continue;
+        events.emit('inbox.delivered', { userId, ids });
+        await onItemsChanged?.(userId, ids, 'delivered');
+      }
+      return checked.map((_, index) => changed[index] ?? []);
     },
     async undelivered(userId, options = {}) {
       assertNonEmptyString(userId, 'userId');

@@ -30,6 +30,7 @@ export type { AnyChannel, ChannelContentMap, ChannelKind, InAppContent } from '.
 export type { Runner } from './spec/runner';
 export type {
   BulkInboxOptions,
+  DeliveredAck,
   DeliveryFailure,
   DeliveryPage,
   DeliveryQuery,

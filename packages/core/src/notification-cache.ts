@@ -25,9 +25,15 @@ export interface NotificationCacheLimits {
   items?: number;
 }
 
-/** Insertion-ordered map that drops its oldest entries past `limit`. */
+/**
+ * Insertion-ordered map that drops its oldest entries past `limit`. One key iterator lives as long as the map: a
+ * Map keeps deleted entries as holes until it rehashes, so a fresh `keys().next()` per eviction would walk every
+ * hole left by the evictions before it (quadratic once the map is full). The iterator stays behind the oldest
+ * live entry, since every entry it passed was evicted, and a refreshed key moves to the end, ahead of it.
+ */
 function boundedMap<V>(limit: number): { get(key: string): V | undefined; set(key: string, value: V): void } {
   const map = new Map<string, V>();
+  const order = map.keys();
   return {
     get: (key) => map.get(key),
     set(key, value) {
@@ -35,8 +41,9 @@ function boundedMap<V>(limit: number): { get(key: string): V | undefined; set(ke
       map.delete(key);
       map.set(key, value);
       while (map.size > limit) {
-        const oldest = map.keys().next().value as string;
-        map.delete(oldest);
+        const oldest = order.next();
+        if (oldest.done) break; // unreachable while live entries remain ahead of the iterator
+        map.delete(oldest.value);
       }
     },
   };

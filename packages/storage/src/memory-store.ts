@@ -5,6 +5,7 @@
 
 import type {
   Clock,
+  DeliveryPatch,
   DeliveryRecord,
   DeliveryStatus,
   Device,
@@ -232,6 +233,53 @@ function createMemoryDriver(): StoreDriver {
     return deliveriesByRecipient;
   }
 
+  /** `updateDelivery` itself, synchronous: `updateDeliveries` applies its updates one after another with it. */
+  function updateOne(
+    id: string,
+    patch: DeliveryPatch,
+    onlyFrom: readonly DeliveryStatus[] | undefined,
+    updatedAt: string,
+  ): DeliveryRecord | undefined {
+    const entry = deliveries.get(id);
+    if (!entry) return undefined;
+    const record = entry.record;
+    if (onlyFrom !== undefined && !onlyFrom.includes(record.status)) return undefined;
+
+    const previousProviderMessageId = record.providerMessageId;
+    const previousStatus = record.status;
+    // The kit's patch holds only defined, patchable fields, as private copies.
+    Object.assign(record, patch);
+    record.updatedAt = updatedAt;
+    if (record.status !== previousStatus) indexStatus(entry, previousStatus);
+    if (record.providerMessageId !== previousProviderMessageId) {
+      if (
+        previousProviderMessageId !== undefined &&
+        deliveriesByProviderMessageId.get(previousProviderMessageId) === entry
+      ) {
+        deliveriesByProviderMessageId.delete(previousProviderMessageId);
+      }
+      if (record.providerMessageId !== undefined) {
+        deliveriesByProviderMessageId.set(record.providerMessageId, entry);
+      }
+    }
+    return copyDelivery(record);
+  }
+
+  /** `markDelivered` itself, synchronous: `markDeliveredMany` applies its entries one after another with it. */
+  function deliverItems(userId: string, ids: readonly string[], at: CheckedDate): string[] {
+    const inbox = inboxes.get(userId);
+    if (!inbox) return [];
+    const changed: string[] = [];
+    for (const id of ids) {
+      const item = findItem(inbox, id);
+      if (!item || item.deliveredAt !== undefined) continue;
+      item.deliveredAt = at.iso;
+      inbox.undelivered?.delete(item);
+      changed.push(id);
+    }
+    return changed;
+  }
+
   function forgetDevice(device: Device): void {
     devicesByToken.delete(device.token);
     const owned = devicesByUser.get(device.userId);
@@ -443,17 +491,11 @@ function createMemoryDriver(): StoreDriver {
     },
 
     async markDelivered(userId, ids, at) {
-      const inbox = inboxes.get(userId);
-      if (!inbox) return [];
-      const changed: string[] = [];
-      for (const id of ids) {
-        const item = findItem(inbox, id);
-        if (!item || item.deliveredAt !== undefined) continue;
-        item.deliveredAt = at.iso;
-        inbox.undelivered?.delete(item);
-        changed.push(id);
-      }
-      return changed;
+      return deliverItems(userId, ids, at);
+    },
+
+    async markDeliveredMany(acks, at) {
+      return acks.map((ack) => deliverItems(ack.userId, ack.ids, at));
     },
 
     async pruneInbox(readBefore) {
@@ -572,29 +614,11 @@ function createMemoryDriver(): StoreDriver {
     },
 
     async updateDelivery(id, patch, onlyFrom, updatedAt) {
-      const entry = deliveries.get(id);
-      if (!entry) return undefined;
-      const record = entry.record;
-      if (onlyFrom !== undefined && !onlyFrom.includes(record.status)) return undefined;
+      return updateOne(id, patch, onlyFrom, updatedAt);
+    },
 
-      const previousProviderMessageId = record.providerMessageId;
-      const previousStatus = record.status;
-      // The kit's patch holds only defined, patchable fields, as private copies.
-      Object.assign(record, patch);
-      record.updatedAt = updatedAt;
-      if (record.status !== previousStatus) indexStatus(entry, previousStatus);
-      if (record.providerMessageId !== previousProviderMessageId) {
-        if (
-          previousProviderMessageId !== undefined &&
-          deliveriesByProviderMessageId.get(previousProviderMessageId) === entry
-        ) {
-          deliveriesByProviderMessageId.delete(previousProviderMessageId);
-        }
-        if (record.providerMessageId !== undefined) {
-          deliveriesByProviderMessageId.set(record.providerMessageId, entry);
-        }
-      }
-      return copyDelivery(record);
+    async updateDeliveries(updates, updatedAt) {
+      return updates.map((update) => updateOne(update.id, update.patch, update.onlyFrom, updatedAt));
     },
 
     async findDeliveryByProviderMessageId(providerMessageId) {

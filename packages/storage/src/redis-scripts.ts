@@ -732,6 +732,73 @@ return created
   },
 
   /**
+   * Reads many delivery records in one call, on a single Redis. KEYS[1] routes the call (the first record's key).
+   * ARGV: prefix, then the ids. Returns each record's JSON, or false where there is none, in input order.
+   */
+  heraldDeliveriesGet: {
+    numberOfKeys: 1,
+    lua: `
+local prefix = ARGV[1]
+local out = {}
+for i = 2, #ARGV do out[i - 1] = redis.call('hget', prefix .. '{d:' .. ARGV[i] .. '}', 'j') end
+return out
+`,
+  },
+
+  /**
+   * Applies many conditional updates in one call, on a single Redis, in input order (an id given twice sees its first
+   * update), each as heraldDeliveryUpdate does, and keeps the provider-message-id lookup in step in the same step.
+   * KEYS[1] routes the call (the first record's key). ARGV: prefix, updatedAt, then per update: id, number of allowed
+   * statuses (-1 for any), the statuses, number of fields, then field, JSON value pairs. Returns per update false
+   * (missing or not allowed) or the record's JSON.
+   */
+  heraldDeliveriesUpdate: {
+    numberOfKeys: 1,
+    lua: `
+local prefix, updatedAt = ARGV[1], ARGV[2]
+local out = {}
+local at = 3
+local n = 0
+while at <= #ARGV do
+  local id = ARGV[at]
+  local allowed = tonumber(ARGV[at + 1])
+  local statusCount = allowed
+  if statusCount < 0 then statusCount = 0 end
+  local statusesAt = at + 2
+  local fieldCount = tonumber(ARGV[statusesAt + statusCount])
+  local fieldsAt = statusesAt + statusCount + 1
+  local nextAt = fieldsAt + fieldCount * 2
+  n = n + 1
+  out[n] = false
+  local key = prefix .. '{d:' .. id .. '}'
+  local json = redis.call('hget', key, 'j')
+  if json then
+    local record = cjson.decode(json)
+    local ok = allowed < 0
+    for i = statusesAt, statusesAt + statusCount - 1 do if ARGV[i] == record.status then ok = true end end
+    if ok then
+      local previous = record.providerMessageId
+      for i = fieldsAt, nextAt - 1, 2 do record[ARGV[i]] = cjson.decode(ARGV[i + 1]) end
+      record.updatedAt = updatedAt
+      json = cjson.encode(record)
+      redis.call('hset', key, 'j', json)
+      local current = record.providerMessageId
+      if current ~= previous then
+        if current then redis.call('set', prefix .. '{pm:' .. current .. '}', id) end
+        if previous and redis.call('get', prefix .. '{pm:' .. previous .. '}') == id then
+          redis.call('del', prefix .. '{pm:' .. previous .. '}')
+        end
+      end
+      out[n] = json
+    end
+  end
+  at = nextAt
+end
+return out
+`,
+  },
+
+  /**
    * KEYS[1] = record key. ARGV: updatedAt, number of allowed statuses (-1 for any), the statuses, then field, JSON
    * value pairs. Returns false when missing or not allowed, else {previous providerMessageId or '', record JSON}.
    */

@@ -5,7 +5,9 @@
 import type {
   BeginNotificationResult,
   Clock,
+  DeliveryPatch,
   DeliveryRecord,
+  DeliveryStatus,
   Device,
   DigestBucket,
   DigestEvent,
@@ -465,6 +467,42 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
     return results;
   }
 
+  /** `heraldDeliveryUpdate`'s arguments: the record's key, the stamp, the allowed statuses (-1: any), the fields. */
+  function updateArguments(
+    id: string,
+    patch: DeliveryPatch,
+    onlyFrom: readonly DeliveryStatus[] | undefined,
+    updatedAt: string,
+  ): ScriptArgument[] {
+    const args: ScriptArgument[] = [deliveryKey(id), updatedAt];
+    if (onlyFrom === undefined) args.push(-1);
+    else {
+      args.push(onlyFrom.length);
+      for (const status of onlyFrom) args.push(status);
+    }
+    for (const [field, value] of Object.entries(patch)) args.push(field, JSON.stringify(value));
+    return args;
+  }
+
+  /** The record `heraldDeliveryUpdate` answered with; the provider-message-id lookup follows it. */
+  async function updatedRecord(
+    id: string,
+    result: [string, string] | null | undefined,
+  ): Promise<DeliveryRecord | undefined> {
+    if (!result) return undefined;
+    const [previousId, json] = result;
+    const record = JSON.parse(json) as DeliveryRecord;
+    const previous = previousId === '' ? undefined : previousId;
+    if (record.providerMessageId !== previous) {
+      // The lookup index lives on another slot; it follows the record (a stale entry is checked on read).
+      if (record.providerMessageId !== undefined) {
+        await redis.set(providerMessageKey(record.providerMessageId), id);
+      }
+      if (previous !== undefined) await script('heraldDelIfEqual', [providerMessageKey(previous), id]);
+    }
+    return record;
+  }
+
   /** A state change over ids, as one `heraldInboxChange` call. */
   function changeCall(userId: string, op: InboxChange, ids: readonly string[], at?: CheckedDate): ScriptCall {
     const base = userBase(userId);
@@ -697,6 +735,14 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
       );
     },
 
+    async markDeliveredMany(acks, at) {
+      // One pipeline: a script per entry (each user's inbox is one slot), in input order.
+      return withinTimeout(
+        'markDeliveredMany',
+        async () => (await batch(acks.map((ack) => changeCall(ack.userId, 'deliver', ack.ids, at)))) as string[][],
+      );
+    },
+
     async pruneInbox(readBefore) {
       const registry = pruneRegistry();
       return withinTimeout(
@@ -851,7 +897,12 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
 
     async getDeliveries(ids) {
       return withinTimeout('getDeliveries', async () => {
-        const results = await batch(ids.map((id) => ['hget', [deliveryKey(id), 'j']]));
+        // A single Redis reads them all in one script call; a Cluster's records sit on many slots.
+        const results = redis.isCluster
+          ? await batch(ids.map((id) => ['hget', [deliveryKey(id), 'j']]))
+          : ids.length === 0
+            ? []
+            : ((await script('heraldDeliveriesGet', [deliveryKey(ids[0] as string), keyPrefix, ...ids])) as unknown[]);
         const found: DeliveryRecord[] = [];
         for (const json of results) {
           if (typeof json === 'string') found.push(JSON.parse(json) as DeliveryRecord);
@@ -861,27 +912,45 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
     },
 
     async updateDelivery(id, patch, onlyFrom, updatedAt) {
-      const args: ScriptArgument[] = [deliveryKey(id), updatedAt];
-      if (onlyFrom === undefined) args.push(-1);
-      else {
-        args.push(onlyFrom.length);
-        for (const status of onlyFrom) args.push(status);
-      }
-      for (const [field, value] of Object.entries(patch)) args.push(field, JSON.stringify(value));
       return withinTimeout('updateDelivery', async () => {
-        const result = (await script('heraldDeliveryUpdate', args)) as [string, string] | null;
-        if (!result) return undefined;
-        const [previousId, json] = result;
-        const record = JSON.parse(json) as DeliveryRecord;
-        const previous = previousId === '' ? undefined : previousId;
-        if (record.providerMessageId !== previous) {
-          // The lookup index lives on another slot; it follows the record (a stale entry is checked on read).
-          if (record.providerMessageId !== undefined) {
-            await redis.set(providerMessageKey(record.providerMessageId), id);
+        const result = (await script('heraldDeliveryUpdate', updateArguments(id, patch, onlyFrom, updatedAt))) as
+          | [string, string]
+          | null;
+        return updatedRecord(id, result);
+      });
+    },
+
+    async updateDeliveries(updates, updatedAt) {
+      if (!redis.isCluster && updates.length > 0) {
+        // A single Redis applies them all in one script call, provider-message-id lookups included.
+        const args: ScriptArgument[] = [deliveryKey((updates[0] as (typeof updates)[0]).id), keyPrefix, updatedAt];
+        for (const { id, patch, onlyFrom } of updates) {
+          args.push(id);
+          if (onlyFrom === undefined) args.push(-1);
+          else {
+            args.push(onlyFrom.length);
+            for (const status of onlyFrom) args.push(status);
           }
-          if (previous !== undefined) await script('heraldDelIfEqual', [providerMessageKey(previous), id]);
+          const fields = Object.entries(patch);
+          args.push(fields.length);
+          for (const [field, value] of fields) args.push(field, JSON.stringify(value));
         }
-        return record;
+        return withinTimeout('updateDeliveries', async () => {
+          const results = (await script('heraldDeliveriesUpdate', args)) as (string | null)[];
+          return results.map((json) => (typeof json === 'string' ? (JSON.parse(json) as DeliveryRecord) : undefined));
+        });
+      }
+      return withinTimeout('updateDeliveries', async () => {
+        // A Cluster: one pipeline of the single update's script, in input order: an id given twice sees its first update.
+        const results = (await batch(
+          updates.map((update) => [
+            'heraldDeliveryUpdate',
+            updateArguments(update.id, update.patch, update.onlyFrom, updatedAt),
+          ]),
+        )) as ([string, string] | null)[];
+        const records: (DeliveryRecord | undefined)[] = [];
+        for (const [index, update] of updates.entries()) records.push(await updatedRecord(update.id, results[index]));
+        return records;
       });
     },
 

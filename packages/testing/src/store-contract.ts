@@ -6,6 +6,7 @@ import { badDigestsContract } from './store-contract-bad-digests';
 import { badInboxContract } from './store-contract-bad-inbox';
 import { badKeysContract } from './store-contract-bad-keys';
 import { badRecordsContract } from './store-contract-bad-records';
+import { bulkContract } from './store-contract-bulk';
 import { concurrencyContract } from './store-contract-concurrency';
 import { deliveriesContract } from './store-contract-deliveries';
 import { digestsContract } from './store-contract-digests';
@@ -105,6 +106,7 @@ export function describeStoreContract(
     concurrencyContract(context);
     outboxContract(context);
     deliveriesContract(context);
+    bulkContract(context);
     digestsContract(context);
     throttlesContract(context);
     withheldContract(context);

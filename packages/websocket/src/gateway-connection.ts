@@ -38,6 +38,8 @@ export interface ConnectionHost {
   readonly counters: GatewayCounters;
   /** Herald's inbox API (connections exist only once the gateway is attached to Herald). */
   inbox(): InboxApi;
+  /** Marks an ack's ids delivered (batched with the other sockets' acks of this turn); the ids that changed. */
+  acknowledge(userId: string, ids: string[]): Promise<string[]>;
   /** Adds the connection to its user's set and waits until live items for that user reach this process. */
   register(connection: GatewayConnection): Promise<void>;
   unregister(connection: GatewayConnection): void;
@@ -304,7 +306,7 @@ export function createGatewayConnection(
     const inbox = host.inbox();
     switch (frame.type) {
       case 'ack':
-        await reportNotFound(frame.ids, await inbox.markDelivered(userId, frame.ids), frame.ref);
+        await reportNotFound(frame.ids, await host.acknowledge(userId, frame.ids), frame.ref);
         return;
       case 'read':
         await reportNotFound(frame.ids, await inbox.markRead(userId, frame.ids), frame.ref);

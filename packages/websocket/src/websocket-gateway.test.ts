@@ -467,6 +467,46 @@ describe('bad frames', () => {
     });
   });
 
+  it('writes the acks of many sockets through one bulk store call each turn, answering each frame on its own', async () => {
+    const { store, herald, connect } = await setup();
+    const bulk: number[] = [];
+    let singles = 0;
+    const markDeliveredMany = store.markDeliveredMany.bind(store);
+    const markDelivered = store.markDelivered.bind(store);
+    store.markDeliveredMany = (acks, at) => {
+      bulk.push(acks.length);
+      return markDeliveredMany(acks, at);
+    };
+    store.markDelivered = (userId, ids, at) => {
+      singles += 1;
+      return markDelivered(userId, ids, at);
+    };
+    const delivered: string[] = [];
+    herald.on('inbox.delivered', (event) => delivered.push(...event.ids));
+    const users = Array.from({ length: 8 }, (_, index) => `user-${index}`);
+    const items = await Promise.all(users.map(async (userId) => (await insertItems(store, userId, 1))[0]!));
+    const clients = await Promise.all(users.map((userId) => connect(userId)));
+    const [strayItem] = await insertItems(store, 'stranger', 1);
+    clients.forEach((client, index) => {
+      // The first client also acks an item of another user: only its own frame hears about it.
+      const ids = index === 0 ? [items[index]!.id, strayItem!.id] : [items[index]!.id];
+      client.send({ type: 'ack', ids, ref: `ack-${index}` });
+    });
+    expect(await clients[0]!.next('error', (frame) => frame.ref === 'ack-0')).toMatchObject({
+      code: 'NOT_FOUND',
+      ids: [strayItem!.id],
+    });
+    await waitUntil(async () => delivered.length === users.length);
+    expect([...delivered].sort()).toEqual(items.map((item) => item.id).sort());
+    for (const [index, userId] of users.entries()) {
+      expect((await store.getInboxItems(userId, [items[index]!.id]))[0]?.deliveredAt).toBeDefined();
+    }
+    expect((await store.getInboxItems('stranger', [strayItem!.id]))[0]?.deliveredAt).toBeUndefined();
+    expect(singles).toBe(0);
+    expect(bulk.reduce((sum, entries) => sum + entries, 0)).toBe(users.length);
+    expect(clients.slice(1).every((client) => client.frames.every((frame) => frame.type !== 'error'))).toBe(true);
+  });
+
   it('reports other users’ ids as not found and leaves their items alone', async () => {
     const { store, connect } = await setup();
     const [annItem] = await insertItems(store, 'ann', 1);

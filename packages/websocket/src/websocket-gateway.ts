@@ -14,6 +14,7 @@ import {
   silentLogger,
 } from '@herald/core/spec';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { createAckBatcher } from './ack-batcher';
 import { isLargerThan } from './frame-size';
 import { createGatewayConnection, type GatewayConnection, type GatewayCounters } from './gateway-connection';
 import { CloseCode, HERALD_SUBPROTOCOL, type ServerFrame } from './protocol';
@@ -316,6 +317,8 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     return inbox;
   }
 
+  const acks = createAckBatcher((batch) => attachedInbox().markDeliveredMany(batch));
+
   const host = {
     logger,
     heartbeatMs,
@@ -324,6 +327,7 @@ export function createWebSocketGateway(settings: WebSocketGatewaySettings): WebS
     drainTimeoutMs,
     counters,
     inbox: attachedInbox,
+    acknowledge: acks.acknowledge,
     async register(connection: GatewayConnection) {
       let set = users.get(connection.userId);
       if (!set) {

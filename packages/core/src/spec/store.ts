@@ -140,6 +140,20 @@ export interface DeliveryRecord {
   updatedAt: string;
 }
 
+/** One user's acknowledged ids, for `Store.markDeliveredMany`. */
+export interface DeliveredAck {
+  userId: string;
+  ids: string[];
+}
+
+/** One conditional update of `Store.updateDeliveries`: what `updateDelivery(id, patch, onlyFrom)` takes. */
+export interface DeliveryUpdate {
+  id: string;
+  patch: DeliveryPatch;
+  /** The statuses the record may be in for the patch to apply (any when omitted). */
+  onlyFrom?: readonly DeliveryStatus[];
+}
+
 export type DeliveryPatch = Partial<
   Pick<
     DeliveryRecord,
@@ -417,6 +431,13 @@ export interface Store {
   archiveAllRead(userId: string, options: TypedBulkInboxOptions, at: string): Promise<number>;
   /** Returns the ids that changed (were not yet delivered). */
   markDelivered(userId: string, ids: string[], at: string): Promise<string[]>;
+  /**
+   * Optional: `markDelivered` for many users in one call (the acknowledgements that arrive from many sockets in one
+   * turn of the event loop). Each entry means exactly what `markDelivered(userId, ids, at)` means, applied in input
+   * order; returns the ids that changed per entry, in input order. The store kit (`CheckedStore`) always has it —
+   * a driver without it gets a loop over `markDelivered` — and core falls back to that loop for a store without it.
+   */
+  markDeliveredMany?(acks: DeliveredAck[], at: string): Promise<string[][]>;
   /** Deletes read items (archived or not) read before the date; returns how many. */
   pruneInbox(options: { readBefore: string }): Promise<number>;
 
@@ -450,6 +471,14 @@ export interface Store {
     patch: DeliveryPatch,
     onlyFrom?: readonly DeliveryStatus[],
   ): Promise<DeliveryRecord | undefined>;
+  /**
+   * Optional: `updateDelivery` for many records in one call (a batch of attempts settling together). Each update
+   * means exactly what `updateDelivery(id, patch, onlyFrom)` means, applied in input order (an id given twice sees
+   * its first update); returns the updated record or `undefined` per update, in input order. The store kit
+   * (`CheckedStore`) always has it — a driver without it gets a loop over `updateDelivery` — and core falls back to
+   * that loop for a store without it.
+   */
+  updateDeliveries?(updates: DeliveryUpdate[]): Promise<(DeliveryRecord | undefined)[]>;
   findDeliveryByProviderMessageId(providerMessageId: string): Promise<DeliveryRecord | undefined>;
   listDeliveries(query: DeliveryQuery): Promise<DeliveryPage>;
 

@@ -1,5 +1,6 @@
 // The delivery record rules: what a new record must hold, what a patch may change, and what a query may ask.
 
+import { ValidationError } from '../errors';
 import type { DeliveryFailure, DeliveryPatch, DeliveryRecord, DeliveryStatus, SkipReasonCode } from '../spec/store';
 import { deliveryStatuses, skipReasonCodes } from '../spec/store';
 import { checkOneOf, checkPageLimit, dateMessage, isDate } from './check-values';
@@ -249,4 +250,43 @@ export function checkDeliveryQuery(query: unknown): CheckedDeliveryQuery {
     checked[field] = value;
   }
   return checked;
+}
+
+/** One update of `updateDeliveries` as a driver receives it. */
+export interface CheckedDeliveryUpdate {
+  id: string;
+  patch: DeliveryPatch;
+  onlyFrom: readonly DeliveryStatus[] | undefined;
+}
+
+/** One element of `updateDeliveries`: issues under `updates.<index>` (its patch's as `updates.<index>.patch.…`). */
+export function checkDeliveryUpdate(
+  value: unknown,
+  index: number,
+  issues: IssueList,
+): CheckedDeliveryUpdate | undefined {
+  if (!isObject(value)) {
+    issues.add(`updates.${index}`, 'Expected an object { id, patch, onlyFrom? }');
+    return undefined;
+  }
+  let isValid = true;
+  if (!isNonEmptyString(value.id)) {
+    issues.add(`updates.${index}.id`, 'Expected a non-empty string');
+    isValid = false;
+  }
+  // The single update's own checks, their paths placed under this element.
+  const nested = <T>(check: () => T): T | undefined => {
+    try {
+      return check();
+    } catch (error) {
+      if (!ValidationError.is(error)) throw error;
+      for (const issue of error.issues) issues.add(`updates.${index}.${issue.path}`, issue.message);
+      isValid = false;
+      return undefined;
+    }
+  };
+  const patch = nested(() => checkDeliveryPatch(value.patch));
+  const onlyFrom = nested(() => checkOnlyFrom(value.onlyFrom));
+  if (!isValid || patch === undefined) return undefined;
+  return { id: value.id as string, patch, onlyFrom };
 }

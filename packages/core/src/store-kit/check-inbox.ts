@@ -140,3 +140,33 @@ export function checkReplay(afterPosition: unknown, limit: unknown): { afterPosi
   }
   return { afterPosition, limit: checkPositiveInteger(limit, 'limit') };
 }
+
+/** One user's acknowledged ids as a driver receives them. */
+export interface CheckedAck {
+  userId: string;
+  ids: readonly string[];
+}
+
+/** One entry of `markDeliveredMany`: issues under `acks.<index>`, or a checked copy. */
+export function checkAck(value: unknown, index: number, issues: IssueList): CheckedAck | undefined {
+  if (!isObject(value)) {
+    issues.add(`acks.${index}`, 'Expected an object { userId, ids }');
+    return undefined;
+  }
+  const { userId, ids } = value;
+  let isValid = true;
+  if (!isNonEmptyString(userId)) {
+    issues.add(`acks.${index}.userId`, 'Expected a non-empty string');
+    isValid = false;
+  }
+  if (!Array.isArray(ids)) {
+    issues.add(`acks.${index}.ids`, 'Expected an array of ids');
+    return undefined;
+  }
+  for (let position = 0; position < ids.length; position++) {
+    if (isNonEmptyString(ids[position])) continue;
+    issues.add(`acks.${index}.ids.${position}`, 'Expected a non-empty string');
+    isValid = false;
+  }
+  return isValid ? { userId: userId as string, ids: [...(ids as string[])] } : undefined;
+}

@@ -7,11 +7,13 @@ import type {
   BeginNotificationOptions,
   BeginNotificationResult,
   BulkInboxOptions,
+  DeliveredAck,
   DeliveryPage,
   DeliveryPatch,
   DeliveryQuery,
   DeliveryRecord,
   DeliveryStatus,
+  DeliveryUpdate,
   Device,
   DigestBucket,
   DigestCloseResult,
@@ -31,10 +33,23 @@ import type {
   TypedBulkInboxOptions,
   UnreadCount,
 } from '../spec/store';
-import { checkDeliveryPatch, checkDeliveryQuery, checkDeliveryRecord, checkOnlyFrom } from './check-deliveries';
+import {
+  checkDeliveryPatch,
+  checkDeliveryQuery,
+  checkDeliveryRecord,
+  checkDeliveryUpdate,
+  checkOnlyFrom,
+} from './check-deliveries';
 import { checkDevice, checkPreferences, checkRegisterDeviceOptions, checkRemoveDeviceOptions } from './check-devices';
 import { checkDigestJoin, checkDigestListing, type PayloadCopies } from './check-digests';
-import { checkBulkOptions, checkInboxQuery, checkNewInboxItem, checkReplay } from './check-inbox';
+import {
+  type CheckedAck,
+  checkAck,
+  checkBulkOptions,
+  checkInboxQuery,
+  checkNewInboxItem,
+  checkReplay,
+} from './check-inbox';
 import { checkBeginNotification, checkLeaseNotifications } from './check-notifications';
 import { checkThrottleRequest } from './check-throttles';
 import { checkDate, checkId, checkIds } from './check-values';
@@ -192,6 +207,51 @@ export class CheckedStore implements Store {
     return mapChunks(checked, (chunk) => this.#driver.markDelivered(userId, chunk, date), this.#chunks);
   }
 
+  async markDeliveredMany(acks: DeliveredAck[], at: string): Promise<string[][]> {
+    const checked = await checkBatch(acks, 'acks', 'acknowledgements', checkAck);
+    const date = checkDate(at, 'at');
+    const results: string[][] = checked.map(() => []);
+    // Pieces of at most one chunk of ids, then calls of at most one chunk of ids between their pieces.
+    const size = storeLimits.chunkSize;
+    const calls: { entry: number; ack: CheckedAck }[][] = [];
+    let call: { entry: number; ack: CheckedAck }[] = [];
+    let idsInCall = 0;
+    checked.forEach((ack, entry) => {
+      for (let start = 0; start < ack.ids.length; start += size) {
+        const ids = ack.ids.length <= size ? ack.ids : ack.ids.slice(start, start + size);
+        if (idsInCall + ids.length > size && call.length > 0) {
+          calls.push(call);
+          call = [];
+          idsInCall = 0;
+        }
+        call.push({ entry, ack: { userId: ack.userId, ids } });
+        idsInCall += ids.length;
+      }
+    });
+    if (call.length > 0) calls.push(call);
+    const driver = this.#driver;
+    for (const [index, pieces] of calls.entries()) {
+      if (index > 0) await yieldToEventLoop();
+      if (driver.markDeliveredMany) {
+        const changed = await driver.markDeliveredMany(
+          pieces.map((piece) => piece.ack),
+          date,
+        );
+        pieces.forEach((piece, position) => {
+          for (const id of changed[position] ?? []) results[piece.entry]?.push(id);
+        });
+        continue;
+      }
+      // A driver without the bulk operation: its single one, in input order.
+      for (const piece of pieces) {
+        for (const id of await driver.markDelivered(piece.ack.userId, piece.ack.ids, date)) {
+          results[piece.entry]?.push(id);
+        }
+      }
+    }
+    return results;
+  }
+
   async pruneInbox(options: { readBefore: string }): Promise<number> {
     if (options === null || typeof options !== 'object') throw invalid('options', 'Expected an object');
     return this.#driver.pruneInbox(checkDate(options.readBefore, 'readBefore'));
@@ -247,6 +307,22 @@ export class CheckedStore implements Store {
     const checkedPatch = checkDeliveryPatch(patch);
     const statuses = checkOnlyFrom(onlyFrom);
     return this.#driver.updateDelivery(id, checkedPatch, statuses, this.#now());
+  }
+
+  async updateDeliveries(updates: DeliveryUpdate[]): Promise<(DeliveryRecord | undefined)[]> {
+    const checked = await checkBatch(updates, 'updates', 'delivery updates', checkDeliveryUpdate);
+    const updatedAt = this.#now();
+    const driver = this.#driver;
+    if (driver.updateDeliveries) {
+      const bulk = driver.updateDeliveries.bind(driver);
+      return mapChunks(checked, (chunk) => bulk(chunk, updatedAt), this.#chunks);
+    }
+    // A driver without the bulk operation: its single one, in input order (an id given twice sees its first update).
+    const results: (DeliveryRecord | undefined)[] = [];
+    for (const update of checked) {
+      results.push(await driver.updateDelivery(update.id, update.patch, update.onlyFrom, updatedAt));
+    }
+    return results;
   }
 
   async findDeliveryByProviderMessageId(providerMessageId: string): Promise<DeliveryRecord | undefined> {

@@ -10,11 +10,14 @@ export {
   notificationStatuses,
   skipReasonCodes,
 } from '../spec/store';
+export { markDeliveredMany, updateDeliveries } from './bulk-fallbacks';
 export {
   type CheckedDeliveryQuery,
+  type CheckedDeliveryUpdate,
   checkDeliveryPatch,
   checkDeliveryQuery,
   checkDeliveryRecord,
+  checkDeliveryUpdate,
   checkOnlyFrom,
 } from './check-deliveries';
 export {
@@ -33,8 +36,10 @@ export {
   type PayloadCopies,
 } from './check-digests';
 export {
+  type CheckedAck,
   type CheckedBulkOptions,
   type CheckedInboxQuery,
+  checkAck,
   checkBulkOptions,
   checkInboxQuery,
   checkNewInboxItem,

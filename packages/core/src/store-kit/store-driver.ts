@@ -18,10 +18,10 @@ import type {
   RegisterDeviceResult,
   UnreadCount,
 } from '../spec/store';
-import type { CheckedDeliveryQuery } from './check-deliveries';
+import type { CheckedDeliveryQuery, CheckedDeliveryUpdate } from './check-deliveries';
 import type { CheckedRegisterDeviceOptions } from './check-devices';
 import type { CheckedDigestJoin, CheckedDigestListing } from './check-digests';
-import type { CheckedBulkOptions, CheckedInboxQuery } from './check-inbox';
+import type { CheckedAck, CheckedBulkOptions, CheckedInboxQuery } from './check-inbox';
 import type { CheckedBegin, CheckedLease } from './check-notifications';
 import type { CheckedThrottleRequest } from './check-throttles';
 import type { CheckedDate } from './check-values';
@@ -72,6 +72,12 @@ export interface StoreDriver {
   /** Like `markAllRead` for `archivedAt`, over read unarchived items. */
   archiveAllRead(userId: string, options: CheckedBulkOptions, at: CheckedDate): Promise<number>;
   markDelivered(userId: string, ids: readonly string[], at: CheckedDate): Promise<string[]>;
+  /**
+   * Optional: `markDelivered` of each entry, in input order, in one go (one round trip for a networked store);
+   * the changed ids per entry. Entries hold at most `storeLimits.chunkSize` ids between them, a user may appear in
+   * several. Without it the kit calls `markDelivered` per entry.
+   */
+  markDeliveredMany?(acks: readonly CheckedAck[], at: CheckedDate): Promise<string[][]>;
   pruneInbox(readBefore: CheckedDate): Promise<number>;
 
   // Notifications: the outbox.
@@ -100,6 +106,15 @@ export interface StoreDriver {
     onlyFrom: readonly DeliveryStatus[] | undefined,
     updatedAt: string,
   ): Promise<DeliveryRecord | undefined>;
+  /**
+   * Optional: `updateDelivery` of each update, in input order (an id given twice sees its first update), in one go;
+   * the updated record or `undefined` per update. At most `storeLimits.chunkSize` updates per call. Without it the
+   * kit calls `updateDelivery` per update.
+   */
+  updateDeliveries?(
+    updates: readonly CheckedDeliveryUpdate[],
+    updatedAt: string,
+  ): Promise<(DeliveryRecord | undefined)[]>;
   findDeliveryByProviderMessageId(providerMessageId: string): Promise<DeliveryRecord | undefined>;
   /** Newest first: reverse creation order, later records of one call counting as newer. */
   listDeliveries(query: CheckedDeliveryQuery): Promise<DriverPage<DeliveryRecord>>;
