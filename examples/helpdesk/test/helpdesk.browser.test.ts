@@ -4,8 +4,9 @@
 // once each; reading in one tab clears the other.
 
 import { fileURLToPath } from 'node:url';
+import { launchChromium } from '@herald/test-peers/browser';
 import { createTestClock, type TestClock, waitUntil } from '@herald/testing';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Helpdesk, startHelpdesk } from '../src/server';
 import type { Ticket } from '../src/tickets';
@@ -27,18 +28,7 @@ beforeAll(async () => {
   // Two minutes behind, so that after the escalation test moves it on, the clock is about the browser's.
   clock = createTestClock(Date.now() - 2 * 60_000);
   helpdesk = await startHelpdesk({ clock, sessionSecret: 'test-secret' });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

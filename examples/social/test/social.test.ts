@@ -3,10 +3,18 @@
 // 20 reactions to one post digested into one notification.
 import { fileURLToPath } from 'node:url';
 import type { InboxItem } from '@herald/core';
+import {
+  type AppProcess,
+  apiAs,
+  bellState,
+  launchChromium,
+  signIn,
+  startApp,
+  waitFor,
+} from '@herald/test-peers/example-app';
 import { testRedisUrl } from '@herald/test-peers/redis';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppProcess, apiAs, bellState, launchChromium, signIn, startApp, waitFor } from './app-process.fixture';
 
 // The README's picture is refreshed only when asked (HERALD_UPDATE_SCREENSHOTS=1), so a test run leaves the tree
 // as it found it; otherwise the screenshot goes to the repository's .tmp/.

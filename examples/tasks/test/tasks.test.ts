@@ -2,10 +2,18 @@
 // due time (moved with it, cancelled by done), a critical broadcast through an opt-out, pruning after 30 days.
 import { fileURLToPath } from 'node:url';
 import type { InboxItem } from '@herald/core';
+import {
+  type AppProcess,
+  apiAs,
+  bellState,
+  launchChromium,
+  signIn,
+  startApp,
+  waitFor,
+} from '@herald/test-peers/example-app';
 import { testRedisUrl } from '@herald/test-peers/redis';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppProcess, apiAs, bellState, launchChromium, signIn, startApp, waitFor } from './app-process.fixture';
 
 const minute = 60_000;
 const day = 24 * 60 * minute;

@@ -1,8 +1,8 @@
 // The developer page in Chromium: an email's HTML renders inside its sandboxed frame (and its scripts never run),
 // the text part and the previews show, and hostile payloads stay text.
 
+import { launchChromium } from '@herald/test-peers/browser';
 import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ana, type DevtoolsStack, rawMarkup, startDevtoolsStack, ticketAssigned } from './devtools.fixture';
 
@@ -11,18 +11,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   stack = await startDevtoolsStack();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

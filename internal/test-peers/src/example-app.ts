@@ -1,8 +1,10 @@
-// Runs the app as its README says (`npm start --workspace examples/social`, from the repository root), waits for
-// the URL it prints, and drives Debian's Chromium against it.
+// The example apps' tests: each runs its app as its README says (`npm start --workspace examples/<name>`, from the
+// repository root), waits for the URL it prints, and drives Debian's Chromium against it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+
+export { launchChromium } from './browser';
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -45,22 +47,6 @@ export async function startApp(workspace: string, env: Record<string, string> = 
     throw error;
   });
   return { url, output: () => output, stop };
-}
-
-/** Debian's Chromium, headless, with nothing running in the background that could reach the network. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
 }
 
 /** A browser context signed in as `userId`, on the board page, its bell online. */
