@@ -207,6 +207,11 @@ describe('tasks app', () => {
   it('gives an offline technician everything on reconnect, once each, and tracks delivered and read', async () => {
     const { context, page } = await signIn(browser, app.url, 'tina');
     contexts.push(context);
+    // What an earlier test assigned her reaches this new session first; its acks must be in before the network
+    // goes, or they are lost with it (and rightly sent again on the next connection) and would count as waiting.
+    await waitFor(page, 'her earlier assignments acknowledged', async () =>
+      (await inbox('tina', 'task.assigned')).every((item) => item.deliveredAt !== undefined),
+    );
     const tasksBefore = (await inbox('tina', 'task.assigned')).length;
     await context.setOffline(true);
     await waitFor(page, 'the bell to go offline', async () => (await bellState(page)).connection !== 'online');
