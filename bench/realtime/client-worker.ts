@@ -6,7 +6,7 @@ import { io } from 'socket.io-client';
 import { WebSocket } from 'ws';
 import { now } from './shared';
 
-type Kind = 'herald' | 'gateway' | 'ws' | 'socketio';
+type Kind = 'herald' | 'gateway' | 'ws-store' | 'ws' | 'socketio';
 
 const [kind, url, countText, firstText, clientMode] = process.argv.slice(2) as [Kind, string, string, string, string];
 /** `full`: Herald's own client (snapshot, dedupe, events); otherwise a lean protocol client that only acks. */
@@ -38,8 +38,11 @@ function receive(round: number, sentAt: number): void {
 
 async function connectOne(index: number): Promise<void> {
   const userId = `user-${index}`;
-  if ((kind === 'herald' || kind === 'gateway') && !isFullClient) {
-    const socket = new WebSocket(url, ['herald.v1'], { headers: { authorization: `Bearer user:${userId}` } });
+  if (((kind === 'herald' || kind === 'gateway') && !isFullClient) || kind === 'ws-store') {
+    const socket =
+      kind === 'ws-store'
+        ? new WebSocket(`${url}?user=${userId}`)
+        : new WebSocket(url, ['herald.v1'], { headers: { authorization: `Bearer user:${userId}` } });
     const acks: string[] = [];
     let isAckScheduled = false;
     socket.on('message', (data) => {
@@ -60,7 +63,7 @@ async function connectOne(index: number): Promise<void> {
     closers.push(() => socket.close());
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => {
-        socket.send(JSON.stringify({ type: 'hello' }));
+        if (kind !== 'ws-store') socket.send(JSON.stringify({ type: 'hello' }));
         resolve();
       });
       socket.once('error', reject);

@@ -7,7 +7,9 @@
 //   [--steady-rate 1000] [--steady-seconds 5] [--client lean|full] [--profile <dir>]
 
 import { type ChildProcess, fork } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -23,14 +25,19 @@ import { authenticateBenchUser, flag, now, percentile } from './shared';
 /**
  * `gateway`: the Herald gateway fed directly (items inserted in bulk, then `channel.send` each), no dispatcher;
  * it still reads and writes (replays, acks) through the Herald its channel is registered with.
+ * `ws-store`: a raw `ws` server doing Herald's bookkeeping by hand — the items stored in bulk in a `MemoryStore`,
+ * sent, acknowledged by the clients as Herald's are, and the acks of one turn marked delivered in one store call:
+ * the floor of what the guarantees cost, without the protocol (hello, replay, ordering, rate limits).
  */
-type Kind = 'herald' | 'gateway' | 'ws' | 'socketio';
+type Kind = 'herald' | 'gateway' | 'ws-store' | 'ws' | 'socketio';
 
 const clients = Number(flag('clients', '2000'));
 const rounds = Number(flag('rounds', '20'));
 const workers = Number(flag('workers', '4'));
-const kinds = flag('only', 'herald,gateway,ws,socketio').split(',') as Kind[];
+const kinds = flag('only', 'herald,gateway,ws-store,ws,socketio').split(',') as Kind[];
 const profileDir = flag('profile', '');
+/** `--alloc-profile <dir>`: a sampling heap profile of everything the server allocates in the fan-out rounds. */
+const allocProfileDir = flag('alloc-profile', '');
 /** `lean` (default): Herald clients are protocol clients that only ack; `full`: `createHeraldClient`. */
 const clientMode = flag('client', 'lean');
 /** The steady phase: this many notifications a second, each to one random user, for `--steady-seconds`. */
@@ -161,6 +168,56 @@ async function startTarget(kind: Kind): Promise<Target> {
       },
     };
   }
+  if (kind === 'ws-store') {
+    const store = new MemoryStore();
+    const wss = new WebSocketServer({ server, perMessageDeflate: false });
+    const sockets = new Map<string, import('ws').WebSocket>();
+    let acks: { userId: string; ids: string[] }[] = [];
+    const writeAcks = (): void => {
+      const batch = acks;
+      acks = [];
+      void store.markDeliveredMany(batch, new Date().toISOString());
+    };
+    wss.on('connection', (socket, request) => {
+      const userId = new URL(request.url ?? '/', 'http://x').searchParams.get('user') ?? '';
+      sockets.set(userId, socket);
+      socket.on('message', (data) => {
+        const frame = JSON.parse(data.toString()) as { type: string; ids: string[] };
+        if (frame.type !== 'ack') return;
+        if (acks.length === 0) setImmediate(writeAcks);
+        acks.push({ userId, ids: frame.ids });
+      });
+      socket.on('close', () => sockets.delete(userId));
+    });
+    const port = await listen(server);
+    const storeAndSend = async (userIds: string[], notificationId: string, round: number): Promise<void> => {
+      const sentAt = now();
+      const createdAt = new Date().toISOString();
+      const items = await store.insertInboxItems(
+        userIds.map((userId) => ({
+          id: `${notificationId}.${userId}`,
+          userId,
+          notificationId,
+          type: 'bench.round',
+          title: 'Ticket assigned',
+          body: 'A ticket was assigned to you',
+          data: { round, sentAt },
+          createdAt,
+        })),
+      );
+      for (const item of items) sockets.get(item.userId)?.send(JSON.stringify({ type: 'notification', item }));
+    };
+    return {
+      url: `ws://127.0.0.1:${port}/`,
+      broadcast: (round) => storeAndSend(users, `round-${round}`, round),
+      sendOne: (userId) => storeAndSend([userId], `steady-${now()}`, -1),
+      async close() {
+        for (const socket of sockets.values()) socket.terminate();
+        wss.close();
+        server.close();
+      },
+    };
+  }
   if (kind === 'ws') {
     const wss = new WebSocketServer({ server, perMessageDeflate: false });
     const sockets = new Map<string, import('ws').WebSocket>();
@@ -207,6 +264,25 @@ async function startTarget(kind: Kind): Promise<Target> {
       io.close();
       server.close();
     },
+  };
+}
+
+/**
+ * Samples every allocation, the collected ones included (a plain heap profile keeps only what is still alive):
+ * what makes the garbage the collector spends its time on. Returns the function that stops and writes it.
+ */
+async function startAllocationSampling(): Promise<(file: string) => Promise<void>> {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return async (file) => {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    await writeFile(file, JSON.stringify(profile));
+    session.disconnect();
   };
 }
 
@@ -273,6 +349,7 @@ async function run(kind: Kind): Promise<Result> {
   const fanOut: number[] = [];
   // The server's own CPU time over the fan-out rounds: what a delivery costs it, whatever else the machine runs.
   const roundsCpu = process.cpuUsage();
+  const allocations = allocProfileDir === '' ? undefined : await startAllocationSampling();
   for (let round = 0; round < rounds; round++) {
     const done = new Promise<void>((resolve) => roundWaiters.set(round, { remaining: children.length, resolve }));
     const start = now();
@@ -281,6 +358,7 @@ async function run(kind: Kind): Promise<Result> {
     fanOut.push(now() - start);
   }
   const roundsCpuUsed = process.cpuUsage(roundsCpu);
+  await allocations?.(`${allocProfileDir}/${kind}.heapprofile`);
   const cpuMsPerThousand = (roundsCpuUsed.user + roundsCpuUsed.system) / 1_000 / ((rounds * clients) / 1_000);
   // Steady phase: `steadyRate` notifications a second, each to one random user, paced in 10 ms ticks.
   const steadyTotal = Math.round(steadyRate * steadySeconds);
@@ -358,6 +436,7 @@ for (const result of results) {
 // than Socket.IO, and a fan-out notify → receipt p99 no worse than Socket.IO's.
 const byKind = new Map(results.map((result) => [result.kind, result]));
 const ws = byKind.get('ws');
+const wsStore = byKind.get('ws-store');
 const socketIo = byKind.get('socketio');
 for (const kind of ['herald', 'gateway'] as const) {
   const herald = byKind.get(kind);
@@ -367,6 +446,10 @@ for (const kind of ['herald', 'gateway'] as const) {
   if (ws) {
     const rate = ws.fanOutMs.p50 / herald.fanOutMs.p50;
     parts.push(`fan-out rate ${rate.toFixed(2)} of raw ws (target ≥ 0.7, ${verdict(rate >= 0.7)})`);
+  }
+  if (wsStore) {
+    const rate = wsStore.fanOutMs.p50 / herald.fanOutMs.p50;
+    parts.push(`${rate.toFixed(2)} of ws-store's rate (the same store and acks, done by hand)`);
   }
   if (socketIo) {
     const rate = socketIo.fanOutMs.p50 / herald.fanOutMs.p50;
@@ -382,6 +465,6 @@ for (const kind of ['herald', 'gateway'] as const) {
 }
 process.stdout.write(
   '\n\nHerald stores one inbox item per recipient, records a delivery per recipient, and the clients acknowledge ' +
-    'every item (the acks of one turn, from every socket, in one store write); the raw ws and Socket.IO servers only send bytes. ' +
+    'every item (the acks of one turn, from every socket, in one store write); ws-store does the same by hand; the raw ws and Socket.IO servers only send bytes. ' +
     `Herald clients: ${clientMode === 'full' ? 'createHeraldClient' : 'lean protocol clients (hello + batched acks)'}.\n`,
 );
