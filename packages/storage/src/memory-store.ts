@@ -19,7 +19,13 @@ import type {
   Preferences,
   RegisterDeviceResult,
 } from '@herald/core/spec';
-import { type CheckedDate, type CheckedDigestJoin, CheckedStore, type StoreDriver } from '@herald/core/store-kit';
+import {
+  type CheckedDate,
+  type CheckedDigestJoin,
+  CheckedStore,
+  copyPlain,
+  type StoreDriver,
+} from '@herald/core/store-kit';
 import { LeaseQueue } from './lease-queue';
 
 export interface MemoryStoreSettings {
@@ -541,7 +547,7 @@ function createMemoryDriver(): StoreDriver {
           return {
             created: false,
             notificationId: held.notificationId,
-            existing: existing === undefined ? undefined : structuredClone(existing),
+            existing: existing === undefined ? undefined : copyPlain(existing),
           };
         }
         claimKey(idempotencyKey.key, record.id, now + idempotencyKey.ttlMs);
@@ -555,7 +561,7 @@ function createMemoryDriver(): StoreDriver {
 
     async getNotification(id) {
       const record = notifications.get(id);
-      return record === undefined ? undefined : structuredClone(record);
+      return record === undefined ? undefined : copyPlain(record);
     },
 
     async leaseNotifications(lease) {
@@ -565,7 +571,7 @@ function createMemoryDriver(): StoreDriver {
         if (record?.status !== 'dispatching') continue;
         record.leaseUntil = lease.leaseUntil.iso;
         outbox.set(id, lease.leaseUntil.ms);
-        taken.push(structuredClone(record));
+        taken.push(copyPlain(record));
       }
       return taken;
     },
@@ -808,7 +814,7 @@ function createMemoryDriver(): StoreDriver {
       const result = new Map<string, Preferences>();
       for (const userId of userIds) {
         const preferences = preferencesByUser.get(userId);
-        if (preferences) result.set(userId, structuredClone(preferences));
+        if (preferences) result.set(userId, copyPlain(preferences));
       }
       return result;
     },
@@ -983,7 +989,7 @@ function pageBackward<T>(
 
 function copyItem(item: InboxItem): InboxItem {
   const copy = { ...item };
-  if (item.data !== undefined) copy.data = structuredClone(item.data);
+  if (item.data !== undefined) copy.data = copyPlain(item.data);
   return copy;
 }
 
@@ -1080,7 +1086,7 @@ function copyBucket(entry: DigestEntry): DigestBucket {
   const events: DigestEvent[] = [];
   for (const event of entry.events.values()) {
     const copy: DigestEvent = { ...event };
-    if (event.payload !== null && typeof event.payload === 'object') copy.payload = structuredClone(event.payload);
+    if (event.payload !== null && typeof event.payload === 'object') copy.payload = copyPlain(event.payload);
     events.push(copy);
   }
   return { ...entry.bucket, events };

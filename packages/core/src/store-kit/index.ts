@@ -66,6 +66,7 @@ export {
 } from './check-values';
 export { CheckedStore, type CheckedStoreSettings, createStore } from './checked-store';
 export { type ChunkOptions, chunksOf, forEachChunk, mapChunks, yieldToEventLoop } from './chunks';
+export { copyPlain } from './copy-plain';
 export { type CursorKind, decodeCursor, encodeCursor } from './cursor-codec';
 export { type InboxItemOrigin, toNewInboxItem } from './inbox-item';
 export { IssueList, plainCopy } from './input-issues';

@@ -2,6 +2,7 @@
 // something is wrong so the checks cost nothing extra on the write path.
 
 import { ValidationError, type ValidationIssue } from '../errors';
+import { copyPlain } from './copy-plain';
 import { storeLimits } from './store-limits';
 
 export function invalid(path: string, message: string): ValidationError {
@@ -81,7 +82,7 @@ export class IssueList {
 /** A deep copy the store can keep, or an issue when the value holds something a copy cannot carry (functions, symbols). */
 export function plainCopy<T>(value: T, path: string, issues: IssueList): T | undefined {
   try {
-    return structuredClone(value);
+    return copyPlain(value);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     issues.add(path, `Expected plain data (JSON-like values): ${reason}`);
