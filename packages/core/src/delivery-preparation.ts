@@ -2,7 +2,7 @@
 // condition checked now that the step is due, the content for the task's kind (the stored item for in-app, or a
 // builder's `skip(reason)`), and the inbox item of a scheduled in-app notification, stored now that it is due.
 
-import type { FinalOutcome, OutcomeRecorder, PreparedDelivery } from './delivery-outcomes';
+import type { OutcomeRecorder, PreparedDelivery } from './delivery-outcomes';
 import { quietUntil } from './dispatch-plan';
 import { DeliveryError, describeError } from './errors';
 import type { ExecutorContext } from './executor-context';

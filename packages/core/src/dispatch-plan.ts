@@ -104,17 +104,20 @@ function withhold(record: DeliveryRecord, plan: DispatchPlan, reasonCode: SkipRe
 }
 
 export function planDispatch(input: DispatchPlanInput): DispatchPlan {
-  const { notificationId, definition, payload, actorId, kinds, createdAt } = input;
+  const { notificationId, definition, kinds, createdAt } = input;
   const type = definition.type;
   const isCritical = definition.critical;
   const plan: DispatchPlan = { records: [], items: [], tasks: [], decided: [] };
+  // The same for every recipient of the chunk: worked out once.
+  const hasItem = kinds.includes('inApp');
+  const createdAtMs = Date.parse(createdAt);
+  const respectsQuietHours = !isCritical && definition.quietHours !== 'ignore';
   for (let offset = 0; offset < input.recipients.length; offset++) {
     const recipient = input.recipients[offset] as Recipient;
     const index = input.firstIndex + offset;
     const preferences = input.preferences.get(recipient.id);
     const isUnknown = input.unknown.has(recipient.id);
     const itemId = makeInboxItemId(notificationId, index);
-    const hasItem = kinds.includes('inApp');
     for (const kind of kinds) {
       const id = makeDeliveryId(notificationId, index, kind);
       const step = definition.steps[kind];
@@ -159,7 +162,7 @@ export function planDispatch(input: DispatchPlanInput): DispatchPlan {
         continue;
       }
       let dueAt = input.dueAt + (step?.afterMs ?? 0);
-      if (!isCritical && definition.quietHours !== 'ignore') {
+      if (respectsQuietHours && preferences?.quietHours !== undefined) {
         const until = quietUntil(recipient, preferences, kind, Math.max(dueAt, input.now));
         if (until !== undefined && definition.quietHours === 'drop') {
           withhold(record, plan, 'quiet-hours', `quiet hours: ${recipient.id} is in quiet hours for ${kind}`);
@@ -167,7 +170,7 @@ export function planDispatch(input: DispatchPlanInput): DispatchPlan {
         }
         if (until !== undefined) dueAt = until;
       }
-      if (dueAt > Date.parse(createdAt)) record.scheduledFor = new Date(dueAt).toISOString();
+      if (dueAt > createdAtMs) record.scheduledFor = new Date(dueAt).toISOString();
       const task: DeliveryTask = { deliveryId: id, notificationId, type, kind, recipient, attempt: 1 };
       if (step?.unless !== undefined && hasItem) task.conditionItemId = itemId;
       if (kind === 'inApp') {
