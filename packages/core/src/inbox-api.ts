@@ -172,13 +172,17 @@ export function createInboxApi(
         return { userId, ids };
       });
       const changed = await markDeliveredMany(store, checked, now());
-      for (const [index, { userId }] of checked.entries()) {
+      const results: string[][] = new Array(checked.length);
+      for (let index = 0; index < checked.length; index++) {
         const ids = changed[index] ?? [];
+        results[index] = ids;
         if (ids.length === 0) continue;
+        const { userId } = checked[index] as DeliveredAck;
         events.emit('inbox.delivered', { userId, ids });
-        await onItemsChanged?.(userId, ids, 'delivered');
+        const withdrawing = onItemsChanged?.(userId, ids, 'delivered');
+        if (withdrawing) await withdrawing;
       }
-      return checked.map((_, index) => changed[index] ?? []);
+      return results;
     },
     async undelivered(userId, options = {}) {
       assertNonEmptyString(userId, 'userId');

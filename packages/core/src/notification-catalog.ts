@@ -9,6 +9,8 @@ export interface NotificationCatalog {
   get(type: string): AnyNotificationDefinition | undefined;
   /** Every definition known so far. */
   all(): Iterable<AnyNotificationDefinition>;
+  /** How many definitions are known: it changes exactly when `all()` does (a definition is never replaced). */
+  readonly size: number;
 }
 
 export function createNotificationCatalog(definitions: readonly AnyNotificationDefinition[] = []): NotificationCatalog {
@@ -25,6 +27,9 @@ export function createNotificationCatalog(definitions: readonly AnyNotificationD
     },
     get: (type) => byType.get(type),
     all: () => byType.values(),
+    get size() {
+      return byType.size;
+    },
   };
   for (const definition of definitions) catalog.register(definition);
   return catalog;

@@ -81,6 +81,11 @@ function itemFrame(item: InboxItem, replay: boolean, maxItemBytes: number): stri
   return isLargerThan(text, maxItemBytes) ? 'too-large' : text;
 }
 
+/** Every id changed (a store names each once, and only ids it was given): none of them can be missing. */
+function isAllChanged(ids: readonly string[], changed: readonly string[]): boolean {
+  return changed.length === ids.length;
+}
+
 /** A bulk frame's options for the inbox API. */
 function bulkOptions(frame: { notificationType?: string; upToPosition?: number }): {
   type?: string;
@@ -260,6 +265,7 @@ export function createGatewayConnection(
   }
 
   async function reportNotFound(ids: string[], changed: string[], ref: string | undefined): Promise<void> {
+    if (isAllChanged(ids, changed)) return;
     const missing = await notFound(ids, changed);
     if (missing.length > 0) {
       reply({ code: 'NOT_FOUND', message: `Not found for this user: ${missing.length} id(s)`, ids: missing }, ref);
@@ -301,13 +307,22 @@ export function createGatewayConnection(
     }
   }
 
+  /**
+   * The frame every client sends for every item, so its usual path — every id changed — allocates as little as
+   * it can: no async frames, no lookup.
+   */
+  function acknowledge(frame: Extract<ClientFrame, { type: 'ack' }>): Promise<void> {
+    return host
+      .acknowledge(userId, frame.ids)
+      .then((changed) =>
+        isAllChanged(frame.ids, changed) ? undefined : reportNotFound(frame.ids, changed, frame.ref),
+      );
+  }
+
   // State changes reach every tab through Herald's inbox events (see realtime-channel.ts).
-  async function operate(frame: ClientFrame): Promise<void> {
+  async function operate(frame: Exclude<ClientFrame, { type: 'ack' }>): Promise<void> {
     const inbox = host.inbox();
     switch (frame.type) {
-      case 'ack':
-        await reportNotFound(frame.ids, await host.acknowledge(userId, frame.ids), frame.ref);
-        return;
       case 'read':
         await reportNotFound(frame.ids, await inbox.markRead(userId, frame.ids), frame.ref);
         return;
@@ -385,7 +400,7 @@ export function createGatewayConnection(
     }
     // One at a time per connection, so a read followed by an unread of the same item lands in that order.
     operations = operations.then(() =>
-      operate(frame).catch((error: unknown) => {
+      (frame.type === 'ack' ? acknowledge(frame) : operate(frame)).catch((error: unknown) => {
         host.logger.error('herald websocket: operation failed', {
           userId,
           type: frame.type,

@@ -76,7 +76,7 @@ export function createRealtimeChannel(settings: RealtimeChannelSettings): Realti
         }
         took = outcome;
       }
-      took += await publish({ kind: 'item', origin, item }, local?.isSubscribed(item.userId) ?? false);
+      if (remote) took += await publish({ kind: 'item', origin, item }, local?.isSubscribed(item.userId) ?? false);
       // Nobody holds a socket of this user anywhere: they get the item by replay when they connect.
       return took > 0 ? { status: 'sent' } : { status: 'queued', detail: 'user offline; replayed on connect' };
     },

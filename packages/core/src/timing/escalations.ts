@@ -15,7 +15,15 @@ import type { Store } from '../spec/store';
 
 export type ItemChange = 'read' | 'delivered';
 
-export type EscalationWithdrawal = (userId: string, itemIds: readonly string[], change: ItemChange) => Promise<void>;
+/**
+ * Withdraws what the change satisfies. `undefined` (no promise) when no known definition has a step this kind of
+ * change can satisfy: every ack asks, and almost none has anything to withdraw.
+ */
+export type EscalationWithdrawal = (
+  userId: string,
+  itemIds: readonly string[],
+  change: ItemChange,
+) => Promise<void> | undefined;
 
 export function createEscalationWithdrawal(context: {
   store: Store;
@@ -28,8 +36,21 @@ export function createEscalationWithdrawal(context: {
 }): EscalationWithdrawal {
   const { store, catalog, events } = context;
 
+  /** `conditionalKinds` per change, for the catalog of `size` definitions (every ack asks; definitions rarely change). */
+  let known = { size: -1, kinds: new Map<ItemChange, ChannelKind[]>() };
+
   /** The kinds some known definition makes a conditional step that this change can satisfy. */
   function conditionalKinds(change: ItemChange): ChannelKind[] {
+    if (known.size !== catalog.size) known = { size: catalog.size, kinds: new Map() };
+    let kinds = known.kinds.get(change);
+    if (!kinds) {
+      kinds = findConditionalKinds(change);
+      known.kinds.set(change, kinds);
+    }
+    return kinds;
+  }
+
+  function findConditionalKinds(change: ItemChange): ChannelKind[] {
     const kinds = new Set<ChannelKind>();
     for (const definition of catalog.all()) {
       for (const [kind, step] of Object.entries(definition.steps)) {
@@ -41,7 +62,6 @@ export function createEscalationWithdrawal(context: {
 
   async function withdraw(userId: string, itemIds: readonly string[], change: ItemChange): Promise<void> {
     const kinds = conditionalKinds(change);
-    if (kinds.length === 0 || itemIds.length === 0) return;
     // A step's delivery id is its item's id and the kind (`<notification>.<recipient place>.<kind>`).
     const candidates = itemIds.flatMap((itemId) => kinds.map((kind) => `${itemId}.${kind}`));
     const pending = (await store.getDeliveries(candidates)).filter(
@@ -77,12 +97,11 @@ export function createEscalationWithdrawal(context: {
     }
   }
 
-  return async (userId, itemIds, change) => {
-    try {
-      await withdraw(userId, itemIds, change);
-    } catch (error) {
+  return (userId, itemIds, change) => {
+    if (itemIds.length === 0 || conditionalKinds(change).length === 0) return undefined;
+    return withdraw(userId, itemIds, change).catch((error: unknown) => {
       // The step's own check still withholds it when it falls due.
       context.logger.warn('herald: could not withdraw escalation steps after an inbox change', { userId, error });
-    }
+    });
   };
 }
