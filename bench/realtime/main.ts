@@ -95,6 +95,29 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
+/** One item per user, stored in bulk: what the gateway bench and ws-store send. */
+function storeRound(
+  store: MemoryStore,
+  userIds: string[],
+  notificationId: string,
+  round: number,
+): Promise<InboxItem[]> {
+  const sentAt = now();
+  const createdAt = new Date().toISOString();
+  return store.insertInboxItems(
+    userIds.map((userId) => ({
+      id: `${notificationId}.${userId}`,
+      userId,
+      notificationId,
+      type: 'bench.round',
+      title: 'Ticket assigned',
+      body: 'A ticket was assigned to you',
+      data: { round, sentAt },
+      createdAt,
+    })),
+  );
+}
+
 async function startTarget(kind: Kind): Promise<Target> {
   const server = createServer();
   server.maxConnections = clients * 2;
@@ -109,19 +132,7 @@ async function startTarget(kind: Kind): Promise<Target> {
     const signal = new AbortController().signal;
     /** Stores one item per user in bulk, then hands each to the gateway's channel: Herald minus the dispatcher. */
     const deliverDirect = async (userIds: string[], notificationId: string, round: number): Promise<void> => {
-      const sentAt = now();
-      const items = await store.insertInboxItems(
-        userIds.map((userId) => ({
-          id: `${notificationId}.${userId}`,
-          userId,
-          notificationId,
-          type: 'bench.round',
-          title: 'Ticket assigned',
-          body: 'A ticket was assigned to you',
-          data: { round, sentAt },
-          createdAt: new Date().toISOString(),
-        })),
-      );
+      const items = await storeRound(store, userIds, notificationId, round);
       await Promise.all(
         items.map((item) =>
           gateway.channel.send({
@@ -191,20 +202,7 @@ async function startTarget(kind: Kind): Promise<Target> {
     });
     const port = await listen(server);
     const storeAndSend = async (userIds: string[], notificationId: string, round: number): Promise<void> => {
-      const sentAt = now();
-      const createdAt = new Date().toISOString();
-      const items = await store.insertInboxItems(
-        userIds.map((userId) => ({
-          id: `${notificationId}.${userId}`,
-          userId,
-          notificationId,
-          type: 'bench.round',
-          title: 'Ticket assigned',
-          body: 'A ticket was assigned to you',
-          data: { round, sentAt },
-          createdAt,
-        })),
-      );
+      const items = await storeRound(store, userIds, notificationId, round);
       for (const item of items) sockets.get(item.userId)?.send(JSON.stringify({ type: 'notification', item }));
     };
     return {
