@@ -124,3 +124,67 @@ export async function withTransaction<T>(
     if (client !== db) (client as PostgresPoolClient).release(failure instanceof Error ? failure : undefined);
   }
 }
+
+/**
+ * Who may use a single connection now. A store given one connection as `db` (a node-postgres `Client`, or a
+ * `PoolClient` it owns) runs its own transactions on it with BEGIN … COMMIT: a statement of another call sent
+ * meanwhile would run inside that transaction — committed or rolled back with it, or refused once it failed. So
+ * a transaction has the connection to itself: statements that arrive while one runs wait for its end, and
+ * transactions take their turns. A pool (a connection per transaction) and PGlite (whose `transaction()` holds
+ * its own lock) need no gate.
+ */
+export interface ConnectionGate {
+  /** Runs a statement once no transaction holds the connection; `send` must send it synchronously. */
+  statement<T>(send: () => Promise<T>): Promise<T>;
+  /** Runs a transaction with the connection to itself. */
+  transaction<T>(run: () => Promise<T>): Promise<T>;
+}
+
+/** One gate per connection, whoever uses it: the stores, the outbox wake-up and the realtime relay on one `Client`. */
+const gates = new WeakMap<PostgresQueryable, ConnectionGate>();
+
+export function connectionGate(db: PostgresQueryable): ConnectionGate | undefined {
+  if (isPool(db) || hasTransactionRunner(db)) return undefined;
+  let gate = gates.get(db);
+  if (!gate) {
+    gate = createConnectionGate();
+    gates.set(db, gate);
+  }
+  return gate;
+}
+
+/** One statement on `db` outside any transaction of Herald's: through the connection's gate when it has one. */
+export function sendStatement(db: PostgresQueryable, text: string, values?: unknown[]): Promise<PostgresQueryResult> {
+  const gate = connectionGate(db);
+  return gate ? gate.statement(() => db.query(text, values)) : db.query(text, values);
+}
+
+function createConnectionGate(): ConnectionGate {
+  /** Settles when the transaction holding the connection ends. */
+  let held: Promise<void> | undefined;
+  /** The end of the last transaction in line. */
+  let line: Promise<unknown> = Promise.resolve();
+  return {
+    async statement(send) {
+      // Sent in the same turn as the check: the connection queues it ahead of any BEGIN sent later.
+      while (held) await held;
+      return send();
+    },
+    transaction(run) {
+      const turn = line.then(async () => {
+        let release = (): void => {};
+        held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        try {
+          return await run();
+        } finally {
+          held = undefined;
+          release();
+        }
+      });
+      line = turn.catch(() => undefined);
+      return turn;
+    },
+  };
+}

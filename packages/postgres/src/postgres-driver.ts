@@ -21,7 +21,7 @@ import type {
   UnreadCount,
 } from '@herald/core/spec';
 import type { CheckedBulkOptions, CheckedDate, CheckedInboxQuery, StoreDriver } from '@herald/core/store-kit';
-import { type PostgresQueryable, queryFunction, withTransaction } from './postgres-client';
+import { connectionGate, type PostgresQueryable, queryFunction, withTransaction } from './postgres-client';
 import { type PostgresFailureContext, toStoreFailure } from './postgres-errors';
 import { isStorableText } from './text-checks';
 
@@ -240,7 +240,10 @@ counted AS (
 
 export function createPostgresDriver(settings: PostgresDriverSettings): StoreDriver {
   const { db, inTransaction } = settings;
-  const query = queryFunction(db, settings.preparedStatements);
+  const send = queryFunction(db, settings.preparedStatements);
+  // A store bound to the host's transaction sends the host's statements and opens no transaction of its own.
+  const gate = inTransaction ? undefined : connectionGate(db);
+  const query: typeof send = gate ? (sql, values) => gate.statement(() => send(sql, values)) : send;
   const s = settings.schema;
   let lastKeySweep = 0;
 
@@ -270,10 +273,12 @@ export function createPostgresDriver(settings: PostgresDriverSettings): StoreDri
       const context: PostgresFailureContext = { operation, schema: s, inTransaction, attempt };
       try {
         if (inTransaction) return await work(async (sql, values) => (await query(sql, values)).rows);
-        return await withTransaction(db, (connection) => {
-          const onConnection = queryFunction(connection, settings.preparedStatements);
-          return work(async (sql, values) => (await onConnection(sql, values)).rows);
-        });
+        const own = (): Promise<T> =>
+          withTransaction(db, (connection) => {
+            const onConnection = queryFunction(connection, settings.preparedStatements);
+            return work(async (sql, values) => (await onConnection(sql, values)).rows);
+          });
+        return await (gate ? gate.transaction(own) : own());
       } catch (error) {
         const failure = toStoreFailure(error, context);
         if (failure === 'retry' && attempt < MAX_ATTEMPTS) {

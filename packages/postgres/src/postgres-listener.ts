@@ -10,6 +10,7 @@ import {
   type PostgresListenable,
   type PostgresPoolClient,
   type PostgresQueryable,
+  sendStatement,
 } from './postgres-client';
 
 export interface PostgresListener {
@@ -109,7 +110,7 @@ export function createPostgresListener(source: PostgresQueryable, logger: Logger
   let failures = 0;
 
   async function attach(client: PostgresQueryable): Promise<void> {
-    for (const channel of channels.keys()) await client.query(`LISTEN ${channel}`);
+    for (const channel of channels.keys()) await sendStatement(client, `LISTEN ${channel}`);
     await runSessionHandlers(client, sessionHandlers);
     hadSession = true;
   }
@@ -172,7 +173,7 @@ export function createPostgresListener(source: PostgresQueryable, logger: Logger
       if (!handlers) {
         handlers = new Set();
         channels.set(channel, handlers);
-        if (session) await session.query(`LISTEN ${channel}`).catch(() => undefined);
+        if (session) await sendStatement(session, `LISTEN ${channel}`).catch(() => undefined);
       }
       handlers.add(onPayload);
       if (!session) await connect();
@@ -200,7 +201,7 @@ export function createPostgresListener(source: PostgresQueryable, logger: Logger
       const current = session;
       session = undefined;
       if (current) {
-        await current.query('UNLISTEN *').catch(() => undefined);
+        await sendStatement(current, 'UNLISTEN *').catch(() => undefined);
         if (isNotifyingClient(current)) {
           (current as { removeAllListeners?: (event?: string) => unknown }).removeAllListeners?.('notification');
         }

@@ -9,7 +9,7 @@
 
 import type { Logger, RealtimeRelay, RealtimeRelayMessage } from '@herald/core/spec';
 import { silentLogger } from '@herald/core/spec';
-import type { PostgresQueryable } from './postgres-client';
+import { type PostgresQueryable, sendStatement } from './postgres-client';
 import { createPostgresListener } from './postgres-listener';
 import { checkSchemaName, realtimeChannel } from './schema-name';
 
@@ -90,7 +90,7 @@ SELECT (SELECT count(*) FROM sent)::text AS sent,
     async publish(message) {
       const payloads = encodeSignals(message);
       try {
-        const { rows } = await db.query(publishSql, [payloads, userOf(message), message.origin]);
+        const { rows } = await sendStatement(db, publishSql, [payloads, userOf(message), message.origin]);
         return Number(rows[0]?.receivers ?? 0);
       } catch (error) {
         logger.warn('herald postgres relay: NOTIFY failed; open sockets catch up by position', {
@@ -115,7 +115,8 @@ SELECT (SELECT count(*) FROM sent)::text AS sent,
 
       // Registered on the LISTEN session itself: its backend is what "this gateway is alive" means.
       listener.onSession(async (session, reconnected) => {
-        await session.query(
+        await sendStatement(
+          session,
           `INSERT INTO ${schema}.realtime_gateways (gateway_id, backend_pid, backend_start)
            SELECT $1, pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()
            ON CONFLICT (gateway_id) DO UPDATE
@@ -123,7 +124,8 @@ SELECT (SELECT count(*) FROM sent)::text AS sent,
           [gatewayId],
         );
         // Gateways whose process died left their rows: forget them (and their presence, by cascade).
-        await session.query(
+        await sendStatement(
+          session,
           `DELETE FROM ${schema}.realtime_gateways g WHERE gateway_id <> $1 AND NOT ${liveGateway('g')}`,
           [gatewayId],
         );
@@ -154,13 +156,15 @@ SELECT (SELECT count(*) FROM sent)::text AS sent,
           flushing = undefined;
           if (closed) return;
           if (removes.length > 0) {
-            await db.query(
+            await sendStatement(
+              db,
               `DELETE FROM ${schema}.realtime_presence WHERE gateway_id = $1 AND user_id = ANY($2::text[])`,
               [gatewayId, removes],
             );
           }
           if (adds.length > 0) {
-            await db.query(
+            await sendStatement(
+              db,
               `INSERT INTO ${schema}.realtime_presence (user_id, gateway_id)
                SELECT user_id, $1 FROM unnest($2::text[]) AS t(user_id) ON CONFLICT DO NOTHING`,
               [gatewayId, adds],
@@ -196,9 +200,9 @@ SELECT (SELECT count(*) FROM sent)::text AS sent,
         async close() {
           closed = true;
           users.clear();
-          await db
-            .query(`DELETE FROM ${schema}.realtime_gateways WHERE gateway_id = $1`, [gatewayId])
-            .catch(() => undefined);
+          await sendStatement(db, `DELETE FROM ${schema}.realtime_gateways WHERE gateway_id = $1`, [gatewayId]).catch(
+            () => undefined,
+          );
           await listener.close();
         },
       };
