@@ -1,35 +1,13 @@
 // Redis benchmarks: starts its own redis-server, runs each part against it, prints the figures.
 // Run from bench/: `npm run redis` (builds the packages, then runs tsx redis/main.ts against them).
-import { startRedisServer } from '@herald/test-peers/redis';
+import { runRedisParts } from '../shared/redis-parts';
 import { run as runEndToEnd } from './e2e';
 import { printStoreBenchmarks, runStoreBenchmarks } from './store';
 
-/** One benchmark part: runs against a Redis URL and prints its own figures. */
-type Part = { name: string; run: (url: string) => Promise<void> };
-
-const parts: Part[] = [
+runRedisParts([
   {
     name: 'store',
     run: async (url) => printStoreBenchmarks(await runStoreBenchmarks(url)),
   },
   { name: 'e2e', run: runEndToEnd },
-];
-
-async function main(): Promise<void> {
-  const only = process.argv.slice(2);
-  const server = await startRedisServer();
-  try {
-    console.log(`redis-server ${server.url}, node ${process.version}`);
-    for (const part of parts) {
-      if (only.length > 0 && !only.includes(part.name)) continue;
-      await part.run(server.url);
-    }
-  } finally {
-    await server.stop();
-  }
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+]);

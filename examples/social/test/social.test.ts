@@ -4,17 +4,16 @@
 import { fileURLToPath } from 'node:url';
 import type { InboxItem } from '@herald/core';
 import {
-  type AppProcess,
   apiAs,
   bellState,
-  launchChromium,
   signIn,
   startApp,
+  useChromium,
+  useExampleApp,
   waitFor,
 } from '@herald/test-peers/example-app';
 import { testRedisUrl } from '@herald/test-peers/redis';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 // The README's picture is refreshed only when asked (HERALD_UPDATE_SCREENSHOTS=1), so a test run leaves the tree
 // as it found it; otherwise the screenshot goes to the repository's .tmp/.
@@ -59,36 +58,23 @@ const fanTokens = Array.from({ length: 150 }, (_, index) => {
 type Api = Awaited<ReturnType<typeof apiAs>>;
 
 describe('social app', () => {
-  let app: AppProcess;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const social = useExampleApp('examples/social', { SOCIAL_TEST_CLOCK: '1' });
   let ana: Api;
 
   beforeAll(async () => {
-    [app, browser] = await Promise.all([startApp('examples/social', { SOCIAL_TEST_CLOCK: '1' }), launchChromium()]);
-    ana = await apiAs(app.url, 'ana');
-  });
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await app?.stop();
+    ana = await apiAs(social.app.url, 'ana');
   });
 
-  async function open(userId: string): Promise<Page> {
-    const { context, page } = await signIn(browser, app.url, userId);
-    contexts.push(context);
-    return page;
-  }
   const pushes = async (): Promise<PushMessage[]> =>
     (await ana<{ messages: PushMessage[] }>('GET', '/dev/api/push')).body.messages;
   const log = async (): Promise<Log> => (await ana<Log>('GET', '/api/log')).body;
   async function inbox(userId: string, type: string): Promise<InboxItem[]> {
-    const api = await apiAs(app.url, userId);
+    const api = await apiAs(social.app.url, userId);
     return (await api<{ items: InboxItem[] }>('GET', `/api/inbox/notifications?type=${type}&limit=100`)).body.items;
   }
 
   it('pushes a community post to every device of 150 followers once, in sendEach batches; the actor gets nothing', async () => {
-    const fan = await open('fan-002');
+    const fan = await social.open('fan-002');
     const response = await ana<{ notificationId: string }>('POST', '/api/communities/trail-runners/posts', {
       text: 'Sunday long run, 7am at the lake',
     });
@@ -152,12 +138,12 @@ describe('social app', () => {
   });
 
   it('digests 20 reactions to one post within the window into one notification with count 20', async () => {
-    const author = await open('ana');
+    const author = await social.open('ana');
     const { body } = await ana<{ post: { id: string } }>('POST', '/api/posts', { text: 'New personal best!' });
     const postId = body.post.id;
     const pushesBefore = (await pushes()).length;
     for (let index = 1; index <= 20; index++) {
-      const fan = await apiAs(app.url, `fan-${String(index).padStart(3, '0')}`);
+      const fan = await apiAs(social.app.url, `fan-${String(index).padStart(3, '0')}`);
       expect((await fan('POST', `/api/posts/${postId}/reactions`, { vibe: 'love' })).status).toBe(201);
     }
     // Ana reacting to her own post notifies nobody: she is the actor.
@@ -195,7 +181,7 @@ describe('social app', () => {
   });
 
   it('previews the seven events, in-app and push, on /dev from the samples declared with them', async () => {
-    const page = await fetch(`${app.url}/dev`);
+    const page = await fetch(`${social.app.url}/dev`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('tok-fan-001-1'); // the pushes the FCM stand-in received
     const { body } = await ana<{
@@ -228,7 +214,7 @@ describe('social app', () => {
   it('refuses a reaction that is not a vibe, naming the field, and notifies nobody', async () => {
     const { body } = await ana<{ post: { id: string } }>('POST', '/api/posts', { text: 'Rest day' });
     const before = (await log()).notifications.length;
-    const ben = await apiAs(app.url, 'ben');
+    const ben = await apiAs(social.app.url, 'ben');
     const response = await ben<{ error: string; issues: { path: string }[] }>(
       'POST',
       `/api/posts/${body.post.id}/reactions`,
@@ -244,13 +230,7 @@ describe('social app', () => {
 });
 
 describe('the README commands', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const chromium = useChromium();
 
   it('npm start --workspace examples/social serves the page on MemoryStore', async () => {
     const app = await startApp('examples/social');
@@ -259,7 +239,7 @@ describe('the README commands', () => {
       const page = await fetch(app.url);
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('Sign in as');
-      const { context, page: feed } = await signIn(browser, app.url, 'ben');
+      const { context, page: feed } = await signIn(chromium.browser, app.url, 'ben');
       expect(await feed.title()).toBe('Ooumph — Ben');
       await context.close();
     } finally {
@@ -271,7 +251,7 @@ describe('the README commands', () => {
     const app = await startApp('examples/social', { REDIS_URL: testRedisUrl() });
     try {
       expect(app.output()).toContain('(RedisStore + BullMQ, worker process started)');
-      const { context, page } = await signIn(browser, app.url, 'ben');
+      const { context, page } = await signIn(chromium.browser, app.url, 'ben');
       const cara = await apiAs(app.url, 'cara');
       expect((await cara('POST', '/api/stories', {})).status).toBe(201);
       // The worker pushed to Ben's phone through the web process's FCM stand-in, and his bell got the item.

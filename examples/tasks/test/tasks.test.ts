@@ -3,17 +3,16 @@
 import { fileURLToPath } from 'node:url';
 import type { InboxItem } from '@herald/core';
 import {
-  type AppProcess,
   apiAs,
   bellState,
-  launchChromium,
   signIn,
   startApp,
+  useChromium,
+  useExampleApp,
   waitFor,
 } from '@herald/test-peers/example-app';
 import { testRedisUrl } from '@herald/test-peers/redis';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const minute = 60_000;
 const day = 24 * 60 * minute;
@@ -29,34 +28,19 @@ const screenshot = fileURLToPath(
 type Api = Awaited<ReturnType<typeof apiAs>>;
 
 describe('tasks app', () => {
-  let app: AppProcess;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const tasks = useExampleApp('examples/tasks', { TASKS_TEST_CLOCK: '1' });
   let olga: Api;
 
   beforeAll(async () => {
-    [app, browser] = await Promise.all([startApp('examples/tasks', { TASKS_TEST_CLOCK: '1' }), launchChromium()]);
-    olga = await apiAs(app.url, 'olga');
+    olga = await apiAs(tasks.app.url, 'olga');
   });
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await app?.stop();
-  });
-
-  async function open(userId: string): Promise<Page> {
-    const { context, page } = await signIn(browser, app.url, userId);
-    contexts.push(context);
-    return page;
-  }
 
   const now = async (): Promise<number> => Date.parse((await olga<{ now: string }>('GET', '/api/me')).body.now);
   const advance = async (ms: number): Promise<void> => {
     expect((await olga('POST', '/api/test/clock', { advanceMs: ms })).status).toBe(200);
   };
   async function inbox(userId: string, type?: string): Promise<InboxItem[]> {
-    const api = await apiAs(app.url, userId);
+    const api = await apiAs(tasks.app.url, userId);
     const query = type ? `?type=${type}&limit=100` : '?limit=100';
     return (await api<{ items: InboxItem[] }>('GET', `/api/inbox/notifications${query}`)).body.items;
   }
@@ -70,7 +54,7 @@ describe('tasks app', () => {
   }
 
   it('warns one hour before the due time: a task due in 61 minutes gets its warning at minute 1, not before', async () => {
-    const tara = await open('tara');
+    const tara = await tasks.open('tara');
     const taskId = await createTask('Replace the pump seal', 'tara', 61 * minute);
     await waitFor(tara, 'the assignment in the bell', async () => (await bellState(tara)).badge === '1');
 
@@ -110,7 +94,7 @@ describe('tasks app', () => {
   it('moves the warning with the due time, and the old one never comes', async () => {
     const taskId = await createTask('Inspect boiler 7', 'tom', 3 * 60 * minute);
     // Olga moves it forward by half an hour in her board's due-time field.
-    const office = await open('olga');
+    const office = await tasks.open('olga');
     const due = office.locator(`tr[data-task="${taskId}"] input[data-field="dueAt"]`);
     await waitFor(office, 'the task on the board', async () => (await due.count()) === 1);
     const movedTo = new Date((await now()) + 150 * minute).toISOString().slice(0, 16);
@@ -131,7 +115,7 @@ describe('tasks app', () => {
 
   it('cancels the warning when the task is done', async () => {
     const taskId = await createTask('Fix the gate sensor', 'tina', 2 * 60 * minute);
-    const tina = await open('tina');
+    const tina = await tasks.open('tina');
     const status = tina.locator(`tr[data-task="${taskId}"] select[data-field="status"]`);
     await waitFor(tina, 'her task on the board', async () => (await status.count()) === 1);
     await status.selectOption('done');
@@ -146,16 +130,16 @@ describe('tasks app', () => {
   });
 
   it('delivers a critical broadcast to a technician who opted out of broadcasts; a normal one skips them', async () => {
-    const tom = await open('tom');
+    const tom = await tasks.open('tom');
     const optOut = tom.locator('#broadcast-opt-out');
     await optOut.check();
     await waitFor(tom, 'the opt-out stored', async () => {
-      const api = await apiAs(app.url, 'tom');
+      const api = await apiAs(tasks.app.url, 'tom');
       const { body } = await api<{ types: Record<string, Record<string, boolean>> }>('GET', '/api/inbox/preferences');
       return body.types.broadcast?.inApp === false;
     });
 
-    const office = await open('olga');
+    const office = await tasks.open('olga');
     const form = office.locator('#broadcast');
     await form.locator('input[name=message]').fill('Van 3 is back in the yard');
     await form.locator('button').click();
@@ -180,7 +164,7 @@ describe('tasks app', () => {
     const sendBroadcast = async (message: string): Promise<void> => {
       expect((await olga('POST', '/api/broadcasts', { message, priority: 'normal' })).status).toBe(201);
     };
-    const tina = await apiAs(app.url, 'tina');
+    const tina = await apiAs(tasks.app.url, 'tina');
     const readAll = async (body: string): Promise<void> => {
       const [item] = (await inbox('tina')).filter((candidate) => candidate.body === body);
       expect((await tina('POST', `/api/inbox/notifications/${item?.id}/read`, {})).status).toBe(200);
@@ -201,12 +185,11 @@ describe('tasks app', () => {
     // Tara and Tom read nothing of these: all of theirs stay.
     expect((await inbox('tara')).length).toBe(everyoneBefore.tara);
     expect((await inbox('tom')).length).toBe(everyoneBefore.tom);
-    expect(app.output()).toMatch(/pruned \d+ read notifications older than 30 days/);
+    expect(tasks.app.output()).toMatch(/pruned \d+ read notifications older than 30 days/);
   });
 
   it('gives an offline technician everything on reconnect, once each, and tracks delivered and read', async () => {
-    const { context, page } = await signIn(browser, app.url, 'tina');
-    contexts.push(context);
+    const { context, page } = await tasks.openContext('tina');
     // What an earlier test assigned her reaches this new session first; its acks must be in before the network
     // goes, or they are lost with it (and rightly sent again on the next connection) and would count as waiting.
     await waitFor(page, 'her earlier assignments acknowledged', async () =>
@@ -258,7 +241,7 @@ describe('tasks app', () => {
   });
 
   it('previews every definition × channel on /dev from the samples declared with it', async () => {
-    const page = await fetch(`${app.url}/dev`);
+    const page = await fetch(`${tasks.app.url}/dev`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('task.deadline-warning');
     const { body } = await olga<{
@@ -295,13 +278,7 @@ describe('tasks app', () => {
 });
 
 describe('the README commands', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const chromium = useChromium();
 
   it('npm start --workspace examples/tasks serves the page on MemoryStore', async () => {
     const app = await startApp('examples/tasks');
@@ -310,7 +287,7 @@ describe('the README commands', () => {
       const signInPage = await fetch(app.url);
       expect(signInPage.status).toBe(200);
       expect(await signInPage.text()).toContain('Sign in as');
-      const { context, page } = await signIn(browser, app.url, 'tara');
+      const { context, page } = await signIn(chromium.browser, app.url, 'tara');
       expect(await page.title()).toBe('Field tasks — Tara');
       await context.close();
     } finally {
@@ -323,7 +300,7 @@ describe('the README commands', () => {
     try {
       expect(app.output()).toContain('(RedisStore + BullMQ, worker process started)');
       await waitFor(undefined, 'the worker to start', () => app.output().includes('Field tasks worker'));
-      const { context, page } = await signIn(browser, app.url, 'tara');
+      const { context, page } = await signIn(chromium.browser, app.url, 'tara');
       const olga = await apiAs(app.url, 'olga');
       expect((await olga('POST', '/api/tasks', { title: 'Check the worker', assigneeId: 'tara' })).status).toBe(201);
       // The item reaches her socket from the worker, through Redis.

@@ -3,8 +3,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { launchChromium } from './browser';
 
-export { launchChromium } from './browser';
+export { launchChromium };
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -47,6 +49,73 @@ export async function startApp(workspace: string, env: Record<string, string> = 
     throw error;
   });
   return { url, output: () => output, stop };
+}
+
+/** An app started once for the tests of a `describe` block, with Chromium beside it. */
+export interface ExampleApp {
+  /** The running app, from the block's `beforeAll` hooks on. */
+  readonly app: AppProcess;
+  readonly browser: Browser;
+  /** A page signed in as `userId`, its bell online; its context is closed after the block's tests. */
+  open(userId: string): Promise<Page>;
+  /** `open`, with the context too (a test that takes it offline); it is closed after the block's tests. */
+  openContext(userId: string): Promise<{ context: BrowserContext; page: Page }>;
+}
+
+/**
+ * Starts `workspace` (with `env`) and Chromium before the tests of the `describe` block it is called in; after
+ * them, closes every context it opened, then the browser, then stops the app.
+ */
+export function useExampleApp(workspace: string, env: Record<string, string> = {}): ExampleApp {
+  let app: AppProcess | undefined;
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startApp(workspace, env), launchChromium()]);
+  });
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await app?.stop();
+  });
+  const example: ExampleApp = {
+    get app() {
+      return started(app, workspace);
+    },
+    get browser() {
+      return started(browser, 'Chromium');
+    },
+    async openContext(userId) {
+      const opened = await signIn(example.browser, example.app.url, userId);
+      contexts.push(opened.context);
+      return opened;
+    },
+    async open(userId) {
+      return (await example.openContext(userId)).page;
+    },
+  };
+  return example;
+}
+
+/** Chromium for the tests of the `describe` block it is called in: launched before them, closed after them. */
+export function useChromium(): { readonly browser: Browser } {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return {
+    get browser() {
+      return started(browser, 'Chromium');
+    },
+  };
+}
+
+function started<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`${what} is not started yet: use it in a test or a later beforeAll hook`);
+  return value;
 }
 
 /** A browser context signed in as `userId`, on the board page, its bell online. */

@@ -2,11 +2,12 @@
 // port, with its data directory in a temporary folder that `stop()` removes. Used by the test global setup, by tests
 // that kill and restart the server, and by benchmarks. initdb refuses to run as root, so a root process runs the
 // server as the `postgres` system user (created when missing).
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startServerProcess, tryAptGetInstall } from './server-process';
 
 export interface PostgresServerOptions {
   /** A fixed port; a free one is picked when omitted. */
@@ -60,17 +61,7 @@ function findBinDir(): string | undefined {
 export function ensurePostgresInstalled(): string {
   let bin = findBinDir();
   if (bin) return bin;
-  const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (isRoot && hasApt) {
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const install = (): number | null =>
-      spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], { stdio: 'inherit', env })
-        .status;
-    // The package lists are refreshed only when the first attempt cannot find the package.
-    if (install() !== 0) {
-      spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
-      install();
-    }
+  if (tryAptGetInstall('postgresql')) {
     bin = findBinDir();
     if (bin) return bin;
   }
@@ -100,18 +91,6 @@ function serverUser(): { uid: number; gid: number } | undefined {
   return created;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Whether the port accepts a TCP connection and answers an SSLRequest as a PostgreSQL server does ('S' or 'N'). */
 function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -125,16 +104,6 @@ function answers(port: number): Promise<boolean> {
     socket.once('data', (chunk) => done(chunk[0] === 0x4e || chunk[0] === 0x53));
     socket.once('connect', () => socket.write(Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])));
   });
-}
-
-function waitForExit(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-interface Running {
-  child: ChildProcess;
-  output: string[];
 }
 
 const defaultSettings: Record<string, string | number> = {
@@ -168,66 +137,31 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
   const settings = { ...defaultSettings, ...options.settings };
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
 
-  const spawnServer = (port: number): Running => {
-    const args = ['-D', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', root];
-    for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`);
-    // The postmaster itself, not pg_ctl: it dies with a SIGKILL like a crashed server, and its exit is ours to see.
-    const child = spawn(join(bin, 'postgres'), args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...asServerUser,
-      env: { ...process.env, LC_ALL: 'C' },
-    });
-    const output: string[] = [];
-    const keep = (chunk: Buffer): void => {
-      output.push(chunk.toString('utf8'));
-      if (output.length > 50) output.shift();
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    child.once('error', (error) => output.push(String(error)));
-    return { child, output };
-  };
-
-  const waitUntilReady = async (running: Running, port: number): Promise<void> => {
-    const deadline = Date.now() + startTimeoutMs;
-    let delay = 20;
-    while (Date.now() < deadline) {
-      if (running.child.exitCode !== null || running.child.signalCode !== null) break;
-      if (await answers(port)) {
-        // Accepting TCP before recovery ends is possible: ask until a real connection check passes.
-        const ready = spawnSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres']);
-        if (ready.status === 0) return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      delay = Math.min(delay * 2, 200);
-    }
-    running.child.kill('SIGKILL');
-    await waitForExit(running.child);
-    throw new Error(`postgres did not start on port ${port}: ${running.output.join('').trim().slice(-2_000)}`);
-  };
-
-  let port = options.port ?? 0;
-  let running: Running | undefined;
-  for (let attempt = 0; running === undefined; attempt++) {
-    const candidate = port === 0 ? await freePort() : port;
-    const started = spawnServer(candidate);
-    try {
-      await waitUntilReady(started, candidate);
-      running = started;
-      port = candidate;
-    } catch (error) {
-      if (options.port !== undefined || attempt >= 2) {
-        rmSync(root, { recursive: true, force: true });
-        throw error;
-      }
-    }
-  }
-
-  let current: Running = running;
-  const kill = async (): Promise<void> => {
-    current.child.kill('SIGKILL');
-    await waitForExit(current.child);
-  };
+  const server = await startServerProcess({
+    name: 'postgres',
+    port: options.port,
+    dir: root,
+    spawn: (port) => {
+      const args = ['-D', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', root];
+      for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`);
+      // The postmaster itself, not pg_ctl: it dies with a SIGKILL like a crashed server, and its exit is ours to see.
+      return spawn(join(bin, 'postgres'), args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...asServerUser,
+        env: { ...process.env, LC_ALL: 'C' },
+      });
+    },
+    // Accepting TCP before recovery ends is possible: ask until a real connection check passes too.
+    isReady: async (port) =>
+      (await answers(port)) &&
+      spawnSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres']).status === 0,
+    firstDelayMs: 20,
+    startTimeoutMs,
+    // SIGINT is PostgreSQL's fast shutdown: open sessions are ended, nothing waits for clients.
+    stopSignal: 'SIGINT',
+    stopTimeoutMs: 10_000,
+  });
+  const { port } = server;
   const url = (database: string): string => `postgres://postgres@127.0.0.1:${port}/${database}`;
   return {
     url: url('postgres'),
@@ -243,15 +177,13 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
       if (result.status !== 0) throw new Error(`CREATE DATABASE ${name} failed: ${result.stderr}`);
       return url(name);
     },
-    kill,
+    kill: server.kill,
     async restart(): Promise<void> {
-      await kill();
+      await server.kill();
       const deadline = Date.now() + startTimeoutMs;
       for (;;) {
-        const started = spawnServer(port);
         try {
-          await waitUntilReady(started, port);
-          current = started;
+          await server.respawn();
           return;
         } catch (error) {
           // The old postmaster's lock may linger a moment after its backends died.
@@ -260,16 +192,6 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
         }
       }
     },
-    async stop(): Promise<void> {
-      const child = current.child;
-      if (child.exitCode === null && child.signalCode === null) {
-        // SIGINT is PostgreSQL's fast shutdown: open sessions are ended, nothing waits for clients.
-        child.kill('SIGINT');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await waitForExit(child);
-        clearTimeout(timer);
-      }
-      rmSync(root, { recursive: true, force: true });
-    },
+    stop: server.stop,
   };
 }

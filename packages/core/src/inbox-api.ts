@@ -3,10 +3,11 @@
 
 import { ValidationError } from './errors';
 import type { EventBus } from './event-bus';
+import type { HeraldEvents } from './events';
 import type { InboxApi } from './herald-types';
-import type { BulkInboxOptions, DeliveredAck, Store } from './spec/store';
+import type { BulkInboxOptions, DeliveredAck, Store, TypedBulkInboxOptions, UnreadCount } from './spec/store';
 import { markDeliveredMany } from './store-kit/bulk-fallbacks';
-import type { EscalationWithdrawal } from './timing/escalations';
+import type { EscalationWithdrawal, ItemChange } from './timing/escalations';
 import { assertIdList, assertNonEmptyString } from './validation';
 
 function typeOption(options: { type?: string }): { type?: string } {
@@ -17,6 +18,22 @@ function typeOption(options: { type?: string }): { type?: string } {
   assertNonEmptyString(options.type, 'type');
   return { type: options.type };
 }
+
+/** The filter of a bulk change that takes no `type`. */
+function anyType(): { type?: string } {
+  return {};
+}
+
+type ItemsEvent = 'inbox.read' | 'inbox.unread' | 'inbox.seen' | 'inbox.archived' | 'inbox.unarchived';
+
+/** The event of a change to listed items. Those with a bulk form say `all: false`; the others have no `all`. */
+const itemsEvents: { [E in ItemsEvent]: (userId: string, ids: string[], unread: UnreadCount) => HeraldEvents[E] } = {
+  'inbox.read': (userId, ids, unread) => ({ userId, ids, all: false, unread }),
+  'inbox.unread': (userId, ids, unread) => ({ userId, ids, unread }),
+  'inbox.seen': (userId, ids, unread) => ({ userId, ids, all: false, unread }),
+  'inbox.archived': (userId, ids, unread) => ({ userId, ids, all: false, unread }),
+  'inbox.unarchived': (userId, ids, unread) => ({ userId, ids, unread }),
+};
 
 export function createInboxApi(
   store: Store,
@@ -40,6 +57,55 @@ export function createInboxApi(
     return upToPosition;
   }
 
+  /**
+   * A change to listed items: both arguments checked, `apply`, then — only when it changed something — the event
+   * with the user's unread count after it, and (for `withdraw`) the escalations waiting on that change told of it.
+   */
+  function changeItems<E extends ItemsEvent>(
+    apply: (userId: string, ids: string[]) => Promise<string[]>,
+    event: E,
+    withdraw?: ItemChange,
+  ): (userId: string, ids: string[]) => Promise<string[]> {
+    return async (userId, ids) => {
+      assertNonEmptyString(userId, 'userId');
+      assertIdList(ids, 'ids');
+      const changed = await apply(userId, ids);
+      if (changed.length > 0) {
+        events.emit(event, itemsEvents[event](userId, changed, await store.unreadCount(userId)));
+        if (withdraw !== undefined) await onItemsChanged?.(userId, changed, withdraw);
+      }
+      return changed;
+    };
+  }
+
+  /**
+   * A bulk change: `userId` checked, then `filter` (the `type` the change is limited to, where it takes one), the
+   * watermark, the store's `change`, and — only when it changed something — the event with the user's unread count.
+   */
+  function changeAll(
+    change: 'markAllRead' | 'markAllSeen' | 'archiveAllRead',
+    event: 'inbox.read' | 'inbox.seen' | 'inbox.archived',
+    filter: (options: TypedBulkInboxOptions) => { type?: string },
+  ): (userId: string, options?: TypedBulkInboxOptions) => Promise<number> {
+    return async (userId, options = {}) => {
+      assertNonEmptyString(userId, 'userId');
+      const typeFilter = filter(options);
+      const upToPosition = await watermark(userId, options);
+      const changed = await store[change](userId, { ...typeFilter, upToPosition }, now());
+      if (changed > 0) {
+        events.emit(event, {
+          userId,
+          ids: [],
+          all: true,
+          ...typeFilter,
+          upToPosition,
+          unread: await store.unreadCount(userId),
+        });
+      }
+      return changed;
+    };
+  }
+
   return {
     list: (userId, query) => {
       assertNonEmptyString(userId, 'userId');
@@ -54,101 +120,14 @@ export function createInboxApi(
       assertNonEmptyString(userId, 'userId');
       return store.unreadCount(userId);
     },
-    async markRead(userId, ids) {
-      assertNonEmptyString(userId, 'userId');
-      assertIdList(ids, 'ids');
-      const changed = await store.markRead(userId, ids, now());
-      if (changed.length > 0) {
-        events.emit('inbox.read', { userId, ids: changed, all: false, unread: await store.unreadCount(userId) });
-        await onItemsChanged?.(userId, changed, 'read');
-      }
-      return changed;
-    },
-    async markUnread(userId, ids) {
-      assertNonEmptyString(userId, 'userId');
-      assertIdList(ids, 'ids');
-      const changed = await store.markUnread(userId, ids);
-      if (changed.length > 0) {
-        events.emit('inbox.unread', { userId, ids: changed, unread: await store.unreadCount(userId) });
-      }
-      return changed;
-    },
-    async markAllRead(userId, options = {}) {
-      assertNonEmptyString(userId, 'userId');
-      const typeFilter = typeOption(options);
-      const upToPosition = await watermark(userId, options);
-      const changed = await store.markAllRead(userId, { ...typeFilter, upToPosition }, now());
-      if (changed > 0) {
-        events.emit('inbox.read', {
-          userId,
-          ids: [],
-          all: true,
-          ...typeFilter,
-          upToPosition,
-          unread: await store.unreadCount(userId),
-        });
-      }
-      return changed;
-    },
-    async markSeen(userId, ids) {
-      assertNonEmptyString(userId, 'userId');
-      assertIdList(ids, 'ids');
-      const changed = await store.markSeen(userId, ids, now());
-      if (changed.length > 0) {
-        events.emit('inbox.seen', { userId, ids: changed, all: false, unread: await store.unreadCount(userId) });
-      }
-      return changed;
-    },
-    async markAllSeen(userId, options = {}) {
-      assertNonEmptyString(userId, 'userId');
-      const upToPosition = await watermark(userId, options);
-      const changed = await store.markAllSeen(userId, { upToPosition }, now());
-      if (changed > 0) {
-        events.emit('inbox.seen', {
-          userId,
-          ids: [],
-          all: true,
-          upToPosition,
-          unread: await store.unreadCount(userId),
-        });
-      }
-      return changed;
-    },
-    async archive(userId, ids) {
-      assertNonEmptyString(userId, 'userId');
-      assertIdList(ids, 'ids');
-      const changed = await store.archive(userId, ids, now());
-      if (changed.length > 0) {
-        events.emit('inbox.archived', { userId, ids: changed, all: false, unread: await store.unreadCount(userId) });
-      }
-      return changed;
-    },
-    async unarchive(userId, ids) {
-      assertNonEmptyString(userId, 'userId');
-      assertIdList(ids, 'ids');
-      const changed = await store.unarchive(userId, ids);
-      if (changed.length > 0) {
-        events.emit('inbox.unarchived', { userId, ids: changed, unread: await store.unreadCount(userId) });
-      }
-      return changed;
-    },
-    async archiveAllRead(userId, options = {}) {
-      assertNonEmptyString(userId, 'userId');
-      const typeFilter = typeOption(options);
-      const upToPosition = await watermark(userId, options);
-      const changed = await store.archiveAllRead(userId, { ...typeFilter, upToPosition }, now());
-      if (changed > 0) {
-        events.emit('inbox.archived', {
-          userId,
-          ids: [],
-          all: true,
-          ...typeFilter,
-          upToPosition,
-          unread: await store.unreadCount(userId),
-        });
-      }
-      return changed;
-    },
+    markRead: changeItems((userId, ids) => store.markRead(userId, ids, now()), 'inbox.read', 'read'),
+    markUnread: changeItems((userId, ids) => store.markUnread(userId, ids), 'inbox.unread'),
+    markAllRead: changeAll('markAllRead', 'inbox.read', typeOption),
+    markSeen: changeItems((userId, ids) => store.markSeen(userId, ids, now()), 'inbox.seen'),
+    markAllSeen: changeAll('markAllSeen', 'inbox.seen', anyType),
+    archive: changeItems((userId, ids) => store.archive(userId, ids, now()), 'inbox.archived'),
+    unarchive: changeItems((userId, ids) => store.unarchive(userId, ids), 'inbox.unarchived'),
+    archiveAllRead: changeAll('archiveAllRead', 'inbox.archived', typeOption),
     async markDelivered(userId, ids) {
       assertNonEmptyString(userId, 'userId');
       assertIdList(ids, 'ids');
