@@ -139,6 +139,25 @@ async function unreadBench(db: PostgresQueryable, label: string): Promise<void> 
   await store.insertInboxItems(make(small, 10));
   await store.markRead(big, [`${big}-1`, `${big}-2`], createdAt);
   await db.query('ANALYZE herald.inbox_items');
+  const measureAlternating = async (
+    first: () => Promise<unknown>,
+    second: () => Promise<unknown>,
+    samples = 2_000,
+  ): Promise<[{ p50: number; p99: number }, { p50: number; p99: number }]> => {
+    for (let index = 0; index < 100; index++) await Promise.all([first(), second()]);
+    const times: [number[], number[]] = [[], []];
+    for (let index = 0; index < samples; index++) {
+      for (const [slot, call] of [first, second].entries()) {
+        const started = performance.now();
+        await call();
+        times[slot]!.push(performance.now() - started);
+      }
+    }
+    return times.map((each) => {
+      each.sort((a, b) => a - b);
+      return { p50: percentile(each, 50), p99: percentile(each, 99) };
+    }) as [{ p50: number; p99: number }, { p50: number; p99: number }];
+  };
   const measure = async (call: () => Promise<unknown>, samples = 2_000): Promise<{ p50: number; p99: number }> => {
     for (let index = 0; index < 100; index++) await call();
     const times: number[] = [];
@@ -150,8 +169,12 @@ async function unreadBench(db: PostgresQueryable, label: string): Promise<void> 
     times.sort((a, b) => a - b);
     return { p50: percentile(times, 50), p99: percentile(times, 99) };
   };
-  const large = await measure(() => store.unreadCount(big));
-  const tiny = await measure(() => store.unreadCount(small));
+  // The two users' reads alternate, so both meet the same background work (the server still writing out and
+  // vacuuming the 100,000 rows just inserted): what differs between them is the item count alone.
+  const [large, tiny] = await measureAlternating(
+    () => store.unreadCount(big),
+    () => store.unreadCount(small),
+  );
   // The same reads with every statement parsed and planned again (node-postgres only; PGlite never names them).
   const unprepared = new PostgresStore({ db, preparedStatements: false });
   const largeUnprepared = await measure(() => unprepared.unreadCount(big));
