@@ -5,7 +5,6 @@
 
 import type {
   Clock,
-  DeliveryPatch,
   DeliveryRecord,
   DeliveryStatus,
   Device,
@@ -21,6 +20,7 @@ import type {
 } from '@herald/core/spec';
 import {
   type CheckedDate,
+  type CheckedDeliveryUpdate,
   type CheckedDigestJoin,
   CheckedStore,
   copyPlain,
@@ -240,12 +240,7 @@ function createMemoryDriver(): StoreDriver {
   }
 
   /** `updateDelivery` itself, synchronous: `updateDeliveries` applies its updates one after another with it. */
-  function updateOne(
-    id: string,
-    patch: DeliveryPatch,
-    onlyFrom: readonly DeliveryStatus[] | undefined,
-    updatedAt: string,
-  ): DeliveryRecord | undefined {
+  function updateOne({ id, patch, onlyFrom }: CheckedDeliveryUpdate, updatedAt: string): DeliveryRecord | undefined {
     const entry = deliveries.get(id);
     if (!entry) return undefined;
     const record = entry.record;
@@ -620,11 +615,11 @@ function createMemoryDriver(): StoreDriver {
     },
 
     async updateDelivery(id, patch, onlyFrom, updatedAt) {
-      return updateOne(id, patch, onlyFrom, updatedAt);
+      return updateOne({ id, patch, onlyFrom }, updatedAt);
     },
 
     async updateDeliveries(updates, updatedAt) {
-      return updates.map((update) => updateOne(update.id, update.patch, update.onlyFrom, updatedAt));
+      return updates.map((update) => updateOne(update, updatedAt));
     },
 
     async findDeliveryByProviderMessageId(providerMessageId) {

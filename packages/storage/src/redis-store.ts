@@ -5,9 +5,7 @@
 import type {
   BeginNotificationResult,
   Clock,
-  DeliveryPatch,
   DeliveryRecord,
-  DeliveryStatus,
   Device,
   DigestBucket,
   DigestEvent,
@@ -24,6 +22,7 @@ import {
   type CheckedBegin,
   type CheckedBulkOptions,
   type CheckedDate,
+  type CheckedDeliveryUpdate,
   type CheckedDigestJoin,
   type CheckedLease,
   CheckedStore,
@@ -468,12 +467,7 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
   }
 
   /** `heraldDeliveryUpdate`'s arguments: the record's key, the stamp, the allowed statuses (-1: any), the fields. */
-  function updateArguments(
-    id: string,
-    patch: DeliveryPatch,
-    onlyFrom: readonly DeliveryStatus[] | undefined,
-    updatedAt: string,
-  ): ScriptArgument[] {
+  function updateArguments({ id, patch, onlyFrom }: CheckedDeliveryUpdate, updatedAt: string): ScriptArgument[] {
     const args: ScriptArgument[] = [deliveryKey(id), updatedAt];
     if (onlyFrom === undefined) args.push(-1);
     else {
@@ -913,7 +907,7 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
 
     async updateDelivery(id, patch, onlyFrom, updatedAt) {
       return withinTimeout('updateDelivery', async () => {
-        const result = (await script('heraldDeliveryUpdate', updateArguments(id, patch, onlyFrom, updatedAt))) as
+        const result = (await script('heraldDeliveryUpdate', updateArguments({ id, patch, onlyFrom }, updatedAt))) as
           | [string, string]
           | null;
         return updatedRecord(id, result);
@@ -943,10 +937,7 @@ function createRedisDriver(settings: RedisStoreSettings): StoreDriver {
       return withinTimeout('updateDeliveries', async () => {
         // A Cluster: one pipeline of the single update's script, in input order: an id given twice sees its first update.
         const results = (await batch(
-          updates.map((update) => [
-            'heraldDeliveryUpdate',
-            updateArguments(update.id, update.patch, update.onlyFrom, updatedAt),
-          ]),
+          updates.map((update) => ['heraldDeliveryUpdate', updateArguments(update, updatedAt)]),
         )) as ([string, string] | null)[];
         const records: (DeliveryRecord | undefined)[] = [];
         for (const [index, update] of updates.entries()) records.push(await updatedRecord(update.id, results[index]));
