@@ -1,22 +1,13 @@
 // On node-postgres every statement is named, so a connection parses and plans it once; `preparedStatements: false`
 // sends them unnamed (for poolers that cannot keep prepared statements). Both give the same answers.
 
-import { testPostgresUrl } from '@herald/test-peers/postgres';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from './migrate';
+import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { useClientsOnFreshSchema } from './clients.fixture';
 import { statementName } from './postgres-client';
 import { PostgresStore } from './postgres-store';
 
-const schema = `prepared_${Math.random().toString(36).slice(2, 10)}`;
-const clients: pg.Client[] = [];
-
-async function connect(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: testPostgresUrl() });
-  await client.connect();
-  clients.push(client);
-  return client;
-}
+const { schema, connect } = useClientsOnFreshSchema('prepared');
 
 async function preparedNames(client: pg.Client): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name');
@@ -34,14 +25,6 @@ async function useStore(store: PostgresStore, userId: string): Promise<unknown> 
   await store.markRead(userId, ['b'], at);
   return store.unreadCount(userId);
 }
-
-beforeAll(async () => {
-  await migrate(await connect(), { schema });
-});
-afterAll(async () => {
-  await clients[0]!.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await Promise.all(clients.map((client) => client.end()));
-});
 
 describe('prepared statements', () => {
   it('names each statement on node-postgres, preparing it once per connection', async () => {

@@ -1,21 +1,12 @@
 // A store given one connection (a node-postgres Client) as `db`: its own transactions (BEGIN … COMMIT on that
 // connection) must have it to themselves, or the statements of other calls would run inside them.
 
-import { testPostgresUrl } from '@herald/test-peers/postgres';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from './migrate';
+import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { useClientsOnFreshSchema } from './clients.fixture';
 import { PostgresStore } from './postgres-store';
 
-const schema = `single_${Math.random().toString(36).slice(2, 10)}`;
-const clients: pg.Client[] = [];
-
-async function connect(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: testPostgresUrl() });
-  await client.connect();
-  clients.push(client);
-  return client;
-}
+const { schema, connect } = useClientsOnFreshSchema('single');
 
 /** The texts of the statements sent on `client`, in the order it sent them. */
 function recordStatements(client: pg.Client): string[] {
@@ -38,14 +29,6 @@ const item = (userId: string, id: string) => ({
   title: 'Assigned',
   body: 'A ticket',
   createdAt: at(),
-});
-
-beforeAll(async () => {
-  await migrate(await connect(), { schema });
-});
-afterAll(async () => {
-  await clients[0]!.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await Promise.all(clients.map((client) => client.end()));
 });
 
 describe('a store on a single connection', () => {
