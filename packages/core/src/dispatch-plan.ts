@@ -162,7 +162,7 @@ export function planDispatch(input: DispatchPlanInput): DispatchPlan {
         continue;
       }
       let dueAt = input.dueAt + (step?.afterMs ?? 0);
-      if (respectsQuietHours && preferences?.quietHours !== undefined) {
+      if (respectsQuietHours) {
         const until = quietUntil(recipient, preferences, kind, Math.max(dueAt, input.now));
         if (until !== undefined && definition.quietHours === 'drop') {
           withhold(record, plan, 'quiet-hours', `quiet hours: ${recipient.id} is in quiet hours for ${kind}`);

@@ -81,11 +81,6 @@ function itemFrame(item: InboxItem, replay: boolean, maxItemBytes: number): stri
   return isLargerThan(text, maxItemBytes) ? 'too-large' : text;
 }
 
-/** Every id changed (a store names each once, and only ids it was given): none of them can be missing. */
-function isAllChanged(ids: readonly string[], changed: readonly string[]): boolean {
-  return changed.length === ids.length;
-}
-
 /** A bulk frame's options for the inbox API. */
 function bulkOptions(frame: { notificationType?: string; upToPosition?: number }): {
   type?: string;
@@ -264,12 +259,17 @@ export function createGatewayConnection(
     return rest.filter((id) => !found.has(id));
   }
 
-  async function reportNotFound(ids: string[], changed: string[], ref: string | undefined): Promise<void> {
-    if (isAllChanged(ids, changed)) return;
-    const missing = await notFound(ids, changed);
-    if (missing.length > 0) {
-      reply({ code: 'NOT_FOUND', message: `Not found for this user: ${missing.length} id(s)`, ids: missing }, ref);
-    }
+  /**
+   * Tells the client which of its ids this user has no item for. Synchronous (no promise) in the usual case: every
+   * id changed — a store names each once, and only ids it was given — so none can be missing.
+   */
+  function reportNotFound(ids: string[], changed: string[], ref: string | undefined): Promise<void> | undefined {
+    if (changed.length === ids.length) return undefined;
+    return notFound(ids, changed).then((missing) => {
+      if (missing.length > 0) {
+        reply({ code: 'NOT_FOUND', message: `Not found for this user: ${missing.length} id(s)`, ids: missing }, ref);
+      }
+    });
   }
 
   async function counts(): Promise<{ unread: UnreadCount; lastPosition: number }> {
@@ -312,11 +312,7 @@ export function createGatewayConnection(
    * it can: no async frames, no lookup.
    */
   function acknowledge(frame: Extract<ClientFrame, { type: 'ack' }>): Promise<void> {
-    return host
-      .acknowledge(userId, frame.ids)
-      .then((changed) =>
-        isAllChanged(frame.ids, changed) ? undefined : reportNotFound(frame.ids, changed, frame.ref),
-      );
+    return host.acknowledge(userId, frame.ids).then((changed) => reportNotFound(frame.ids, changed, frame.ref));
   }
 
   // State changes reach every tab through Herald's inbox events (see realtime-channel.ts).
