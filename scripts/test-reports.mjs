@@ -6,11 +6,40 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Passed and failed tests of one vitest JSON report; a suite that failed to load counts when no test failed. */
+/**
+ * Passed and failed tests of one vitest JSON report. Failures outside any test count too, one each: a test file
+ * that failed without a failing test in it (a file-level hook threw, or it did not load), a suite that failed when
+ * nothing else did, and a run whose vitest exited non-zero although the report shows no failure (an unhandled error:
+ * vitest's JSON report does not list those), recorded by `recordExit`.
+ */
 export function countsOf(report) {
   const failedTests = report.numFailedTests ?? 0;
-  const failedSuites = report.numFailedTestSuites ?? 0;
-  return { passed: report.numPassedTests ?? 0, failed: failedTests + (failedTests === 0 ? failedSuites : 0) };
+  const failedFiles = (report.testResults ?? []).filter(
+    (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed'),
+  ).length;
+  let failed = failedTests + failedFiles;
+  if (failed === 0) failed = report.numFailedTestSuites ?? 0;
+  const exitCode = report.heraldExitCode ?? 0;
+  if (failed === 0 && exitCode !== 0) {
+    return {
+      passed: report.numPassedTests ?? 0,
+      failed: 1,
+      note: `vitest exited with ${exitCode} though no test failed: an unhandled error or a failed hook, printed in the log`,
+    };
+  }
+  return { passed: report.numPassedTests ?? 0, failed };
+}
+
+/**
+ * Writes vitest's exit status into its report, so the closing line counts a failed run whose report shows no failing
+ * test. A missing report is left to the caller (it writes a failure report of its own).
+ */
+export function recordExit(file, status) {
+  if (!existsSync(file)) return false;
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  report.heraldExitCode = status;
+  writeFileSync(file, JSON.stringify(report));
+  return true;
 }
 
 /** A report saying a step failed outside any test (a build, an install), so the closing line counts it. */
@@ -36,7 +65,8 @@ export function sumReports(folder, expected = []) {
   const rows = names.map((name) => {
     try {
       const report = JSON.parse(readFileSync(path.join(folder, name), 'utf8'));
-      return { name, ...countsOf(report), note: report.heraldFailure };
+      const counts = countsOf(report);
+      return { name, passed: counts.passed, failed: counts.failed, note: report.heraldFailure ?? counts.note };
     } catch (error) {
       return { name, passed: 0, failed: 1, note: `unreadable report: ${error.message}` };
     }

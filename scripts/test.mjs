@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { writeFailureReport } from './test-reports.mjs';
+import { recordExit, writeFailureReport } from './test-reports.mjs';
 
 process.env.TURBO_TELEMETRY_DISABLED ??= '1';
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -74,4 +74,6 @@ for (const [command, args] of steps) {
 const json = process.env.HERALD_TEST_JSON;
 const reporterArgs = json ? ['--reporter=default', '--reporter=json', `--outputFile.json=${json}`] : [];
 if (json) mkdirSync(path.dirname(path.resolve(json)), { recursive: true });
-process.exit(run('npx', ['vitest', 'run', ...reporterArgs]));
+const status = run('npx', ['vitest', 'run', ...reporterArgs]);
+if (json && !recordExit(json, status)) writeFailureReport(json, `vitest exited with ${status} and wrote no report`);
+process.exit(status);

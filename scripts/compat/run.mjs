@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { writeFailureReport } from '../test-reports.mjs';
+import { recordExit, writeFailureReport } from '../test-reports.mjs';
 import { runs } from './matrix.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -105,7 +105,7 @@ function runEntry(entry) {
   const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
   log(`${entry.name}: vitest on Node ${version}`);
   const status = run(node, args, { cwd: root, env });
-  if (!existsSync(report)) {
+  if (!recordExit(report, status)) {
     writeFailureReport(report, `${entry.name}: vitest exited with ${status} and wrote no report`);
     return false;
   }

@@ -280,6 +280,26 @@ describe('settings and lifecycle', () => {
     expect(runner.workingKinds().sort()).toEqual(['inApp', 'pager']);
   });
 
+  it('closes cleanly while its connections are still being set up, with no unhandled rejection', async () => {
+    // BullMQ 5 rejects, unhandled, a connection closed before its setup (a version check) has finished.
+    const unhandled: unknown[] = [];
+    const collect = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', collect);
+    try {
+      for (let round = 0; round < 12; round += 1) {
+        const pager = createTestChannel('pager');
+        const { herald, runner } = rig({ channels: [pager], namespace: uniqueName('quick-close') });
+        await waitUntil('the workers to be made', () => runner.workingKinds().length > 0);
+        await herald.close();
+      }
+      // Rejections are reported a turn or two after they happen.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      process.off('unhandledRejection', collect);
+    }
+    expect(unhandled).toEqual([]);
+  });
+
   it('shares one ioredis client, set up for RedisStore (maxRetriesPerRequest: 1), between store and runner', async () => {
     const client = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1, showFriendlyErrorStack: true });
     const pager = createTestChannel('pager');

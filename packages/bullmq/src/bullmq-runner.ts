@@ -100,6 +100,25 @@ const ADD_CHUNKS_IN_FLIGHT = 4;
 const kindPattern = /^[A-Za-z][A-Za-z0-9]*$/;
 // 'paused' is what bullmq 5 reports for jobs of a paused queue; bullmq 6 reports them as 'waiting'.
 const withdrawable = new Set(['delayed', 'waiting', 'prioritized', 'paused']);
+/** How long close() waits for a connection still being set up before closing it anyway (Redis unreachable). */
+const SETUP_WAIT_MS = 2_000;
+
+/**
+ * Resolves once `target`'s connections are set up, or after SETUP_WAIT_MS. BullMQ 5 leaves an unhandled rejection
+ * ("Connection is closed") when a connection is closed while its setup (connect, then a version check) is still in
+ * flight, which a host's Node turns into a crash; BullMQ 6 does not. So close() lets setup finish first.
+ */
+function setUp(target: { waitUntilReady(): Promise<unknown> }): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, SETUP_WAIT_MS);
+  });
+  const ready = target.waitUntilReady().then(
+    () => undefined,
+    () => undefined,
+  );
+  return Promise.race([ready, waited]).finally(() => clearTimeout(timer));
+}
 
 /** A provider rate as a BullMQ limiter: whole jobs per window. */
 export function limiterForRate(ratePerSecond: number): RateLimiterOptions {
@@ -446,6 +465,9 @@ export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner
         closed = true;
         if (discoveryTimer) clearInterval(discoveryTimer);
         const all = [...lanes.values()];
+        await Promise.all(
+          all.flatMap((found) => [found.queue, found.events, found.worker]).map((part) => part && setUp(part)),
+        );
         // Workers first: close() waits for the jobs they are running, whose outcomes may still settle here.
         await Promise.all(all.map((found) => found.worker?.close()));
         await Promise.all(all.map((found) => found.producing?.catch(() => undefined)));
