@@ -19,15 +19,11 @@ export function countsOf(report) {
   ).length;
   let failed = failedTests + failedFiles;
   if (failed === 0) failed = report.numFailedTestSuites ?? 0;
+  const passed = report.numPassedTests ?? 0;
   const exitCode = report.heraldExitCode ?? 0;
-  if (failed === 0 && exitCode !== 0) {
-    return {
-      passed: report.numPassedTests ?? 0,
-      failed: 1,
-      note: `vitest exited with ${exitCode} though no test failed: an unhandled error or a failed hook, printed in the log`,
-    };
-  }
-  return { passed: report.numPassedTests ?? 0, failed };
+  if (failed > 0 || exitCode === 0) return { passed, failed };
+  const note = `vitest exited with ${exitCode} though no test failed: an unhandled error or a failed hook, printed in the log`;
+  return { passed, failed: 1, note };
 }
 
 /**

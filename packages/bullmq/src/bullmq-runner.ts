@@ -108,7 +108,7 @@ const SETUP_WAIT_MS = 2_000;
  * ("Connection is closed") when a connection is closed while its setup (connect, then a version check) is still in
  * flight, which a host's Node turns into a crash; BullMQ 6 does not. So close() lets setup finish first.
  */
-function setUp(target: { waitUntilReady(): Promise<unknown> }): Promise<void> {
+function untilSetUp(target: { waitUntilReady(): Promise<unknown> }): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const waited = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, SETUP_WAIT_MS);
@@ -466,7 +466,7 @@ export function createBullMQRunner(settings: BullMQRunnerSettings): BullMQRunner
         if (discoveryTimer) clearInterval(discoveryTimer);
         const all = [...lanes.values()];
         await Promise.all(
-          all.flatMap((found) => [found.queue, found.events, found.worker]).map((part) => part && setUp(part)),
+          all.flatMap((found) => [found.queue, found.events, found.worker]).map((part) => part && untilSetUp(part)),
         );
         // Workers first: close() waits for the jobs they are running, whose outcomes may still settle here.
         await Promise.all(all.map((found) => found.worker?.close()));
